@@ -1,0 +1,59 @@
+# feedpub: `make dev` runs the local pipeline, `make test` runs every test. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+SYSTEM_STAMP := $(VENV)/.system-packages
+CONTENT ?= content
+PYTEST_ARGS ?=
+
+.PHONY: dev test lint bench soak build clean system-packages tools
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# aws-sam-cli, cfn-lint and checkov pin their own boto3: they live in a venv of their own.
+$(TOOLS_STAMP): infra/requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r infra/requirements-tools.txt
+	touch $@
+
+tools: $(TOOLS_STAMP)
+
+# Debian packages the end-to-end tests and benchmarks drive: real readers, a browser, Hugo.
+$(SYSTEM_STAMP): $(STAMP)
+	bash infra/install-system-packages.sh
+	touch $@
+
+system-packages: $(SYSTEM_STAMP)
+
+dev: $(STAMP)
+	$(BIN)/feedpub dev --content $(CONTENT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src handlers tests bench
+	$(BIN)/ruff format --check src handlers tests bench
+	$(BIN)/mypy
+
+test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP)
+	$(BIN)/ruff check src handlers tests bench
+	$(BIN)/mypy
+	FEEDPUB_TOOLS_BIN=$(abspath $(TOOLS))/bin $(BIN)/python -m pytest -n 2 -m "not soak" $(PYTEST_ARGS)
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak -p no:xdist $(PYTEST_ARGS)
+
+bench: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/python -m bench
+
+build: $(STAMP)
+	$(BIN)/feedpub build $(CONTENT) --out public
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam public .pytest_cache .mypy_cache .ruff_cache .hypothesis

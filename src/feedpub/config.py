@@ -1,0 +1,124 @@
+"""site.yaml: the typed site configuration, read once per build or publish."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from feedpub.errors import SiteConfigError
+
+SITE_FILE = "site.yaml"
+MiB = 1024 * 1024
+
+
+def _absolute_http_url(value: str, *, directory: bool) -> str:
+    value = value.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    if any(ch.isspace() for ch in value):
+        raise ValueError(f"{value!r} contains whitespace")
+    if directory and not value.endswith("/"):
+        value += "/"
+    return value
+
+
+class SiteAuthor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1)]
+    url: str | None = None
+    email: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else _absolute_http_url(v, directory=False)
+
+
+class SiteConfig(BaseModel):
+    """What site.yaml may say. Unknown keys are errors: a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Annotated[str, Field(min_length=1)]
+    base_url: str
+    home_page_url: str | None = None
+    description: str | None = None
+    language: str | None = None
+    author: SiteAuthor | None = None
+    timezone: str = "UTC"
+    feed_limit: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_record_bytes: Annotated[int, Field(ge=1024, le=64 * MiB)] = MiB
+    hub: str | None = None
+    icon: str | None = None
+    favicon: str | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("title is empty")
+        return v.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        return _absolute_http_url(v, directory=True)
+
+    @field_validator("home_page_url", "hub")
+    @classmethod
+    def _urls(cls, v: str | None) -> str | None:
+        return None if v is None else _absolute_http_url(v, directory=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def home(self) -> str:
+        """Where article pages live: home_page_url, else the feeds' own base_url."""
+        return self.home_page_url or self.base_url
+
+
+def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:
+    """Parse site.yaml bytes; raise SiteConfigError naming the file and the reason."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SiteConfigError(source, f"is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise SiteConfigError(source, f"is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SiteConfigError(source, "must be a YAML mapping of settings")
+    try:
+        return SiteConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise SiteConfigError(source, _describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{where}'")
+        elif err["type"] == "missing":
+            parts.append(f"'{where}' is required")
+        else:
+            parts.append(f"'{where}': {err['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)

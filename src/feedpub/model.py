@@ -1,0 +1,100 @@
+"""The engine's data: a parsed record, a rendered feed item, and which feeds exist.
+
+`Record` is what an author wrote, validated but not rendered. `FeedItem` is ready to
+write into any of the three formats and is JSON-serialisable, so the publisher can keep
+rendered items in its state and re-render a feed without reading the records again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+FEED_FORMATS = ("feed.xml", "atom.xml", "feed.json")
+OPML_PATH = "feeds.opml"
+XSL_PATH = "feed.xsl"
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None
+    url: str | None = None
+    email: str | None = None
+
+
+class Enclosure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    url: str  # absolute
+    mime_type: str
+    length: int  # bytes, > 0
+
+
+class Record(BaseModel):
+    """One article as its author wrote it: validated, dates aware, URLs absolute, body unrendered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str  # relative to the content root, e.g. "articles/x.md"
+    id: str
+    slug: str
+    title: str
+    date: datetime  # aware
+    updated: datetime | None = None  # aware
+    url: str  # absolute permalink
+    authors: tuple[Person, ...] = ()
+    tags: tuple[str, ...] = ()  # as written, de-duplicated, order kept
+    summary: str | None = None  # plain text from front matter
+    image: str | None = None  # absolute
+    draft: bool = False
+    language: str | None = None
+    enclosure: Enclosure | None = None
+    body: str = ""  # Markdown source
+
+    @property
+    def sort_key(self) -> tuple[datetime, str]:
+        """Newest first is descending order of this key; the id breaks ties deterministically."""
+        return (self.date, self.id)
+
+
+class FeedItem(BaseModel):
+    """A record rendered for feeds: sanitised absolute-URL HTML and a plain-text summary."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str
+    title: str
+    date: datetime
+    updated: datetime | None = None
+    authors: tuple[Person, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    content_html: str = ""
+    image: str | None = None
+    language: str | None = None
+    enclosure: Enclosure | None = None
+
+    @property
+    def sort_key(self) -> tuple[datetime, str]:
+        return (self.date, self.id)
+
+
+class FeedSpec(BaseModel):
+    """One feed (the main one or a tag's): where its three formats live and what it is called."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prefix: str  # "" for the main feed, "tags/<slug>/" for a tag feed
+    tag: str | None = None  # the tag text as first seen, None for the main feed
+
+    @property
+    def paths(self) -> tuple[str, str, str]:
+        rss, atom, json_ = (self.prefix + name for name in FEED_FORMATS)
+        return rss, atom, json_
+
+    @classmethod
+    def main(cls) -> FeedSpec:
+        return cls(prefix="")
