@@ -1,0 +1,1 @@
+"""feedpub benchmarks (`make bench` runs `python -m bench`): figures, not tests."""
