@@ -1,0 +1,448 @@
+"""The incremental publisher: content changes in, feeds out, with a race-free commit in between.
+
+A run (apply, publish_due, reconcile, rebuild) reads the root, reads the changed records,
+computes new state objects and outputs in a Transaction, writes the objects, and commits
+the root with If-Match; a lost race re-reads and recomputes. Only after the commit are the
+outputs written (dependents first), and the root is then updated once more, with If-Match,
+to clear `pending`: if that fails, a newer run has committed, so the outputs just written
+are re-rendered from the newest root and written again. The last write of every output
+thus always comes from the latest state, and a run that dies after its commit leaves its
+outputs in `pending` for the next run to write.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from feedpub.config import SITE_FILE, SiteConfig, parse_site
+from feedpub.errors import RecordError, SiteConfigError
+from feedpub.items import to_feed_item
+from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, Record
+from feedpub.publish import outputs
+from feedpub.publish.cdn import CloudFrontInvalidator
+from feedpub.publish.heads import Head
+from feedpub.publish.report import PublishReport
+from feedpub.publish.state import StateStore, empty_root, referenced_objects
+from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError, StoredObject
+from feedpub.publish.tx import DRAFT, MAIN_FEED, PUBLISHED, REJECTED, Entry, Transaction
+from feedpub.publish.websub import notify_hub
+from feedpub.records import is_record_path, parse_record
+from feedpub.slugs import tag_slug
+
+log = logging.getLogger("feedpub.publish")
+
+ARTICLES_PREFIX = "articles/"
+GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
+
+
+class CommitConflictError(Exception):
+    """Too many concurrent commits in a row: the keys fail and SQS retries them later."""
+
+
+class _Missing:
+    """A content GET that answered 404: the record was deleted."""
+
+
+MISSING = _Missing()
+
+
+def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, Record | None]:
+    """A record's shard entry from its bytes: parsed metadata, or the reason it is rejected."""
+    try:
+        record = parse_record(key, stored.body, site)
+    except RecordError as exc:
+        return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason}, None
+    tags: dict[str, str] = {}
+    for tag in record.tags:
+        tags.setdefault(tag_slug(tag), tag)
+    entry: Entry = {
+        "etag": stored.etag,
+        "status": DRAFT if record.draft else PUBLISHED,  # settled against the id index later
+        "id": record.id,
+        "date": record.date.isoformat(),
+        "tags": [[slug, spelling] for slug, spelling in tags.items()],
+    }
+    return entry, record
+
+
+class Publisher:
+    def __init__(
+        self,
+        content: ObjectStore,
+        output: ObjectStore,
+        cdn: CloudFrontInvalidator | None = None,
+        state_prefix: str = "_state/",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        websub: bool = True,
+        workers: int = 16,
+        attempts: int = 8,
+    ) -> None:
+        self.content = content
+        self.output = output
+        self.cdn = cdn
+        self.state = StateStore(output, state_prefix)
+        self.clock = clock
+        self.websub = websub
+        self.workers = workers
+        self.attempts = attempts
+
+    def apply(self, keys: Sequence[str]) -> PublishReport:
+        """Publish the effect of these content keys having changed (in any order, any number of times)."""
+        return _Run(self).apply(keys)
+
+    def publish_due(self) -> PublishReport:
+        """Publish scheduled records whose date has come (and finish any interrupted run's writes)."""
+        return _Run(self).apply(())
+
+    def reconcile(self) -> PublishReport:
+        """Compare a LIST of the content with the state, apply every difference, collect old state objects."""
+        run = _Run(self)
+        report = run.reconcile()
+        if not report.failed_keys and report.site_error is None:
+            self.collect_garbage()
+        return report
+
+    def rebuild(self) -> PublishReport:
+        """Publish everything from scratch (the outputs whose bytes are unchanged are still not written)."""
+        return _Run(self).rebuild()
+
+    def collect_garbage(self) -> int:
+        """Delete state objects the current root does not reference (older than a grace period)."""
+        root, _ = self.state.load_root()
+        live = referenced_objects(root)
+        cutoff = self.clock().timestamp() - GARBAGE_GRACE_S
+        removed = 0
+        for listing in self.output.list(self.state.objects_prefix):
+            if listing.key not in live and listing.last_modified.timestamp() < cutoff:
+                self.output.delete(listing.key)
+                removed += 1
+        return removed
+
+
+class _Run:
+    """One publish run: its content reads, its report, and the commit/flush protocol."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.pub = publisher
+        self.state = publisher.state
+        self.report = PublishReport()
+        self.started = time.perf_counter()
+        self.now = publisher.clock()
+        self.fetched: dict[str, StoredObject | _Missing] = {}
+        self.records: dict[str, Record] = {}
+        self.site: SiteConfig | None = None
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def apply(self, keys: Sequence[str]) -> PublishReport:
+        keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
+        try:
+            root, etag = self.state.load_root()
+        except Exception:
+            log.exception("cannot read the publisher state")
+            return self._finish(failed=keys)
+        if root["site"] is None or (SITE_FILE in keys and self._site_changed(root)):
+            if self.report.failed_keys:
+                return self._finish()
+            return self._rebuild(keys)
+        if self.report.site_error:
+            return self._finish()
+        self.site = parse_site(root["site"]["text"].encode())
+        records = [key for key in keys if key != SITE_FILE]
+        self._fetch(records)
+        usable = [key for key in records if key not in self.report.failed_keys]
+        return self._transact(root, etag, lambda tx: self._apply_changes(tx, usable), keys)
+
+    def reconcile(self) -> PublishReport:
+        try:
+            root, _ = self.state.load_root()
+            if root["site"] is None or self._site_changed(root):
+                return self._rebuild([SITE_FILE])
+            listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
+        except Exception:
+            log.exception("reconcile could not list the content or read the state")
+            return self._finish(failed=[SITE_FILE])
+        if self.report.site_error:
+            return self._finish()
+        self.site = parse_site(root["site"]["text"].encode())
+        tx = Transaction(self.state, root, self.site, self.now, self._item)
+        known = {key: entry["etag"] for key, entry in tx.all_entries()}
+        listed = {key: etag for key, etag in listed.items() if is_record_path(key)}
+        stale = [key for key in listed.keys() | known.keys() if listed.get(key) != known.get(key)]
+        log.info("reconcile: %d records listed, %d differ from the state", len(listed), len(stale))
+        return self.apply(stale)
+
+    def rebuild(self) -> PublishReport:
+        return self._rebuild([SITE_FILE])
+
+    # -- site.yaml ---------------------------------------------------------------------------
+
+    def _site_changed(self, root: dict[str, Any]) -> bool:
+        """Read site.yaml; True if it differs from the state's. Problems land in the report."""
+        try:
+            stored = self.pub.content.get(SITE_FILE)
+        except NotFoundError:
+            self._site_error(SiteConfigError(SITE_FILE, "is missing from the content bucket"))
+            return False
+        except Exception:
+            log.exception("cannot read %s", SITE_FILE)
+            self.report.failed_keys.append(SITE_FILE)
+            return False
+        self.report.records_read += 1
+        if root["site"] is not None and root["site"]["etag"] == stored.etag:
+            return False
+        try:
+            self.site = parse_site(stored.body)
+        except SiteConfigError as exc:
+            self._site_error(exc)
+            return False
+        self.fetched[SITE_FILE] = stored
+        return True
+
+    def _site_error(self, exc: SiteConfigError) -> None:
+        log.error("nothing published: %s", exc)
+        self.report.site_error = str(exc)
+
+    # -- full rebuild ----------------------------------------------------------------------------
+
+    def _rebuild(self, keys: Sequence[str]) -> PublishReport:
+        try:
+            root, etag = self.state.load_root()
+            if self.site is None:
+                self._site_changed(empty_root())
+            if self.report.site_error or self.report.failed_keys:
+                return self._finish(failed=keys if self.report.failed_keys else ())
+            listed = [item.key for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)]
+        except Exception:
+            log.exception("rebuild could not read the state or list the content")
+            return self._finish(failed=keys)
+        self._fetch(listed)
+        if self.report.failed_keys:  # never publish a site that lost records to a transient error
+            return self._finish(failed=keys)
+        site_object = self.fetched[SITE_FILE]
+        assert isinstance(site_object, StoredObject)
+        site_state = {"etag": site_object.etag, "text": site_object.body.decode("utf-8-sig")}
+
+        def from_scratch(tx: Transaction) -> None:
+            tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
+            tx.root["site"] = site_state
+            tx.dirty_feeds.setdefault(MAIN_FEED, None)
+            self._apply_changes(tx, listed)
+
+        return self._transact(root, etag, from_scratch, keys, fresh=True)
+
+    # -- reading content -----------------------------------------------------------------------
+
+    def _fetch(self, keys: Iterable[str]) -> None:
+        """GET the records (in parallel); a failed GET fails its key, a 404 means deleted."""
+        todo = [key for key in keys if key not in self.fetched]
+
+        def get(key: str) -> tuple[str, StoredObject | _Missing | None]:
+            try:
+                return key, self.pub.content.get(key)
+            except NotFoundError:
+                return key, MISSING
+            except Exception as exc:
+                log.warning("cannot read %s: %s", key, exc)
+                return key, None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.pub.workers, len(todo)))) as pool:
+            for key, result in pool.map(get, todo):
+                if result is None:
+                    self.report.failed_keys.append(key)
+                else:
+                    self.fetched[key] = result
+                    self.report.records_read += isinstance(result, StoredObject)
+
+    def _item(self, key: str) -> FeedItem:
+        """The rendered item of a record entering the visible part of a feed."""
+        assert self.site is not None
+        record = self.records.get(key)
+        if record is None:
+            stored = self.pub.content.get(key)  # an error here fails the run: it is retried
+            self.report.records_read += 1
+            record = parse_record(key, stored.body, self.site)
+            self.records[key] = record
+        return to_feed_item(record, self.site)
+
+    # -- the transaction ------------------------------------------------------------------------
+
+    def _apply_changes(self, tx: Transaction, keys: Iterable[str]) -> None:
+        assert self.site is not None
+        for key in keys:
+            stored = self.fetched[key]
+            old = tx.entry(key)
+            if isinstance(stored, _Missing):
+                if old is not None:
+                    tx.replace(key, None)
+                continue
+            if old is not None and old["etag"] == stored.etag:
+                continue  # a replayed or duplicated event
+            entry, record = entry_for(key, stored, self.site)
+            if record is not None:
+                self.records[key] = record
+            tx.replace(key, entry)
+        tx.mark_due()
+        tx.settle()
+        tx.finish_heads()
+
+    def _transact(
+        self,
+        root: dict[str, Any],
+        etag: str | None,
+        change: Callable[[Transaction], None],
+        keys: Sequence[str],
+        fresh: bool = False,
+    ) -> PublishReport:
+        assert self.site is not None
+        for attempt in range(self.pub.attempts):
+            try:
+                tx = Transaction(self.state, root, self.site, self.now, self._item)
+                change(tx)
+                committed = self._commit(tx, etag, fresh)
+                if committed is not None:
+                    root, etag = committed
+                self._note_rejections(tx)
+                self._flush(root, etag)
+                return self._finish(root=root)
+            except PreconditionFailedError:
+                log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            except Exception:
+                log.exception("publish failed; the keys will be retried")
+                return self._finish(failed=keys)
+            try:
+                root, etag = self.state.load_root()
+            except Exception:
+                log.exception("cannot re-read the publisher state")
+                return self._finish(failed=keys)
+        log.error("gave up after %d commit conflicts", self.pub.attempts)
+        return self._finish(failed=keys)
+
+    def _commit(self, tx: Transaction, etag: str | None, fresh: bool) -> tuple[dict[str, Any], str] | None:
+        """Compute the new outputs' digests; write objects and the root. None when nothing changed."""
+        assert self.site is not None
+        root = tx.root
+        digests: dict[str, str] = {}
+        for prefix in tx.dirty_feeds:
+            head = tx.head(prefix)
+            if head.count or prefix == MAIN_FEED:
+                tag = head.tag_spelling()
+                for path, body in outputs.render_head(self.site, prefix, tag, head).items():
+                    digests[path] = outputs.md5(body)
+        feeds = tx.spellings()
+        digests[OPML_PATH] = outputs.md5(outputs.render_list(self.site, feeds))
+        digests[XSL_PATH] = outputs.md5(outputs.render_stylesheet())
+        digests[self.state.report_key] = outputs.md5(outputs.render_report(root))
+        published = dict(root["outputs"])
+        new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
+        new_outputs.update(digests)
+        every_path = published.keys() | new_outputs.keys()
+        changed = {path for path in every_path if published.get(path) != new_outputs.get(path)}
+        self.report.unchanged += len(digests) - len(changed & digests.keys())
+        if not (tx.changed() or changed or fresh):
+            return None
+        tx.save_objects()
+        root["outputs"] = new_outputs
+        root["pending"] = sorted(set(root["pending"]) | changed)
+        new_etag = self.state.commit_root(root, etag)
+        return root, new_etag
+
+    def _note_rejections(self, tx: Transaction) -> None:
+        for key in sorted(tx.touched):
+            reason = tx.root["rejected"].get(key)
+            if reason is not None:
+                log.warning("REJECTED %s: %s", key, reason)
+                self.report.rejected.append({"path": key, "reason": reason})
+
+    # -- writing outputs ----------------------------------------------------------------------
+
+    def _flush(self, root: dict[str, Any], etag: str | None) -> None:
+        """Write the pending outputs of `root`; clear `pending` with If-Match, or redo from a newer root."""
+        mine: set[str] = set()
+        for _ in range(self.pub.attempts):
+            todo = set(root["pending"]) | mine
+            if not todo:
+                return
+            self._write_outputs(root, todo)
+            mine |= todo
+            cleared = dict(root, pending=[])
+            try:
+                self.state.commit_root(cleared, etag)
+                return
+            except PreconditionFailedError:
+                root, etag = self.state.load_root()  # a newer run committed: its state wins
+                if root["site"] is not None:
+                    self.site = parse_site(root["site"]["text"].encode())
+        raise CommitConflictError("outputs kept changing under this run")
+
+    def _write_outputs(self, root: dict[str, Any], paths: set[str]) -> None:
+        assert self.site is not None
+        bodies: dict[str, bytes] = {}
+        report_key = self.state.report_key
+        for path in paths:
+            if path not in root["outputs"] or path in bodies:
+                continue
+            prefix = outputs.feed_prefix(path)
+            if prefix is not None:
+                feed = root["feeds"][prefix]
+                head = Head(self.state.load(feed["head"]))
+                bodies.update(outputs.render_head(self.site, prefix, feed["tag"], head))
+            elif path == OPML_PATH:
+                bodies[path] = outputs.render_list(self.site, {p: f["tag"] for p, f in root["feeds"].items()})
+            elif path == XSL_PATH:
+                bodies[path] = outputs.render_stylesheet()
+            elif path == report_key:
+                bodies[path] = outputs.render_report(root)
+        ranks: dict[int, list[str]] = {}
+        for path in sorted(p for p in bodies if p in paths):
+            ranks.setdefault(outputs.write_rank(path, report_key), []).append(path)
+        deletes = sorted(p for p in paths if p not in root["outputs"])
+        with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
+            for rank in sorted(ranks):  # each rank is complete before the next one starts
+                list(pool.map(lambda p: self._put(p, bodies[p]), ranks[rank]))
+            list(pool.map(self._delete, deletes))
+
+    def _put(self, path: str, body: bytes) -> None:
+        content_type, cache_control = outputs.headers(path, self.state.report_key)
+        self.pub.output.put(path, body, content_type=content_type, cache_control=cache_control)
+        self.report.written.append(path)
+
+    def _delete(self, path: str) -> None:
+        self.pub.output.delete(path)
+        self.report.deleted.append(path)
+
+    # -- the end of a run -------------------------------------------------------------------------
+
+    def _finish(self, failed: Iterable[str] = (), root: dict[str, Any] | None = None) -> PublishReport:
+        report = self.report
+        report.failed_keys = sorted(set(report.failed_keys) | set(failed))
+        report.written = sorted(set(report.written))
+        report.deleted = sorted(set(report.deleted))
+        public = [p for p in report.written + report.deleted if not p.startswith(self.state.prefix)]
+        report.invalidation_paths = sorted({"/" + p for p in public})
+        if root is not None:
+            report.next_due = datetime.fromisoformat(root["scheduled"][0][0]) if root["scheduled"] else None
+            report.published = root["feeds"].get(MAIN_FEED, {}).get("count", 0)
+        if report.invalidation_paths and self.pub.cdn is not None:
+            try:
+                self.pub.cdn.invalidate(report.invalidation_paths)
+            except Exception:
+                # The objects are written; edges catch up within their short max-age.
+                log.exception("CloudFront invalidation of %d paths failed", len(report.invalidation_paths))
+        if public and self.pub.websub and self.site is not None and self.site.hub:
+            changed = [p for p in public if outputs.feed_prefix(p) is not None and p in report.written]
+            notify_hub(self.site.hub, [self.site.base_url + p for p in changed])
+        report.duration_s = time.perf_counter() - self.started
+        return report
+
+
+def _feed_alive(path: str, feeds: dict[str, str | None]) -> bool:
+    prefix = outputs.feed_prefix(path)
+    return prefix is None or prefix in feeds

@@ -1,0 +1,81 @@
+"""An in-memory ObjectStore with S3's semantics (ETags, conditional writes): for tests and dry runs."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from feedpub.publish.store import Listing, NotFoundError, PreconditionFailedError, StoredObject
+
+
+class MemoryStore:
+    """Thread-safe; `writes` counts PUTs and DELETEs; `before_put` lets a test interleave another writer."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, tuple[bytes, str, str, str | None, datetime]] = {}
+        self._lock = threading.RLock()
+        self.writes = 0
+        self.reads = 0
+        self.before_put: Callable[[str], None] | None = None
+
+    def get(self, key: str) -> StoredObject:
+        with self._lock:
+            self.reads += 1
+            if key not in self._objects:
+                raise NotFoundError(key)
+            body, etag, *_ = self._objects[key]
+            return StoredObject(body, etag)
+
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        cache_control: str | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        hook, self.before_put = self.before_put, None
+        if hook is not None:
+            hook(key)  # runs once, outside the lock, like a concurrent writer would
+        with self._lock:
+            current = self._objects.get(key)
+            if if_none_match and current is not None:
+                raise PreconditionFailedError(key)
+            if if_match is not None and (current is None or current[1] != if_match):
+                raise PreconditionFailedError(key)
+            etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+            self._objects[key] = (bytes(body), etag, content_type, cache_control, datetime.now(UTC))
+            self.writes += 1
+            return etag
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._objects.pop(key, None)
+            self.writes += 1
+
+    def list(self, prefix: str = "") -> Iterator[Listing]:
+        with self._lock:
+            items = sorted((k, v[1], v[4]) for k, v in self._objects.items() if k.startswith(prefix))
+        for key, etag, modified in items:
+            yield Listing(key, etag, modified)
+
+    def headers(self, key: str) -> tuple[str, str | None]:
+        """(Content-Type, Cache-Control) the object was stored with."""
+        with self._lock:
+            _, _, content_type, cache_control, _ = self._objects[key]
+            return content_type, cache_control
+
+    def keys(self, prefix: str = "") -> builtins.list[str]:
+        with self._lock:
+            return sorted(k for k in self._objects if k.startswith(prefix))
+
+    def age(self, key: str, modified: datetime) -> None:
+        """Backdate an object's LastModified (garbage-collection tests)."""
+        with self._lock:
+            body, etag, content_type, cache_control, _ = self._objects[key]
+            self._objects[key] = (body, etag, content_type, cache_control, modified)

@@ -1,0 +1,27 @@
+"""What one publish run did: drives the handler's logs and metrics, and the tests' assertions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class PublishReport:
+    written: list[str] = field(default_factory=list)  # public and private outputs PUT
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0  # outputs rendered whose bytes were already published
+    invalidation_paths: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)  # {path, reason} found by this run
+    failed_keys: list[str] = field(default_factory=list)  # to be retried (SQS redelivery)
+    published: int = 0  # records in the main feed after the run
+    next_due: datetime | None = None
+    records_read: int = 0
+    duration_s: float = 0.0
+    site_error: str | None = None  # site.yaml missing or invalid: nothing was published
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["next_due"] = self.next_due.isoformat() if self.next_due else None
+        return data

@@ -1,0 +1,130 @@
+"""The publisher's private state: immutable content-addressed objects under one small root.
+
+Layout under the state prefix (default `_state/`) of the publish bucket:
+
+- `root.json` — the commit point, replaced with If-Match. It names every other object:
+  `shards` (record metadata, bucketed by a hash of the content key), `ids` (id → claimants,
+  bucketed by a hash of the id), `feeds` (one head per feed), plus the site.yaml text and
+  ETag, the scheduled list, the rejected map, the md5 of every output and `pending`
+  (outputs committed but not yet confirmed written).
+- `objects/<sha256>.json` — shards and heads. Never modified, so any run may cache them and
+  a half-finished run leaves nothing inconsistent behind.
+
+A change to one record touches one record shard, one id shard and the heads of its feeds:
+its cost does not grow with the number of records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError
+
+FORMAT_VERSION = 1
+SHARD_DIGITS = 2  # 256 shards of each kind
+ROOT_NAME = "root.json"
+OBJECTS_DIR = "objects/"
+REPORT_NAME = "report.json"
+_CACHE_OBJECTS = 96
+
+Entry = dict[str, Any]  # a record's metadata in a shard
+HeadItem = dict[str, Any]  # {key, date, id, tag, item}
+
+
+def shard_of(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:SHARD_DIGITS]
+
+
+def encode(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def empty_root() -> dict[str, Any]:
+    return {
+        "version": FORMAT_VERSION,
+        "site": None,  # {"etag": ..., "text": ...}
+        "shards": {},
+        "ids": {},
+        "feeds": {},  # prefix -> {"head": key, "tag": spelling | None, "count": n}
+        "scheduled": [],  # [[iso date, key]], earliest first
+        "rejected": {},  # key -> reason
+        "outputs": {},  # path -> md5 of the bytes committed for it
+        "pending": [],  # paths committed but not yet confirmed written
+    }
+
+
+class StateStore:
+    """Reads and writes state objects; immutable objects are cached (they never change)."""
+
+    def __init__(self, store: ObjectStore, prefix: str) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.root_key = prefix + ROOT_NAME
+        self.report_key = prefix + REPORT_NAME
+        self.objects_prefix = prefix + OBJECTS_DIR
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load_root(self) -> tuple[dict[str, Any], str | None]:
+        """The current root and its ETag, or an empty root and None when nothing was committed yet."""
+        try:
+            stored = self.store.get(self.root_key)
+        except NotFoundError:
+            return empty_root(), None
+        root = json.loads(stored.body)
+        if root.get("version") != FORMAT_VERSION:
+            return empty_root(), stored.etag  # an unknown format is rebuilt from the content
+        return root, stored.etag
+
+    def commit_root(self, root: dict[str, Any], etag: str | None) -> str:
+        """Replace the root iff it is still the one read (raises PreconditionFailedError otherwise)."""
+        body = encode(root)
+        if etag is None:
+            return self.store.put(self.root_key, body, content_type="application/json", if_none_match=True)
+        return self.store.put(self.root_key, body, content_type="application/json", if_match=etag)
+
+    def load(self, key: str) -> Any:
+        """An immutable object, as a private deep copy the caller may change."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return copy.deepcopy(self._cache[key])
+        value = json.loads(self.store.get(key).body)
+        self._remember(key, value)
+        return copy.deepcopy(value)
+
+    def save(self, value: Any) -> str:
+        """Write an immutable object under its content hash; an existing copy is as good as a new one."""
+        body = encode(value)
+        key = self.objects_prefix + hashlib.sha256(body).hexdigest() + ".json"
+        with self._lock:
+            if key in self._cache:
+                return key
+        with contextlib.suppress(PreconditionFailedError):  # same name, same bytes: already there
+            self.store.put(key, body, content_type="application/json", if_none_match=True)
+        self._remember(key, json.loads(body))
+        return key
+
+    def _remember(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            while len(self._cache) > _CACHE_OBJECTS:
+                self._cache.popitem(last=False)
+
+
+def referenced_objects(root: dict[str, Any]) -> set[str]:
+    keys = set(root["shards"].values()) | set(root["ids"].values())
+    keys |= {feed["head"] for feed in root["feeds"].values()}
+    return keys
+
+
+def sort_key(entry: HeadItem) -> tuple[datetime, str]:
+    return (datetime.fromisoformat(entry["date"]), entry["id"])

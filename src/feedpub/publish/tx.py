@@ -1,0 +1,263 @@
+"""One attempt at a state change: a private working copy of the root and the objects it touches.
+
+The publisher fills a Transaction from a freshly read root, applies record changes, settles
+the ids they touched (duplicate ids, scheduling), and asks it for the new root. Nothing is
+written until `commit`; a lost commit race throws the whole working copy away.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from feedpub.config import SiteConfig
+from feedpub.model import FeedItem
+from feedpub.publish.heads import Head
+from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
+
+PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
+MAIN_FEED = ""
+
+# Renders the FeedItem of a record key (from this run's parse, or by reading the record).
+ItemSource = Callable[[str], FeedItem]
+
+
+def tag_feed(slug: str) -> str:
+    return f"tags/{slug}/"
+
+
+def feeds_of(entry: Entry) -> list[tuple[str, str | None]]:
+    """(feed prefix, tag spelling) of every feed a published entry belongs to."""
+    return [(MAIN_FEED, None)] + [(tag_feed(slug), spelling) for slug, spelling in entry["tags"]]
+
+
+def claims_id(entry: Entry) -> bool:
+    """Drafts and unparseable records hold no id; every other record competes for its id."""
+    return entry["status"] != DRAFT and "id" in entry
+
+
+class Transaction:
+    def __init__(
+        self, state: StateStore, root: dict[str, Any], site: SiteConfig, now: datetime, items: ItemSource
+    ) -> None:
+        self.state = state
+        self.root = root
+        self.site = site
+        self.now = now
+        self.items = items
+        self.cap = site.feed_limit + max(5, site.feed_limit // 2)
+        self._shards: dict[str, dict[str, Entry]] = {}
+        self._ids: dict[str, dict[str, list[list[str]]]] = {}
+        self._heads: dict[str, Head] = {}
+        self.dirty_shards: set[str] = set()
+        self.dirty_ids: set[str] = set()
+        self.dirty_feeds: dict[str, str | None] = {}  # prefix -> a spelling seen (tag feeds)
+        self._unsettled: set[str] = set()
+        self._fresh: set[str] = set()  # keys replaced in this transaction: not in any feed now
+        self.touched: set[str] = set()  # keys whose entry this transaction changed
+
+    # -- reading state -------------------------------------------------------------------
+
+    def shard(self, shard_id: str) -> dict[str, Entry]:
+        if shard_id not in self._shards:
+            key = self.root["shards"].get(shard_id)
+            self._shards[shard_id] = self.state.load(key) if key else {}
+        return self._shards[shard_id]
+
+    def entry(self, key: str) -> Entry | None:
+        return self.shard(shard_of(key)).get(key)
+
+    def _id_shard(self, shard_id: str) -> dict[str, list[list[str]]]:
+        if shard_id not in self._ids:
+            key = self.root["ids"].get(shard_id)
+            self._ids[shard_id] = self.state.load(key) if key else {}
+        return self._ids[shard_id]
+
+    def head(self, prefix: str) -> Head:
+        if prefix not in self._heads:
+            feed = self.root["feeds"].get(prefix)
+            self._heads[prefix] = Head(self.state.load(feed["head"]) if feed else None)
+        return self._heads[prefix]
+
+    def all_entries(self) -> Iterator[tuple[str, Entry]]:
+        """Every record's entry (reads every shard: reconcile and refill only)."""
+        for shard_id in sorted(set(self.root["shards"]) | set(self._shards)):
+            yield from self.shard(shard_id).items()
+
+    # -- changing records ----------------------------------------------------------------
+
+    def replace(self, key: str, new: Entry | None) -> None:
+        """Set (or with None, remove) a record's entry; feeds and ids follow in `settle`."""
+        old = self.entry(key)
+        if old is not None and old["status"] == PUBLISHED and key not in self._fresh:
+            self._leave_feeds(key, old)
+        if old is not None and claims_id(old):
+            self._unclaim(old["id"], key)
+        shard_id = shard_of(key)
+        if new is None:
+            self.shard(shard_id).pop(key, None)
+            self.root["rejected"].pop(key, None)
+        else:
+            self.shard(shard_id)[key] = new
+            if claims_id(new):
+                self._claim(new["id"], new["date"], key)
+            self._set_rejected(key, new)
+        self._fresh.add(key)
+        self.touched.add(key)
+        self.dirty_shards.add(shard_id)
+        self._drop_scheduled(key)
+
+    def mark_due(self) -> None:
+        """Settle the ids of scheduled records whose time has come, so they get published."""
+        for due, key in self.root["scheduled"]:
+            entry = self.entry(key)
+            if datetime.fromisoformat(due) <= self.now and entry is not None and claims_id(entry):
+                self._unsettled.add(entry["id"])
+
+    def settle(self) -> None:
+        """Give each touched id to its earliest claimant and move records in or out of feeds."""
+        while self._unsettled:
+            record_id = self._unsettled.pop()
+            claimants = sorted(
+                self._id_shard(shard_of(record_id)).get(record_id, []),
+                key=lambda claim: (datetime.fromisoformat(claim[0]), claim[1]),
+            )
+            winner = claimants[0][1] if claimants else None
+            for _, key in claimants:
+                self._settle_record(key, winner)
+
+    def _settle_record(self, key: str, winner: str | None) -> None:
+        entry = self.entry(key)
+        assert entry is not None, f"id index names {key}, which has no entry"
+        was_live = entry["status"] == PUBLISHED and key not in self._fresh
+        if key != winner:
+            status, reason = REJECTED, f"id '{entry['id']}' is already used by {winner}"
+        elif datetime.fromisoformat(entry["date"]) > self.now:
+            status, reason = SCHEDULED, None
+        else:
+            status, reason = PUBLISHED, None
+        if was_live and status == PUBLISHED:
+            return
+        if was_live:
+            self._leave_feeds(key, entry)
+        changed = entry["status"] != status or entry.get("reason") != reason
+        entry["status"] = status
+        entry.pop("reason", None)
+        if reason:
+            entry["reason"] = reason
+        self._set_rejected(key, entry)
+        self._drop_scheduled(key)
+        if status == SCHEDULED:
+            self.root["scheduled"].append([entry["date"], key])
+            self.root["scheduled"].sort(key=lambda due: (datetime.fromisoformat(due[0]), due[1]))
+        if status == PUBLISHED:
+            self._join_feeds(key, entry)
+            self._fresh.discard(key)
+        if changed or status == PUBLISHED:
+            self.dirty_shards.add(shard_of(key))
+            self.touched.add(key)
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def _join_feeds(self, key: str, entry: Entry) -> None:
+        for prefix, spelling in feeds_of(entry):
+            member: HeadItem = {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling}
+            member["item"] = None
+            self.head(prefix).insert(member, self.cap)
+            self.dirty_feeds.setdefault(prefix, spelling)
+
+    def _leave_feeds(self, key: str, entry: Entry) -> None:
+        for prefix, spelling in feeds_of(entry):
+            self.head(prefix).remove(key)
+            self.dirty_feeds.setdefault(prefix, spelling)
+
+    def finish_heads(self) -> None:
+        """Refill heads that ran short and render the items each feed will show."""
+        for prefix in self.dirty_feeds:
+            head = self.head(prefix)
+            if head.needs_refill(self.site.feed_limit):
+                self._refill(prefix, head)
+            for member in head.items[: self.site.feed_limit]:
+                if member["item"] is None:
+                    member["item"] = self.items(member["key"]).model_dump(mode="json")
+
+    def _refill(self, prefix: str, head: Head) -> None:
+        known = {member["key"]: member for member in head.items}
+        members: list[HeadItem] = []
+        for key, entry in self.all_entries():
+            if entry["status"] != PUBLISHED:
+                continue
+            for feed, spelling in feeds_of(entry):
+                if feed == prefix:
+                    fresh = {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling}
+                    members.append(known.get(key) or {**fresh, "item": None})
+        head.count = len(members)
+        head.items = heapq.nlargest(self.cap, members, key=sort_key)
+
+    # -- ids, rejections, schedule ---------------------------------------------------------
+
+    def _claim(self, record_id: str, date: str, key: str) -> None:
+        shard_id = shard_of(record_id)
+        self._id_shard(shard_id).setdefault(record_id, []).append([date, key])
+        self.dirty_ids.add(shard_id)
+        self._unsettled.add(record_id)
+
+    def _unclaim(self, record_id: str, key: str) -> None:
+        shard_id = shard_of(record_id)
+        index = self._id_shard(shard_id)
+        remaining = [claim for claim in index.get(record_id, []) if claim[1] != key]
+        if remaining:
+            index[record_id] = remaining
+        else:
+            index.pop(record_id, None)
+        self.dirty_ids.add(shard_id)
+        self._unsettled.add(record_id)
+
+    def _set_rejected(self, key: str, entry: Entry) -> None:
+        if entry["status"] == REJECTED:
+            self.root["rejected"][key] = entry["reason"]
+        else:
+            self.root["rejected"].pop(key, None)
+
+    def _drop_scheduled(self, key: str) -> None:
+        self.root["scheduled"] = [due for due in self.root["scheduled"] if due[1] != key]
+
+    # -- the new root --------------------------------------------------------------------
+
+    def changed(self) -> bool:
+        return bool(self.dirty_shards or self.dirty_ids or self.dirty_feeds)
+
+    def spellings(self) -> dict[str, str | None]:
+        """Every feed that will exist after this change, with its tag spelling."""
+        feeds = {prefix: feed["tag"] for prefix, feed in self.root["feeds"].items()}
+        for prefix in self.dirty_feeds:
+            head = self.head(prefix)
+            if head.count == 0 and prefix != MAIN_FEED:
+                feeds.pop(prefix, None)
+            else:
+                feeds[prefix] = head.tag_spelling()
+        feeds.setdefault(MAIN_FEED, None)
+        return feeds
+
+    def save_objects(self) -> None:
+        """Write the new shards and heads (content-addressed) and point the root at them."""
+        for shard_id in self.dirty_shards:
+            self._point(self.root["shards"], shard_id, self._shards[shard_id])
+        for shard_id in self.dirty_ids:
+            self._point(self.root["ids"], shard_id, self._ids[shard_id])
+        feeds = self.spellings()
+        for prefix in list(self.root["feeds"]):
+            if prefix not in feeds:
+                del self.root["feeds"][prefix]
+        for prefix, spelling in feeds.items():
+            if prefix in self.dirty_feeds or prefix not in self.root["feeds"]:
+                key = self.state.save(self.head(prefix).to_json())
+                self.root["feeds"][prefix] = {"head": key, "tag": spelling, "count": self.head(prefix).count}
+
+    def _point(self, table: dict[str, str], shard_id: str, value: dict[str, Any]) -> None:
+        if value:
+            table[shard_id] = self.state.save(value)
+        else:
+            table.pop(shard_id, None)
