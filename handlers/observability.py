@@ -1,0 +1,49 @@
+"""Powertools Logger, Metrics and Tracer, created once per process and shared by both handlers."""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from feedpub.publish import PublishReport
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "feedpub")
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "feedpub"), service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+
+def record_report(report: PublishReport, action: str) -> None:
+    """Log one structured line per run (and one per rejected record) and emit the run's metrics."""
+    for rejection in report.rejected:
+        logger.warning("record rejected", extra={"record": rejection["path"], "reason": rejection["reason"]})
+    if report.site_error:
+        logger.error("site.yaml problem: nothing published", extra={"reason": report.site_error})
+        metrics.add_metric(name="SiteConfigErrors", unit=MetricUnit.Count, value=1)
+    if report.failed_keys:
+        logger.error("keys failed and will be retried", extra={"failed_keys": report.failed_keys})
+    logger.info(
+        "publish run finished",
+        extra={
+            "action": action,
+            "written": len(report.written),
+            "deleted": len(report.deleted),
+            "unchanged": report.unchanged,
+            "invalidated": len(report.invalidation_paths),
+            "rejected": len(report.rejected),
+            "failed": len(report.failed_keys),
+            "published": report.published,
+            "next_due": report.next_due.isoformat() if report.next_due else None,
+            "records_read": report.records_read,
+            "duration_s": round(report.duration_s, 3),
+        },
+    )
+    feeds_written = sum(1 for path in report.written if path.endswith(("feed.xml", "atom.xml", "feed.json")))
+    metrics.add_metric(name="RecordsPublished", unit=MetricUnit.Count, value=report.published)
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(report.rejected))
+    metrics.add_metric(name="FeedsWritten", unit=MetricUnit.Count, value=feeds_written)
+    metrics.add_metric(name="Invalidations", unit=MetricUnit.Count, value=len(report.invalidation_paths))
+    metrics.add_metric(name="PublishDuration", unit=MetricUnit.Seconds, value=report.duration_s)

@@ -1,0 +1,136 @@
+"""PublishFunction: an SQS batch of S3 event notifications → one incremental publish.
+
+All keys of the batch are coalesced into ONE `Publisher.apply`; then each message
+succeeds or fails on its own (ReportBatchItemFailures): a message fails iff it cannot be
+parsed or one of its keys is in the report's `failed_keys`. A rejected record is not a
+failure: it is reported, and retrying it would only loop.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from feedpub.publish import CloudFrontInvalidator, Publisher, PublishReport, S3Store
+from handlers.observability import logger, metrics, record_report, tracer
+from handlers.settings import Settings
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 6},
+    connect_timeout=3,
+    read_timeout=10,
+    max_pool_connections=32,
+)
+TEST_EVENT = "s3:TestEvent"
+
+
+class UnreadableMessageError(ValueError):
+    """An SQS message whose body is not an S3 event notification."""
+
+
+class KeysFailedError(RuntimeError):
+    """Some of this message's keys could not be published now; SQS will deliver it again."""
+
+
+def build_publisher(settings: Settings, s3_client: Any = None, cf_client: Any = None) -> Publisher:
+    """The publisher for these settings; clients default to boto3's (which honour AWS_ENDPOINT_URL*)."""
+    s3 = s3_client or boto3.client("s3", config=CLIENT_CONFIG)
+    cdn = None
+    if settings.distribution_id:
+        cloudfront = cf_client or boto3.client("cloudfront", config=CLIENT_CONFIG)
+        cdn = CloudFrontInvalidator(cloudfront, settings.distribution_id)
+    return Publisher(
+        content=S3Store(s3, settings.content_bucket),
+        output=S3Store(s3, settings.publish_bucket),
+        cdn=cdn,
+        state_prefix=settings.state_prefix,
+    )
+
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def current_publisher() -> Publisher:
+    """The process-wide publisher, built from the environment on first use (clients reused across calls)."""
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = build_publisher(Settings.from_env())
+        return _publisher
+
+
+def use_publisher(publisher: Publisher | None) -> None:
+    """Make both handlers use this publisher (tests, local pipeline); None: build it from the environment."""
+    global _publisher
+    with _publisher_lock:
+        _publisher = publisher
+
+
+def message_keys(body: str) -> list[str]:
+    """The content keys an S3 event notification names ([] for s3:TestEvent)."""
+    try:
+        notification = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise UnreadableMessageError(f"message body is not JSON: {exc}") from exc
+    if not isinstance(notification, dict):
+        raise UnreadableMessageError("message body is not a JSON object")
+    if notification.get("Event") == TEST_EVENT:
+        return []
+    records = notification.get("Records")
+    if not isinstance(records, list):
+        raise UnreadableMessageError("message body has no S3 'Records' list")
+    keys = []
+    for record in records:
+        try:
+            raw_key = record["s3"]["object"]["key"]
+        except (KeyError, TypeError) as exc:
+            raise UnreadableMessageError("an S3 record has no s3.object.key") from exc
+        keys.append(urllib.parse.unquote_plus(raw_key))  # S3 URL-encodes keys in notifications
+    return keys
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    messages = event.get("Records", [])
+    if messages:
+        logger.set_correlation_id(messages[0].get("messageId"))
+    keys_of: dict[str, list[str]] = {}
+    unreadable: dict[str, str] = {}
+    for message in messages:
+        try:
+            keys_of[message["messageId"]] = message_keys(message.get("body", ""))
+        except UnreadableMessageError as exc:
+            unreadable[message["messageId"]] = str(exc)
+            logger.error("unreadable message", extra={"message_id": message["messageId"], "reason": str(exc)})
+    keys = sorted({key for message_keys_ in keys_of.values() for key in message_keys_})
+    failed: set[str] = set()
+    if keys:
+        report = _publish(keys)
+        record_report(report, "apply")
+        failed = set(report.failed_keys)
+
+    def judge(message: SQSRecord) -> None:
+        if message.message_id in unreadable:
+            raise UnreadableMessageError(unreadable[message.message_id])
+        lost = [key for key in keys_of[message.message_id] if key in failed]
+        if lost:
+            raise KeysFailedError(f"not published yet: {', '.join(lost)}")
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event, judge, processor, context))
+
+
+@tracer.capture_method
+def _publish(keys: list[str]) -> PublishReport:
+    return current_publisher().apply(keys)
