@@ -7,13 +7,17 @@ numbers), one to three of 200 tags, and a body of a few Markdown paragraphs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import platform
 import random
 import resource
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -116,6 +120,17 @@ def s3_client(endpoint: str, *, pool: int = 10, retries: int = 5) -> Any:
     )
 
 
+def sqs_client(endpoint: str) -> Any:
+    """An SQS client for the embedded server."""
+    return boto3.session.Session().client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # noqa: S106 - moto accepts any key
+    )
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
     """An embedded S3 + SQS on 127.0.0.1 at a free port; yields its endpoint URL and stops it after."""
@@ -131,13 +146,18 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+def s3_backends_for() -> Any:
+    """The embedded server's S3 backend (the default moto account), for seeding and direct edits."""
+    return s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+
+
 def seed(bucket: str, objects: Iterable[tuple[str, bytes]]) -> int:
     """Store every (key, bytes) straight into the embedded server's S3 backend; return how many.
 
     The server runs in this process, so seeding a site of 100,000 articles takes seconds
     instead of minutes of HTTP PUTs (and sends no event notifications). The bucket must exist.
     """
-    backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+    backend = s3_backends_for()
     count = 0
     for key, data in objects:
         backend.put_object(bucket, key, data)
@@ -149,3 +169,32 @@ def peak_rss_mib() -> float:
     """This process's peak resident set size so far, in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def write_section(path: Path, name: str, body: str) -> None:
+    """Replace what lies between `<!-- name:start -->` and `<!-- name:end -->` in `path`, else append it."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# feedpub benchmarks\n"
+    block = f"{start}\n{body.strip()}\n{end}"
+    if start in text and end in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def machine_note() -> str:
+    """What the figures were measured on: CPU count and model, Python, OS, date."""
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"Machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; measured {when}."
+    )

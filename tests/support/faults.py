@@ -67,8 +67,9 @@ def _error_response(url: str, kind: str) -> AWSResponse:
 class FaultInjector:
     """Fail a fraction `rate` of S3 requests (each attempt, retries included) with a random fault kind.
 
-    Deterministic for a given seed and request order. Set `active = False` to let the
-    faults stop; `injected` tallies what was done.
+    Deterministic for a given seed and request order. `operations` and `url_contains` narrow
+    which requests may fail. Set `active = False` to let the faults stop; `injected` tallies
+    what was done.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class FaultInjector:
         seed: int = 0,
         kinds: tuple[str, ...] = FAULT_KINDS,
         operations: frozenset[str] | None = None,
+        url_contains: str | None = None,
     ) -> None:
         unknown = set(kinds) - set(FAULT_KINDS)
         if unknown:
@@ -85,6 +87,7 @@ class FaultInjector:
         self.rate = rate
         self.kinds = kinds
         self.operations = operations
+        self.url_contains = url_contains
         self.active = True
         self.injected: Counter[str] = Counter()
         self._rng = random.Random(seed)
@@ -101,8 +104,10 @@ class FaultInjector:
         with self._lock:
             return sum(self.injected.values())
 
-    def _choose(self, operation: str) -> str | None:
+    def _choose(self, operation: str, url: str) -> str | None:
         if not self.active or (self.operations is not None and operation not in self.operations):
+            return None
+        if self.url_contains is not None and self.url_contains not in url:
             return None
         with self._lock:
             if self._rng.random() >= self.rate:
@@ -112,7 +117,7 @@ class FaultInjector:
             return kind
 
     def _before_send(self, event_name: str, request: Any, **_kwargs: Any) -> AWSResponse | None:
-        kind = self._choose(event_name.rsplit(".", 1)[-1])
+        kind = self._choose(event_name.rsplit(".", 1)[-1], request.url)
         if kind is None:
             return None
         if kind == "reset":

@@ -1,0 +1,65 @@
+"""Lambda cold start: a fresh interpreter importing the publish handler and creating its clients,
+as a ratio to a fresh interpreter running `import boto3`, measured alternately in the same run.
+
+Whole-process wall time (start to exit) is what a cold start costs, so that is what is timed;
+medians over repeated runs smooth out the noise of a shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+BASELINE = "import boto3"
+# What a cold Lambda does before its first batch: import the handler and build its publisher
+# (an S3 and a CloudFront client).
+HANDLER = "import handlers.publish as h; h.current_publisher()"
+TARGET_RATIO = 2.5
+# What the template gives the function; the values only need to parse.
+LAMBDA_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "CONTENT_BUCKET": "bench-content",
+    "PUBLISH_BUCKET": "bench-publish",
+    "DISTRIBUTION_ID": "EBENCH",
+    "POWERTOOLS_SERVICE_NAME": "feedpub",
+    "POWERTOOLS_METRICS_NAMESPACE": "feedpub",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    runs: int
+    baseline_s: float
+    handler_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.handler_s / self.baseline_s
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= TARGET_RATIO
+
+
+def _time_process(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    return time.perf_counter() - started
+
+
+def measure(runs: int = 15) -> ColdStart:
+    env = {**os.environ, **LAMBDA_ENV}
+    _time_process(BASELINE, env)  # warm the OS page cache for both, so neither pays for it alone
+    _time_process(HANDLER, env)
+    baseline, handler = [], []
+    for _ in range(runs):
+        baseline.append(_time_process(BASELINE, env))
+        handler.append(_time_process(HANDLER, env))
+    return ColdStart(runs, statistics.median(baseline), statistics.median(handler))

@@ -1,0 +1,288 @@
+"""Scale benchmark: incremental publishing against the naive way, at 1k, 10k (and 100k) articles.
+
+For each size, against the embedded S3 (moto server): a cold full publish, then one article
+added, edited and deleted, each published incrementally and the naive way (bench/naive.py),
+plus a replayed event. Every measured publish runs in a fresh subprocess so its peak RSS is
+honest; S3 requests are counted per HTTP attempt through botocore's event hooks. Then the
+Lambda cold start. Results go to docs/benchmarks.md between the scale markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.counting import RequestCounter
+
+from bench import cold_start
+from bench.naive import naive_publish
+from bench.support import (
+    REGION,
+    article_bytes,
+    article_key,
+    generate_site,
+    machine_note,
+    moto_server,
+    peak_rss_mib,
+    s3_backends_for,
+    s3_client,
+    seed,
+    write_section,
+)
+from feedpub.publish import Publisher, S3Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "benchmarks.md"
+CONTENT, PUBLISH, NAIVE = "bench-content", "bench-publish", "bench-naive"
+NOW = datetime(2035, 1, 1, tzinfo=UTC)  # after every generated article: nothing is scheduled
+CHANGED_TAGS = {"add": ["Topic 007", "Topic 042"], "edit": ["Topic 042", "Topic 099"]}
+DEFAULT_SIZES = (1_000, 10_000)
+MIB_TO_MB = 1.048576
+
+
+@dataclass
+class Measure:
+    size: int
+    scenario: str
+    way: str
+    wall_s: float
+    requests: dict[str, int]
+    bytes_read: int
+    peak_rss_mib: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+# ---- the child: one publish in a fresh interpreter ----------------------------------------------
+
+
+def _child(spec: dict[str, Any]) -> dict[str, Any]:
+    s3 = s3_client(spec["endpoint"], pool=32)
+    counter = RequestCounter().attach(s3.meta.events)
+    now = datetime.fromisoformat(spec["now"])
+    started = time.perf_counter()
+    if spec["way"] == "naive":
+        naive_publish(s3, CONTENT, NAIVE, now, threads=16)
+    else:
+        publisher = Publisher(
+            content=S3Store(s3, CONTENT),
+            output=S3Store(s3, PUBLISH),
+            cdn=None,
+            state_prefix="_state/",
+            clock=lambda: now,
+        )
+        report = publisher.rebuild() if spec["action"] == "cold" else publisher.apply(spec["keys"])
+        if report.failed_keys:
+            raise SystemExit(f"publish failed for {report.failed_keys}")
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, **counter.snapshot(), "peak_rss_mib": peak_rss_mib()}
+
+
+def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str]) -> Measure:
+    spec = {"endpoint": endpoint, "way": way, "action": scenario, "keys": keys, "now": NOW.isoformat()}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--child", json.dumps(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{way} {scenario} at {size} failed:\n{done.stderr[-4000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measure(
+        size,
+        scenario,
+        way,
+        result["wall_s"],
+        result["requests"],
+        result["bytes_read"],
+        result["peak_rss_mib"],
+    )
+
+
+# ---- the parent: sites, changes, tables ---------------------------------------------------------
+
+
+def _bench_size(endpoint: str, size: int, *, naive: bool, log: Any) -> list[Measure]:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()  # noqa: S310 - our own 127.0.0.1 server
+    admin = s3_client(endpoint)
+    for bucket in (CONTENT, PUBLISH, NAIVE):
+        admin.create_bucket(Bucket=bucket)
+    started = time.perf_counter()
+    seed(CONTENT, generate_site(size))
+    log(f"  seeded {size} articles in {time.perf_counter() - started:.1f}s")
+    measures = []
+
+    def measure(scenario: str, keys: list[str]) -> None:
+        ways = ["incremental", "naive"] if naive and scenario != "replay" else ["incremental"]
+        for way in ways:
+            m = _run_child(endpoint, size, scenario, way, keys)
+            log(
+                f"  {size:>7} {scenario:<7} {way:<11} {m.wall_s:7.2f}s {m.total:>7} requests "
+                f"{m.bytes_read:>11} B read {m.peak_rss_mib:6.0f} MiB"
+            )
+            measures.append(m)
+
+    key = article_key(size)  # the newest article: in the main feed and in its tags' feeds
+    measure("cold", [])
+    seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["add"]))])
+    measure("add", [key])
+    seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["edit"], title_suffix=" (edited)"))])
+    measure("edit", [key])
+    s3_backends_for().delete_object(CONTENT, key)
+    measure("delete", [key])
+    measure("replay", [key])
+    return measures
+
+
+def _fmt_requests(requests: dict[str, int]) -> str:
+    return ", ".join(f"{op} {n}" for op, n in sorted(requests.items(), key=lambda kv: -kv[1]))
+
+
+def _report(measures: list[Measure], cold: cold_start.ColdStart | None, sizes: list[int]) -> str:
+    by = {(m.size, m.scenario, m.way): m for m in measures}
+    lines = [
+        "## Scale: incremental publishing against the naive way",
+        "",
+        machine_note(),
+        f"Embedded S3: moto server on 127.0.0.1 ({REGION}); sites of {', '.join(f'{s:,}' for s in sizes)} "
+        "articles with 200 tags, `feed_limit` 20. Each publish runs in a fresh subprocess (peak RSS is "
+        "that process's, interpreter included); S3 requests are counted per HTTP attempt. Rerun with "
+        "`python -m bench scale` (default sizes 1,000 and 10,000; add 100,000 with "
+        "`--sizes 1000,10000,100000`, which takes several minutes more).",
+        "",
+        "| articles | change | way | wall (s) | S3 requests | by operation | bytes read | peak RSS (MiB) |",
+        "|---:|---|---|---:|---:|---|---:|---:|",
+    ]
+    for m in measures:
+        lines.append(
+            f"| {m.size:,} | {m.scenario} | {m.way} | {m.wall_s:.2f} | {m.total:,} "
+            f"| {_fmt_requests(m.requests)} | {m.bytes_read:,} | {m.peak_rss_mib:.0f} |"
+        )
+    ratio_rows = []
+    for size in sizes:
+        for change in ("add", "edit", "delete"):
+            inc, nai = by.get((size, change, "incremental")), by.get((size, change, "naive"))
+            if inc and nai:
+                ratio_rows.append(
+                    f"| {size:,} | {change} | {nai.total / max(inc.total, 1):,.0f}× | "
+                    f"{nai.bytes_read / max(inc.bytes_read, 1):,.0f}× | {nai.wall_s / inc.wall_s:,.1f}× |"
+                )
+    if ratio_rows:
+        lines += [
+            "",
+            "Naive ÷ incremental, same change, same run:",
+            "",
+            "| articles | change | S3 requests | bytes read | wall time |",
+            "|---:|---|---:|---:|---:|",
+            *ratio_rows,
+        ]
+    if cold is not None:
+        lines += [
+            "",
+            f"Lambda cold start (fresh interpreter: import `handlers.publish` and create its clients), "
+            f"median of {cold.runs}: {cold.handler_s * 1000:.0f} ms against {cold.baseline_s * 1000:.0f} ms "
+            f'for `python -c "import boto3"` in the same run: **{cold.ratio:.2f}×**.',
+        ]
+    lines += ["", "### Targets (issue 5)", "", *_targets(by, sizes, cold)]
+    return "\n".join(lines)
+
+
+def _targets(
+    by: dict[tuple[int, str, str], Measure], sizes: list[int], cold: cold_start.ColdStart | None
+) -> list[str]:
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**NOT met**"
+
+    out = []
+    small, large = min(sizes), max(sizes)
+    if len(sizes) > 1:
+        for change in ("add", "edit", "delete"):
+            totals = [by[(s, change, "incremental")].total for s in sizes]
+            out.append(
+                f"- Per-change S3 requests the same at every size ({change}: "
+                f"{' / '.join(map(str, totals))}): {verdict(max(totals) - min(totals) <= 2)}"
+            )
+        if large >= 100_000:
+            for change in ("add", "edit", "delete"):
+                a, b = by[(small, change, "incremental")].wall_s, by[(large, change, "incremental")].wall_s
+                out.append(
+                    f"- Per-change wall time at {large:,} ≤ 2× that at {small:,} ({change}: {b:.2f}s vs "
+                    f"{a:.2f}s): {verdict(b <= 2 * a)}"
+                )
+    if (10_000, "add", "naive") in by:
+        worst = min(
+            by[(10_000, c, "naive")].total / max(by[(10_000, c, "incremental")].total, 1)
+            for c in ("add", "edit", "delete")
+        )
+        out.append(
+            f"- ≥ 100× fewer S3 requests than naive at 10,000 (smallest ratio {worst:,.0f}×): "
+            f"{verdict(worst >= 100)}"
+        )
+    if (10_000, "cold", "incremental") in by:
+        wall = by[(10_000, "cold", "incremental")].wall_s
+        out.append(f"- Cold full publish of 10,000 ≤ 60 s ({wall:.1f}s): {verdict(wall <= 60)}")
+    rss = max(by[(large, c, "incremental")].peak_rss_mib for c in ("add", "edit", "delete"))
+    if large >= 100_000:
+        out.append(
+            f"- Peak RSS of a one-article change at {large:,} ≤ 200 MB ({rss * MIB_TO_MB:.0f} MB): "
+            f"{verdict(rss * MIB_TO_MB <= 200)}"
+        )
+    else:
+        out.append(
+            f"- Peak RSS of a one-article change ≤ 200 MB: {rss:.0f} MiB at {large:,} (100,000 not run here)"
+        )
+    if cold is not None:
+        out.append(f"- Cold start ≤ 2.5× bare boto3 ({cold.ratio:.2f}×): {verdict(cold.met)}")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__)
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated site sizes (default 1000,10000; the issue also asks for 100000)",
+    )
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the naive baseline (it reads every record)"
+    )
+    parser.add_argument("--cold-start-runs", type=int, default=15, help="runs of each cold-start process")
+    parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(json.loads(args.child))))
+        return 0
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    measures: list[Measure] = []
+    with moto_server() as endpoint:
+        for size in sizes:
+            print(f"scale: {size:,} articles", flush=True)
+            measures += _bench_size(
+                endpoint, size, naive=not args.no_naive, log=lambda s: print(s, flush=True)
+            )
+    print("scale: cold start", flush=True)
+    cold = cold_start.measure(args.cold_start_runs)
+    report = _report(measures, cold, sizes)
+    if args.no_docs:
+        print(report)
+    else:
+        write_section(DOCS, "scale", report)
+        print(f"scale: wrote {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
