@@ -12,6 +12,8 @@ import sys
 # Benchmark name -> module exposing `main(argv: list[str]) -> int`. Add yours here.
 BENCHMARKS: dict[str, str] = {
     "offline-build": "bench.offline_build",
+    "scale": "bench.scale",
+    "reliability": "bench.reliability",
 }
 
 

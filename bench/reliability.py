@@ -1,0 +1,99 @@
+"""Reliability figures: run the soak suites (`pytest -m soak`) and publish what they recorded.
+
+The soak tests (tests/integration/test_reliability.py, tests/unit/test_hostile_input.py)
+record runs, faults injected, failures and losses through tests/support/soak.py; this
+writes them to docs/benchmarks.md between the reliability markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tests.support.soak import SUMMARY_ENV
+
+from bench.support import machine_note, write_section
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "benchmarks.md"
+SOAK_TESTS = ["tests/integration/test_reliability.py", "tests/unit/test_hostile_input.py"]
+
+
+def run_soak(summary: Path) -> int:
+    env = {**os.environ, SUMMARY_ENV: str(summary)}
+    command = [sys.executable, "-m", "pytest", "-m", "soak", "-p", "no:xdist", "-q", *SOAK_TESTS]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def render(summary: dict[str, Any], status: int) -> str:
+    lines = [
+        "## Reliability: faults, crashes, concurrency, hostile input",
+        "",
+        machine_note(),
+        "Rerun with `make soak` (the figures below come from `python -m bench reliability`, which runs the "
+        f"same soak tests and collects what they recorded). Soak run exit status: {status} "
+        f"({'all passed' if status == 0 else 'FAILURES, see the test output'}).",
+        "",
+        "| suite | runs | faults injected | failed runs (retried) | data lost or corrupted |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, label in (
+        ("faults_10pct", "S3 faults at 10% of requests"),
+        ("faults_30pct", "S3 faults at 30% of requests"),
+    ):
+        f = summary.get(name)
+        if f:
+            lines.append(
+                f"| {label} | {f['publishes']} publishes | {f['faults_injected']} | {f['failed_publishes']} "
+                f"({f['failed_before_any_write']} before any write, {f['failed_mid_flush']} mid-flush) "
+                f"| {f['corrupted_or_lost_outputs']} |"
+            )
+    if c := summary.get("crashes"):
+        lines.append(
+            f"| killed between two writes | {c['crash_points']} crash points over {c['batches']} batches "
+            f"| {c['crash_points']} crashes | {c['crash_points']} (redelivered) | {c['problems']} |"
+        )
+    if c := summary.get("concurrency"):
+        lines.append(
+            f"| {c['runners']} concurrent runs, interleaved changes | {c['rounds']} rounds | – | – "
+            f"| {c['lost_updates']} lost updates |"
+        )
+    if h := summary.get("hostile_input"):
+        lines.append(
+            f"| hostile records (hypothesis) | {h['examples']} examples ({h.get('rejected', 0)} rejected, "
+            f"{h.get('published', 0)} published) | – | 0 crashes | 0 invalid XML/JSON |"
+        )
+        lines.append(f"| XSS corpus | {h['xss_vectors']} vectors × 4 renderings | – | – | 0 active content |")
+    lines += [
+        "",
+        "A failed run is one that reported its keys failed (SQS redelivers them) or raised.",
+        "S3 cannot write several objects atomically, so a run that fails *after* committing its state,",
+        "while writing outputs (“mid-flush”), may leave some outputs at their new bytes: the tests check",
+        "that every public output is then byte-identical to either its previous version or the new",
+        "state's, and that the next run converges to a from-scratch build.",
+        "“Data lost or corrupted” counts outputs that were neither.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench reliability", description=__doc__)
+    parser.add_argument("--no-docs", action="store_true", help="print the figures instead of writing docs")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        summary_file = Path(scratch, "soak.json")
+        status = run_soak(summary_file)
+        summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    report = render(summary, status)
+    if args.no_docs:
+        print(report)
+    else:
+        write_section(DOCS, "reliability", report)
+        print(f"reliability: wrote {DOCS.relative_to(ROOT)}")
+    return status
