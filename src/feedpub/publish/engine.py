@@ -102,15 +102,14 @@ class Publisher:
 
     def reconcile(self) -> PublishReport:
         """Compare a LIST of the content with the state, apply every difference, collect old state objects."""
-        run = _Run(self)
-        report = run.reconcile()
+        report = _Run(self).reconcile()
         if not report.failed_keys and report.site_error is None:
             self.collect_garbage()
         return report
 
     def rebuild(self) -> PublishReport:
         """Publish everything from scratch (the outputs whose bytes are unchanged are still not written)."""
-        return _Run(self).rebuild()
+        return _Run(self).apply([SITE_FILE], force_rebuild=True)
 
     def collect_garbage(self) -> int:
         """Delete state objects the current root does not reference (older than a grace period)."""
@@ -123,6 +122,14 @@ class Publisher:
                 self.output.delete(listing.key)
                 removed += 1
         return removed
+
+
+class _Plan:
+    """What one attempt will do, decided after reading the root: which records, and whether from scratch."""
+
+    def __init__(self, records: list[str], fresh: bool) -> None:
+        self.records = records
+        self.fresh = fresh
 
 
 class _Run:
@@ -140,50 +147,89 @@ class _Run:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def apply(self, keys: Sequence[str]) -> PublishReport:
+    def apply(self, keys: Sequence[str], force_rebuild: bool = False) -> PublishReport:
+        """Read the root, then the content, compute and commit; on a lost race, all of it again.
+
+        Content is read after the root on every attempt: a run whose commit wins has therefore
+        read every record at least as recently as any run committed before it.
+        """
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
-        try:
-            root, etag = self.state.load_root()
-        except Exception:
-            log.exception("cannot read the publisher state")
-            return self._finish(failed=keys)
-        if root["site"] is None or (SITE_FILE in keys and self._site_changed(root)):
-            if self.report.failed_keys:
-                return self._finish()
-            return self._rebuild(keys)
-        if self.report.site_error:
-            return self._finish()
-        self.site = parse_site(root["site"]["text"].encode())
-        records = [key for key in keys if key != SITE_FILE]
-        self._fetch(records)
-        usable = [key for key in records if key not in self.report.failed_keys]
-        return self._transact(root, etag, lambda tx: self._apply_changes(tx, usable), keys)
+        for attempt in range(self.pub.attempts):
+            self.fetched.clear()
+            self.records.clear()
+            self.report.failed_keys = []
+            try:
+                root, etag = self.state.load_root()
+                plan = self._plan(root, keys, force_rebuild)
+            except Exception:
+                log.exception("cannot read the publisher state or list the content")
+                return self._finish(failed=keys)
+            if plan is None:  # site.yaml unusable (reported, not retried) or content unreadable (retried)
+                unreadable, self.report.failed_keys = self.report.failed_keys, []
+                return self._finish(failed=keys if unreadable else ())
+            try:
+                tx = Transaction(self.state, root, self._site(), self.now, self._item)
+                if plan.fresh:
+                    self._start_from_scratch(tx)
+                self._apply_changes(tx, [key for key in plan.records if key not in self.report.failed_keys])
+                committed = self._commit(tx, etag, plan.fresh)
+                if committed is not None:
+                    root, etag = committed
+                self._note_rejections(tx)
+                self._flush(root, etag)
+                return self._finish(root=root)
+            except PreconditionFailedError:
+                log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            except Exception:
+                log.exception("publish failed; the keys will be retried")
+                return self._finish(failed=keys)
+        log.error("gave up after %d commit conflicts in a row", self.pub.attempts)
+        return self._finish(failed=keys)
 
     def reconcile(self) -> PublishReport:
         try:
             root, _ = self.state.load_root()
-            if root["site"] is None or self._site_changed(root):
-                return self._rebuild([SITE_FILE])
+            if root["site"] is None:
+                return self.apply([SITE_FILE], force_rebuild=True)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
+            self.site = parse_site(root["site"]["text"].encode())
+            tx = Transaction(self.state, root, self.site, self.now, self._item)
+            known = {key: entry["etag"] for key, entry in tx.all_entries()}
         except Exception:
             log.exception("reconcile could not list the content or read the state")
             return self._finish(failed=[SITE_FILE])
-        if self.report.site_error:
-            return self._finish()
-        self.site = parse_site(root["site"]["text"].encode())
-        tx = Transaction(self.state, root, self.site, self.now, self._item)
-        known = {key: entry["etag"] for key, entry in tx.all_entries()}
         listed = {key: etag for key, etag in listed.items() if is_record_path(key)}
         stale = [key for key in listed.keys() | known.keys() if listed.get(key) != known.get(key)]
         log.info("reconcile: %d records listed, %d differ from the state", len(listed), len(stale))
-        return self.apply(stale)
+        return self.apply([SITE_FILE, *stale])
 
-    def rebuild(self) -> PublishReport:
-        return self._rebuild([SITE_FILE])
+    def _plan(self, root: dict[str, Any], keys: Sequence[str], force_rebuild: bool) -> _Plan | None:
+        """Read site.yaml if needed and the content the attempt needs; None if it cannot go on."""
+        rebuild = force_rebuild or root["site"] is None
+        if rebuild or SITE_FILE in keys:
+            rebuild = self._read_site(root) or rebuild
+            if self.report.site_error or self.report.failed_keys:
+                return None
+        if not rebuild:
+            self.site = parse_site(root["site"]["text"].encode())
+            records = [key for key in keys if key != SITE_FILE]
+            self._fetch(records)
+            return _Plan(records, fresh=False)
+        listed = [item.key for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)]
+        self._fetch(listed)
+        if self.report.failed_keys:  # never publish a site that lost records to a transient error
+            log.error("rebuild stopped: %d records could not be read", len(self.report.failed_keys))
+            return None
+        return _Plan(listed, fresh=True)
+
+    def _site(self) -> SiteConfig:
+        assert self.site is not None, "the plan reads the site configuration first"
+        return self.site
 
     # -- site.yaml ---------------------------------------------------------------------------
 
-    def _site_changed(self, root: dict[str, Any]) -> bool:
+    def _read_site(self, root: dict[str, Any]) -> bool:
         """Read site.yaml; True if it differs from the state's. Problems land in the report."""
         try:
             stored = self.pub.content.get(SITE_FILE)
@@ -195,53 +241,33 @@ class _Run:
             self.report.failed_keys.append(SITE_FILE)
             return False
         self.report.records_read += 1
-        if root["site"] is not None and root["site"]["etag"] == stored.etag:
-            return False
         try:
             self.site = parse_site(stored.body)
         except SiteConfigError as exc:
             self._site_error(exc)
             return False
         self.fetched[SITE_FILE] = stored
-        return True
+        return root["site"] is None or root["site"]["etag"] != stored.etag
 
     def _site_error(self, exc: SiteConfigError) -> None:
         log.error("nothing published: %s", exc)
         self.report.site_error = str(exc)
 
-    # -- full rebuild ----------------------------------------------------------------------------
-
-    def _rebuild(self, keys: Sequence[str]) -> PublishReport:
-        try:
-            root, etag = self.state.load_root()
-            if self.site is None:
-                self._site_changed(empty_root())
-            if self.report.site_error or self.report.failed_keys:
-                return self._finish(failed=keys if self.report.failed_keys else ())
-            listed = [item.key for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)]
-        except Exception:
-            log.exception("rebuild could not read the state or list the content")
-            return self._finish(failed=keys)
-        self._fetch(listed)
-        if self.report.failed_keys:  # never publish a site that lost records to a transient error
-            return self._finish(failed=keys)
-        site_object = self.fetched[SITE_FILE]
-        assert isinstance(site_object, StoredObject)
-        site_state = {"etag": site_object.etag, "text": site_object.body.decode("utf-8-sig")}
-
-        def from_scratch(tx: Transaction) -> None:
-            tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
-            tx.root["site"] = site_state
-            tx.dirty_feeds.setdefault(MAIN_FEED, None)
-            self._apply_changes(tx, listed)
-
-        return self._transact(root, etag, from_scratch, keys, fresh=True)
+    def _start_from_scratch(self, tx: Transaction) -> None:
+        """Empty every table of the root but the record of what is published (to diff outputs against)."""
+        stored = self.fetched[SITE_FILE]
+        assert isinstance(stored, StoredObject)
+        tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
+        tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
+        tx.dirty_feeds.setdefault(MAIN_FEED, None)
 
     # -- reading content -----------------------------------------------------------------------
 
     def _fetch(self, keys: Iterable[str]) -> None:
         """GET the records (in parallel); a failed GET fails its key, a 404 means deleted."""
         todo = [key for key in keys if key not in self.fetched]
+        if not todo:
+            return
 
         def get(key: str) -> tuple[str, StoredObject | _Missing | None]:
             try:
@@ -262,19 +288,19 @@ class _Run:
 
     def _item(self, key: str) -> FeedItem:
         """The rendered item of a record entering the visible part of a feed."""
-        assert self.site is not None
+        site = self._site()
         record = self.records.get(key)
         if record is None:
             stored = self.pub.content.get(key)  # an error here fails the run: it is retried
             self.report.records_read += 1
-            record = parse_record(key, stored.body, self.site)
+            record = parse_record(key, stored.body, site)
             self.records[key] = record
-        return to_feed_item(record, self.site)
+        return to_feed_item(record, site)
 
     # -- the transaction ------------------------------------------------------------------------
 
     def _apply_changes(self, tx: Transaction, keys: Iterable[str]) -> None:
-        assert self.site is not None
+        site = self._site()
         for key in keys:
             stored = self.fetched[key]
             old = tx.entry(key)
@@ -284,7 +310,7 @@ class _Run:
                 continue
             if old is not None and old["etag"] == stored.etag:
                 continue  # a replayed or duplicated event
-            entry, record = entry_for(key, stored, self.site)
+            entry, record = entry_for(key, stored, site)
             if record is not None:
                 self.records[key] = record
             tx.replace(key, entry)
@@ -292,52 +318,19 @@ class _Run:
         tx.settle()
         tx.finish_heads()
 
-    def _transact(
-        self,
-        root: dict[str, Any],
-        etag: str | None,
-        change: Callable[[Transaction], None],
-        keys: Sequence[str],
-        fresh: bool = False,
-    ) -> PublishReport:
-        assert self.site is not None
-        for attempt in range(self.pub.attempts):
-            try:
-                tx = Transaction(self.state, root, self.site, self.now, self._item)
-                change(tx)
-                committed = self._commit(tx, etag, fresh)
-                if committed is not None:
-                    root, etag = committed
-                self._note_rejections(tx)
-                self._flush(root, etag)
-                return self._finish(root=root)
-            except PreconditionFailedError:
-                log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
-            except Exception:
-                log.exception("publish failed; the keys will be retried")
-                return self._finish(failed=keys)
-            try:
-                root, etag = self.state.load_root()
-            except Exception:
-                log.exception("cannot re-read the publisher state")
-                return self._finish(failed=keys)
-        log.error("gave up after %d commit conflicts", self.pub.attempts)
-        return self._finish(failed=keys)
-
     def _commit(self, tx: Transaction, etag: str | None, fresh: bool) -> tuple[dict[str, Any], str] | None:
         """Compute the new outputs' digests; write objects and the root. None when nothing changed."""
-        assert self.site is not None
+        site = self._site()
         root = tx.root
         digests: dict[str, str] = {}
         for prefix in tx.dirty_feeds:
             head = tx.head(prefix)
             if head.count or prefix == MAIN_FEED:
                 tag = head.tag_spelling()
-                for path, body in outputs.render_head(self.site, prefix, tag, head).items():
+                for path, body in outputs.render_head(site, prefix, tag, head).items():
                     digests[path] = outputs.md5(body)
         feeds = tx.spellings()
-        digests[OPML_PATH] = outputs.md5(outputs.render_list(self.site, feeds))
+        digests[OPML_PATH] = outputs.md5(outputs.render_list(site, feeds))
         digests[XSL_PATH] = outputs.md5(outputs.render_stylesheet())
         digests[self.state.report_key] = outputs.md5(outputs.render_report(root))
         published = dict(root["outputs"])
@@ -383,7 +376,7 @@ class _Run:
         raise CommitConflictError("outputs kept changing under this run")
 
     def _write_outputs(self, root: dict[str, Any], paths: set[str]) -> None:
-        assert self.site is not None
+        site = self._site()
         bodies: dict[str, bytes] = {}
         report_key = self.state.report_key
         for path in paths:
@@ -393,9 +386,9 @@ class _Run:
             if prefix is not None:
                 feed = root["feeds"][prefix]
                 head = Head(self.state.load(feed["head"]))
-                bodies.update(outputs.render_head(self.site, prefix, feed["tag"], head))
+                bodies.update(outputs.render_head(site, prefix, feed["tag"], head))
             elif path == OPML_PATH:
-                bodies[path] = outputs.render_list(self.site, {p: f["tag"] for p, f in root["feeds"].items()})
+                bodies[path] = outputs.render_list(site, {p: f["tag"] for p, f in root["feeds"].items()})
             elif path == XSL_PATH:
                 bodies[path] = outputs.render_stylesheet()
             elif path == report_key:

@@ -12,7 +12,7 @@ from feedpub.publish.store import Listing, NotFoundError, PreconditionFailedErro
 
 
 class MemoryStore:
-    """Thread-safe; `writes` counts PUTs and DELETEs; `before_put` lets a test interleave another writer."""
+    """Thread-safe; `writes` counts PUTs and DELETEs; `before_put(key)` lets a test interleave a writer."""
 
     def __init__(self) -> None:
         self._objects: dict[str, tuple[bytes, str, str, str | None, datetime]] = {}
@@ -39,9 +39,8 @@ class MemoryStore:
         if_match: str | None = None,
         if_none_match: bool = False,
     ) -> str:
-        hook, self.before_put = self.before_put, None
-        if hook is not None:
-            hook(key)  # runs once, outside the lock, like a concurrent writer would
+        if self.before_put is not None:
+            self.before_put(key)  # outside the lock, where a concurrent writer could act
         with self._lock:
             current = self._objects.get(key)
             if if_none_match and current is not None:

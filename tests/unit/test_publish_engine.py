@@ -1,0 +1,393 @@
+"""The incremental publisher against in-memory stores: each change must leave exactly the outputs a
+from-scratch build of the same content would produce, and touch nothing else."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from feedpub.records import parse_record
+
+from feedpub.build import render_site
+from feedpub.config import parse_site
+from feedpub.errors import RecordError
+from feedpub.publish import MemoryStore, NotFoundError, Publisher, StoredObject
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+SITE = b"""title: Test Site
+base_url: https://feeds.example.org/
+home_page_url: https://www.example.org/
+timezone: UTC
+feed_limit: 3
+"""
+
+
+def article(title: str, date: str, tags: tuple[str, ...] = (), extra: str = "") -> bytes:
+    tag_list = ", ".join(json.dumps(tag) for tag in tags)
+    front = f"title: {json.dumps(title)}\ndate: {date}\ntags: [{tag_list}]\n{extra}"
+    return f"---\n{front}---\nBody of {title}.\n".encode()
+
+
+class RecordingCDN:
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def invalidate(self, paths: list[str]) -> None:
+        if paths:
+            self.batches.append(list(paths))
+
+
+class Site:
+    """A content store, a publish store and a publisher with a settable clock."""
+
+    def __init__(self, site_yaml: bytes = SITE) -> None:
+        self.content = MemoryStore()
+        self.output = MemoryStore()
+        self.cdn = RecordingCDN()
+        self.now = NOW
+        self.content.put("site.yaml", site_yaml)
+        self.publisher = self.make_publisher()
+
+    def make_publisher(self) -> Publisher:
+        return Publisher(
+            content=self.content,
+            output=self.output,
+            cdn=self.cdn,
+            clock=lambda: self.now,
+            websub=False,  # type: ignore[arg-type]
+        )
+
+    def put(self, key: str, body: bytes) -> None:
+        self.content.put(key, body)
+
+    def public(self) -> dict[str, bytes]:
+        keys = [key for key in self.output.keys(prefix="") if not key.startswith("_state/")]
+        return {key: self.output.get(key).body for key in keys}
+
+    def expected(self) -> dict[str, bytes]:
+        site = parse_site(self.content.get("site.yaml").body)
+        records = []
+        for key in self.content.keys("articles/"):
+            try:
+                records.append(parse_record(key, self.content.get(key).body, site))
+            except RecordError:
+                continue
+        return render_site(site, records, self.now).outputs
+
+    def assert_matches_build(self) -> None:
+        public, expected = self.public(), self.expected()
+        assert sorted(public) == sorted(expected)
+        for path, body in expected.items():
+            assert public[path] == body, f"{path} differs from a from-scratch build"
+
+    def state_report(self) -> dict[str, object]:
+        return json.loads(self.output.get("_state/report.json").body)
+
+
+@pytest.fixture
+def site() -> Site:
+    return Site()
+
+
+def test_first_upload_publishes_main_and_tag_feeds_with_headers(site: Site) -> None:
+    # Given two articles sharing a tag, When the publisher applies them
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("News", "Film")))
+    site.put("articles/b.md", article("Beta", "2025-02-01", ("News",)))
+    report = site.publisher.apply(["articles/a.md", "articles/b.md"])
+    # Then every feed a from-scratch build makes is published, with feed headers
+    site.assert_matches_build()
+    assert "tags/news/feed.xml" in report.written
+    assert "tags/film/atom.xml" in report.written
+    assert report.published == 2
+    assert not report.failed_keys
+    content_type, cache_control = site.output.headers("feed.xml")
+    assert "xml" in content_type
+    assert "stale-while-revalidate" in (cache_control or "")
+    assert (
+        site.cdn.batches == [sorted(report.invalidation_paths)]
+    )
+    assert (
+        "/feed.xml" in report.invalidation_paths
+    )
+
+
+def test_edit_moves_item_between_tag_feeds_and_removes_emptied_ones(site: Site) -> None:
+    # Given a published article tagged Film
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))
+    site.put("articles/b.md", article("Beta", "2025-02-01", ("News",)))
+    site.publisher.apply(["articles/a.md", "articles/b.md"])
+    # When its title changes and its tag becomes News
+    site.put("articles/a.md", article("Alpha, revised", "2025-01-01", ("News",)))
+    report = site.publisher.apply(["articles/a.md"])
+    # Then the News feed shows it, the emptied Film feed is gone, and all equals a fresh build
+    site.assert_matches_build()
+    assert "tags/film/feed.xml" in report.deleted
+    assert b"Alpha, revised" in site.output.get("tags/news/feed.json").body
+    assert "/tags/film/feed.xml" in report.invalidation_paths
+
+
+def test_delete_removes_item_and_tag_feed(site: Site) -> None:
+    # Given two published articles, When one is deleted from the content bucket
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))
+    site.put("articles/b.md", article("Beta", "2025-02-01"))
+    site.publisher.apply(["articles/a.md", "articles/b.md"])
+    site.content.delete("articles/a.md")
+    report = site.publisher.apply(["articles/a.md"])
+    # Then it is gone from the main feed, its tag feed is removed, and OPML no longer lists it
+    site.assert_matches_build()
+    assert b"Alpha" not in site.output.get("feed.json").body
+    assert set(report.deleted) == {"tags/film/feed.xml", "tags/film/atom.xml", "tags/film/feed.json"}
+
+
+def test_replayed_event_writes_and_invalidates_nothing(site: Site) -> None:
+    # Given a published article
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))
+    site.publisher.apply(["articles/a.md"])
+    writes, batches = site.output.writes, len(site.cdn.batches)
+    # When the same event is delivered again (twice, in one batch and alone)
+    first = site.publisher.apply(["articles/a.md", "articles/a.md"])
+    second = site.publisher.apply(["articles/a.md"])
+    # Then nothing is written and nothing invalidated
+    assert site.output.writes == writes
+    assert len(site.cdn.batches) == batches
+    assert first.written == second.written == []
+    assert first.invalidation_paths == []
+
+
+def test_event_for_unchanged_content_in_any_order_is_harmless(site: Site) -> None:
+    # Given an article created then deleted, When the events arrive in reverse order
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    site.content.delete("articles/a.md")
+    site.publisher.apply(["articles/a.md"])  # the delete event, processed first
+    site.publisher.apply(["articles/a.md"])  # the stale create event arrives late
+    # Then the feeds follow the bucket as it is now: the article stays deleted
+    site.assert_matches_build()
+    assert b"Alpha" not in site.output.get("feed.json").body
+
+
+def test_duplicate_id_keeps_earlier_record_and_promotes_the_other_when_it_goes(site: Site) -> None:
+    # Given two articles claiming one id
+    same = "id: urn:x:1\n"
+    site.put("articles/old.md", article("Old", "2025-01-01", extra=same))
+    site.put("articles/new.md", article("New", "2025-03-01", extra=same))
+    report = site.publisher.apply(["articles/new.md", "articles/old.md"])
+    # Then the earlier one is published and the later one is reported, naming both
+    site.assert_matches_build()
+    assert report.rejected == [
+        {"path": "articles/new.md", "reason": "id 'urn:x:1' is already used by articles/old.md"}
+    ]
+    assert site.state_report()["rejected"] == report.rejected
+    # When the earlier one is deleted, Then the later one takes its place and the report clears
+    site.content.delete("articles/old.md")
+    site.publisher.apply(["articles/old.md"])
+    site.assert_matches_build()
+    assert b'"New"' in site.output.get("feed.json").body
+    assert site.state_report()["rejected"] == []
+
+
+def test_malformed_record_is_reported_and_the_rest_published(site: Site) -> None:
+    # Given one good and one malformed article in the same batch
+    site.put("articles/good.md", article("Good", "2025-01-01"))
+    site.put("articles/bad.md", b"---\ntitle: [unclosed\n---\nbody")
+    report = site.publisher.apply(["articles/good.md", "articles/bad.md"])
+    # Then the good one is published, the bad one reported with a reason, and no key fails
+    site.assert_matches_build()
+    assert [r["path"] for r in report.rejected] == ["articles/bad.md"]
+    assert not report.failed_keys
+    assert site.state_report()["rejected"][0]["path"] == "articles/bad.md"  # type: ignore[index]
+    # When it is fixed, Then it is published and leaves the report
+    site.put("articles/bad.md", article("Fixed", "2025-02-01"))
+    site.publisher.apply(["articles/bad.md"])
+    site.assert_matches_build()
+    assert site.state_report()["rejected"] == []
+
+
+def test_scheduled_record_appears_when_due(site: Site) -> None:
+    # Given an article dated in the future
+    site.put("articles/now.md", article("Now", "2025-05-01"))
+    site.put("articles/later.md", article("Later", "2025-06-02 09:00"))
+    report = site.publisher.apply(["articles/now.md", "articles/later.md"])
+    # Then it is not published yet and the report says when it falls due
+    assert b"Later" not in site.output.get("feed.json").body
+    assert report.next_due == datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    assert site.publisher.publish_due().written == []  # not due: nothing to do
+    # When its time has come and the schedule runs
+    site.now = NOW + timedelta(days=2)
+    due = site.publisher.publish_due()
+    # Then it is published, and nothing remains scheduled
+    site.assert_matches_build()
+    assert "feed.xml" in due.written
+    assert due.next_due is None
+
+
+def test_draft_is_never_published(site: Site) -> None:
+    site.put("articles/d.md", article("Secret", "2025-01-01", extra="draft: true\n"))
+    site.put("articles/p.md", article("Public", "2025-01-02"))
+    site.publisher.apply(["articles/d.md", "articles/p.md"])
+    site.assert_matches_build()
+    assert b"Secret" not in site.output.get("feed.json").body
+
+
+def test_feed_head_refills_after_many_deletions(site: Site) -> None:
+    # Given more articles than a feed shows plus its reserve (feed_limit 3)
+    keys = [f"articles/n{i:02d}.md" for i in range(14)]
+    for i, key in enumerate(keys):
+        site.put(key, article(f"N{i}", f"2025-01-{i + 1:02d}", ("All",)))
+    site.publisher.apply(keys)
+    # When the newest ones are deleted one at a time, beyond the head's reserve
+    for key in reversed(keys[3:]):
+        site.content.delete(key)
+        site.publisher.apply([key])
+        # Then each feed always shows the newest remaining articles
+        site.assert_matches_build()
+
+
+def test_older_record_added_below_a_full_head_changes_no_feed_bytes(site: Site) -> None:
+    # Given a full main feed, When an article older than every shown one is added
+    keys = [f"articles/n{i:02d}.md" for i in range(10)]
+    for i, key in enumerate(keys):
+        site.put(key, article(f"N{i}", f"2025-02-{i + 1:02d}"))
+    site.publisher.apply(keys)
+    site.put("articles/old.md", article("Old", "2024-01-01"))
+    report = site.publisher.apply(["articles/old.md"])
+    # Then no feed is rewritten or invalidated
+    assert report.invalidation_paths == []
+    site.assert_matches_build()
+
+
+def test_invalid_site_yaml_publishes_nothing_and_does_not_loop(site: Site) -> None:
+    # Given a published site
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    before = site.public()
+    # When site.yaml becomes invalid
+    site.put("site.yaml", b"title: [broken")
+    report = site.publisher.apply(["site.yaml", "articles/a.md"])
+    # Then the report names the problem, nothing changes, and no key is retried
+    assert report.site_error is not None
+    assert "site.yaml" in report.site_error
+    assert report.failed_keys == []
+    assert site.public() == before
+
+
+def test_site_yaml_change_rebuilds_every_feed(site: Site) -> None:
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))
+    site.publisher.apply(["articles/a.md"])
+    # When the site title changes
+    site.put("site.yaml", SITE.replace(b"Test Site", b"Renamed Site"))
+    report = site.publisher.apply(["site.yaml"])
+    # Then every feed is re-rendered with it
+    site.assert_matches_build()
+    assert "tags/film/feed.xml" in report.written
+
+
+class FlakyStore(MemoryStore):
+    """A store whose GETs of some keys fail like a network error would."""
+
+    def __init__(self, base: MemoryStore, failing: set[str]) -> None:
+        super().__init__()
+        self._base = base
+        self.failing = failing
+
+    def get(self, key: str) -> StoredObject:
+        if key in self.failing:
+            raise ConnectionError(f"simulated network failure reading {key}")
+        return self._base.get(key)
+
+    def list(self, prefix: str = ""):  # type: ignore[no-untyped-def]
+        return self._base.list(prefix)
+
+
+def test_failed_content_read_fails_the_key_and_keeps_published_feeds(site: Site) -> None:
+    # Given a published article
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    before = site.public()
+    # When reading its newer version fails (after the client's retries)
+    site.put("articles/a.md", article("Alpha 2", "2025-01-01"))
+    flaky = Publisher(
+        content=FlakyStore(site.content, {"articles/a.md"}), output=site.output, clock=lambda: site.now
+    )
+    report = flaky.apply(["articles/a.md"])
+    # Then the key fails (to be retried), and the feeds are exactly as they were — never treated as a delete
+    assert report.failed_keys == ["articles/a.md"]
+    assert site.public() == before
+    # When the read works again, Then the change is published
+    site.publisher.apply(["articles/a.md"])
+    site.assert_matches_build()
+
+
+def test_rebuild_with_unreadable_record_publishes_nothing() -> None:
+    # Given a first publish where one record cannot be read
+    site = Site()
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    flaky = Publisher(
+        content=FlakyStore(site.content, {"articles/b.md"}), output=site.output, clock=lambda: site.now
+    )
+    report = flaky.apply(["articles/a.md"])
+    # Then nothing is published (a feed missing Beta would be wrong) and the keys are retried
+    assert report.failed_keys == ["articles/a.md"]
+    assert site.public() == {}
+    with pytest.raises(NotFoundError):
+        site.output.get("_state/root.json")
+
+
+def test_run_that_died_after_commit_is_finished_by_the_next_run(site: Site) -> None:
+    # Given a run that commits its state but dies before writing the feeds
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    real_put = site.output.put
+    calls = {"n": 0}
+
+    def dying_put(key: str, body: bytes, **kwargs: object) -> str:
+        if not key.startswith("_state/"):
+            raise RuntimeError("the function timed out")
+        calls["n"] += 1
+        return real_put(key, body, **kwargs)  # type: ignore[arg-type]
+
+    site.output.put = dying_put  # type: ignore[method-assign]
+    failed = site.publisher.apply(["articles/b.md"])
+    site.output.put = real_put  # type: ignore[method-assign]
+    assert failed.failed_keys == ["articles/b.md"]
+    assert calls["n"] > 0
+    # When the next scheduled run comes (no new event at all)
+    site.publisher.publish_due()
+    # Then the committed change reaches the feeds
+    site.assert_matches_build()
+
+
+def test_reconcile_heals_lost_events_and_collects_old_state(site: Site) -> None:
+    # Given changes whose events were lost
+    site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))
+    site.publisher.apply(["articles/a.md"])
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    site.content.delete("articles/a.md")
+    # When reconcile runs
+    report = site.publisher.reconcile()
+    # Then the feeds match the bucket
+    site.assert_matches_build()
+    assert "tags/film/feed.xml" in report.deleted
+    # And state objects no longer referenced are deleted once old enough
+    site.now = datetime.now(UTC) + timedelta(hours=2)
+    before = len(site.output.keys("_state/objects/"))
+    removed = site.publisher.collect_garbage()
+    assert removed > 0
+    assert len(site.output.keys("_state/objects/")) == before - removed
+    site.publisher.apply(["articles/b.md"])  # the state still reads back after collection
+    site.assert_matches_build()
+
+
+def test_report_object_lists_rejected_and_scheduled(site: Site) -> None:
+    site.put("articles/bad.md", b"not a record")
+    site.put("articles/later.md", article("Later", "2026-01-01"))
+    site.publisher.apply(["articles/bad.md", "articles/later.md"])
+    report = site.state_report()
+    assert report["rejected"][0]["path"] == "articles/bad.md"  # type: ignore[index]
+    assert report["scheduled"] == [{"path": "articles/later.md", "due": "2026-01-01T00:00:00+00:00"}]
+    content_type, cache_control = site.output.headers("_state/report.json")
+    assert content_type.startswith("application/json")
+    assert cache_control == "no-store"
