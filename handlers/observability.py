@@ -45,5 +45,7 @@ def record_report(report: PublishReport, action: str) -> None:
     metrics.add_metric(name="RecordsPublished", unit=MetricUnit.Count, value=report.published)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(report.rejected))
     metrics.add_metric(name="FeedsWritten", unit=MetricUnit.Count, value=feeds_written)
-    metrics.add_metric(name="Invalidations", unit=MetricUnit.Count, value=len(report.invalidation_paths))
+    invalidations = 1 if report.invalidation_paths else 0  # one CloudFront request per run at most
+    metrics.add_metric(name="Invalidations", unit=MetricUnit.Count, value=invalidations)
+    metrics.add_metric(name="InvalidatedPaths", unit=MetricUnit.Count, value=len(report.invalidation_paths))
     metrics.add_metric(name="PublishDuration", unit=MetricUnit.Seconds, value=report.duration_s)

@@ -120,10 +120,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         record_report(report, "apply")
         failed = set(report.failed_keys)
 
-    def judge(message: SQSRecord) -> None:
-        if message.message_id in unreadable:
-            raise UnreadableMessageError(unreadable[message.message_id])
-        lost = [key for key in keys_of[message.message_id] if key in failed]
+    def judge(record: SQSRecord) -> None:  # Powertools passes the message as `record`
+        if record.message_id in unreadable:
+            raise UnreadableMessageError(unreadable[record.message_id])
+        lost = [key for key in keys_of[record.message_id] if key in failed]
         if lost:
             raise KeysFailedError(f"not published yet: {', '.join(lost)}")
 
