@@ -23,8 +23,10 @@ from feedpub.publish import CloudFrontInvalidator, Publisher, PublishReport, S3S
 from handlers.observability import logger, metrics, record_report, tracer
 from handlers.settings import Settings
 
+# Standard retries (exponential backoff with jitter, 6 attempts): adaptive mode's client-side rate
+# limiter would stall every worker thread of a run after one SlowDown.
 CLIENT_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 6},
+    retries={"mode": "standard", "max_attempts": 6},
     connect_timeout=3,
     read_timeout=10,
     max_pool_connections=32,
