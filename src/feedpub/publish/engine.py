@@ -39,6 +39,7 @@ log = logging.getLogger("feedpub.publish")
 
 ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
+KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
 
 
 class CommitConflictError(Exception):
@@ -291,10 +292,11 @@ class _Run:
         site = self._site()
         record = self.records.get(key)
         if record is None:
-            stored = self.pub.content.get(key)  # an error here fails the run: it is retried
-            self.report.records_read += 1
+            stored = self.fetched.get(key)
+            if not isinstance(stored, StoredObject):
+                stored = self.pub.content.get(key)  # an error here fails the run: it is retried
+                self.report.records_read += 1
             record = parse_record(key, stored.body, site)
-            self.records[key] = record
         return to_feed_item(record, site)
 
     # -- the transaction ------------------------------------------------------------------------
@@ -311,8 +313,8 @@ class _Run:
             if old is not None and old["etag"] == stored.etag:
                 continue  # a replayed or duplicated event
             entry, record = entry_for(key, stored, site)
-            if record is not None:
-                self.records[key] = record
+            if record is not None and len(self.records) < KEEP_PARSED:
+                self.records[key] = record  # spares a second parse; a rebuild re-parses the few it shows
             tx.replace(key, entry)
         tx.mark_due()
         tx.settle()
