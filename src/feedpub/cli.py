@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 from feedpub import __version__
 from feedpub.errors import FeedpubError, SiteConfigError
@@ -23,6 +24,9 @@ DESCRIPTION = "Publish RSS 2.0, Atom 1.0 and JSON Feed 1.1 from article records.
 PLUGINS: dict[str, str] = {}
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+# What a plugin's add_parser(subparsers) receives.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _instant(text: str) -> datetime:
@@ -69,7 +73,7 @@ def _run_check(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
-def _add_builtin(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_builtin(subparsers: Subparsers) -> None:
     build = subparsers.add_parser(
         "build",
         help="build every feed from a content directory into an output directory",
