@@ -391,3 +391,23 @@ def test_report_object_lists_rejected_and_scheduled(site: Site) -> None:
     content_type, cache_control = site.output.headers("_state/report.json")
     assert content_type.startswith("application/json")
     assert cache_control == "no-store"
+
+
+@pytest.mark.parametrize("lost", ["edit", "delete"])
+def test_record_changed_without_an_event_is_taken_in_when_it_becomes_visible(site: Site, lost: str) -> None:
+    # Given four articles in a feed that shows three (the oldest waits in the head's reserve)
+    keys = [f"articles/n{i}.md" for i in range(4)]
+    for i, key in enumerate(keys):
+        site.put(key, article(f"N{i}", f"2025-01-0{i + 1}"))
+    site.publisher.apply(keys)
+    # And the oldest one changes (or goes) in the bucket, but its event is lost
+    if lost == "edit":
+        site.put(keys[0], article("N0 revised", "2025-01-01"))
+    else:
+        site.content.delete(keys[0])
+    # When the newest is deleted, so the oldest would become visible
+    site.content.delete(keys[3])
+    report = site.publisher.apply([keys[3]])
+    # Then the feed shows the oldest as it is now (or not at all), never a stale version
+    assert report.failed_keys == []
+    site.assert_matches_build()

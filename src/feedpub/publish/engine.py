@@ -46,6 +46,14 @@ class CommitConflictError(Exception):
     """Too many concurrent commits in a row: the keys fail and SQS retries them later."""
 
 
+class StaleRecordError(Exception):
+    """A record the state lists has changed or gone and its event is not in this run: take it in."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} changed since the state recorded it")
+        self.key = key
+
+
 class _Missing:
     """A content GET that answered 404: the record was deleted."""
 
@@ -182,6 +190,9 @@ class _Run:
             except PreconditionFailedError:
                 log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            except StaleRecordError as exc:
+                log.info("%s changed without an event in this run; taking it in", exc.key)
+                keys = sorted({*keys, exc.key})
             except Exception:
                 log.exception("publish failed; the keys will be retried")
                 return self._finish(failed=keys)
@@ -287,15 +298,20 @@ class _Run:
                     self.fetched[key] = result
                     self.report.records_read += isinstance(result, StoredObject)
 
-    def _item(self, key: str) -> FeedItem:
-        """The rendered item of a record entering the visible part of a feed."""
+    def _item(self, key: str, etag: str) -> FeedItem:
+        """The rendered item of a record entering the visible part of a feed (as the state knows it)."""
         site = self._site()
         record = self.records.get(key)
         if record is None:
             stored = self.fetched.get(key)
             if not isinstance(stored, StoredObject):
-                stored = self.pub.content.get(key)  # an error here fails the run: it is retried
+                try:
+                    stored = self.pub.content.get(key)  # other errors fail the run: it is retried
+                except NotFoundError as exc:
+                    raise StaleRecordError(key) from exc
                 self.report.records_read += 1
+            if stored.etag != etag:
+                raise StaleRecordError(key)
             record = parse_record(key, stored.body, site)
         return to_feed_item(record, site)
 

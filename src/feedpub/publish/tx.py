@@ -20,8 +20,8 @@ from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_ke
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
 MAIN_FEED = ""
 
-# Renders the FeedItem of a record key (from this run's parse, or by reading the record).
-ItemSource = Callable[[str], FeedItem]
+# Renders the FeedItem of (record key, the ETag the state knows), from this run's parse or a read.
+ItemSource = Callable[[str, str], FeedItem]
 
 
 def tag_feed(slug: str) -> str:
@@ -181,7 +181,9 @@ class Transaction:
                 self._refill(prefix, head)
             for member in head.items[: self.site.feed_limit]:
                 if member["item"] is None:
-                    member["item"] = self.items(member["key"]).model_dump(mode="json")
+                    entry = self.entry(member["key"])
+                    assert entry is not None, f"feed {prefix!r} lists {member['key']}, which has no entry"
+                    member["item"] = self.items(member["key"], entry["etag"]).model_dump(mode="json")
 
     def _refill(self, prefix: str, head: Head) -> None:
         known = {member["key"]: member for member in head.items}
