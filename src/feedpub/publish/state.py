@@ -22,6 +22,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -103,7 +104,7 @@ class StateStore:
     def save(self, value: Any) -> str:
         """Write an immutable object under its content hash; an existing copy is as good as a new one."""
         body = encode(value)
-        key = self.objects_prefix + hashlib.sha256(body).hexdigest() + ".json"
+        key = self.objects_prefix + hashlib.sha256(body).hexdigest()[:40] + ".json"
         with self._lock:
             if key in self._cache:
                 return key
@@ -111,6 +112,13 @@ class StateStore:
             self.store.put(key, body, content_type="application/json", if_none_match=True)
         self._remember(key, json.loads(body))
         return key
+
+    def save_all(self, values: list[Any], workers: int = 16) -> list[str]:
+        """`save` each value, several at a time; the keys come back in the order of the values."""
+        if len(values) <= 1:
+            return [self.save(value) for value in values]
+        with ThreadPoolExecutor(max_workers=min(workers, len(values))) as pool:
+            return list(pool.map(self.save, values))
 
     def _remember(self, key: str, value: Any) -> None:
         with self._lock:

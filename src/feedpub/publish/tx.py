@@ -244,22 +244,25 @@ class Transaction:
         return feeds
 
     def save_objects(self) -> None:
-        """Write the new shards and heads (content-addressed) and point the root at them."""
+        """Write the new shards and heads (content-addressed, in parallel) and point the root at them."""
+        tables: list[tuple[dict[str, Any], str, Any]] = []
         for shard_id in self.dirty_shards:
-            self._point(self.root["shards"], shard_id, self._shards[shard_id])
+            tables.append((self.root["shards"], shard_id, self._shards[shard_id]))
         for shard_id in self.dirty_ids:
-            self._point(self.root["ids"], shard_id, self._ids[shard_id])
+            tables.append((self.root["ids"], shard_id, self._ids[shard_id]))
         feeds = self.spellings()
         for prefix in list(self.root["feeds"]):
             if prefix not in feeds:
                 del self.root["feeds"][prefix]
         for prefix, spelling in feeds.items():
             if prefix in self.dirty_feeds or prefix not in self.root["feeds"]:
-                key = self.state.save(self.head(prefix).to_json())
-                self.root["feeds"][prefix] = {"head": key, "tag": spelling, "count": self.head(prefix).count}
-
-    def _point(self, table: dict[str, str], shard_id: str, value: dict[str, Any]) -> None:
-        if value:
-            table[shard_id] = self.state.save(value)
-        else:
-            table.pop(shard_id, None)
+                head = self.head(prefix)
+                self.root["feeds"][prefix] = {"tag": spelling, "count": head.count}
+                tables.append((self.root["feeds"][prefix], "head", head.to_json()))
+        keys = self.state.save_all([value for table, name, value in tables if value])
+        saved = iter(keys)
+        for table, name, value in tables:
+            if value:
+                table[name] = next(saved)
+            else:
+                table.pop(name, None)  # an empty shard needs no object
