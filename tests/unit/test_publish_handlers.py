@@ -1,0 +1,48 @@
+"""The handlers' pure parts: the environment they read and the S3 notifications they decode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from handlers.publish import UnreadableMessageError, message_keys
+from handlers.settings import Settings, SettingsError
+
+
+def test_settings_from_the_function_environment() -> None:
+    environment = {"CONTENT_BUCKET": "content-b", "PUBLISH_BUCKET": "publish-b", "DISTRIBUTION_ID": ""}
+    settings = Settings.from_env({**environment, "STATE_PREFIX": "st"})
+    # An empty distribution id means no CloudFront; the state prefix is always a directory
+    assert settings.distribution_id is None
+    assert settings.state_prefix == "st/"
+    assert Settings.from_env({"CONTENT_BUCKET": "abc", "PUBLISH_BUCKET": "def"}).state_prefix == "_state/"
+
+
+def test_missing_bucket_variable_is_named_in_the_error() -> None:
+    with pytest.raises(SettingsError, match="PUBLISH_BUCKET"):
+        Settings.from_env({"CONTENT_BUCKET": "content-b"})
+
+
+def test_notification_keys_are_url_decoded() -> None:
+    # Given S3's encoding of a key with spaces and non-ASCII letters
+    body = {"Records": [{"s3": {"object": {"key": "articles/caf%C3%A9+reviews/new+film.md"}}}]}
+    # Then the handler sees the key as stored
+    assert message_keys(json.dumps(body)) == ["articles/café reviews/new film.md"]
+
+
+def test_s3_test_event_names_no_keys() -> None:
+    assert message_keys(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (json.dumps({"hello": "world"}), "no S3 'Records'"),
+        (json.dumps({"Records": [{"s3": {}}]}), "no s3.object.key"),
+    ],
+)
+def test_unreadable_messages_say_why(body: str, reason: str) -> None:
+    with pytest.raises(UnreadableMessageError, match=reason):
+        message_keys(body)
