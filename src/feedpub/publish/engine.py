@@ -185,7 +185,7 @@ class _Run:
                 if committed is not None:
                     root, etag = committed
                 self._note_rejections(tx)
-                self._flush(root, etag)
+                self._flush(root, etag, tx.saved_heads())
                 return self._finish(root=root)
             except PreconditionFailedError:
                 log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
@@ -374,14 +374,17 @@ class _Run:
 
     # -- writing outputs ----------------------------------------------------------------------
 
-    def _flush(self, root: dict[str, Any], etag: str | None) -> None:
-        """Write the pending outputs of `root`; clear `pending` with If-Match, or redo from a newer root."""
+    def _flush(self, root: dict[str, Any], etag: str | None, heads: dict[str, Head]) -> None:
+        """Write the pending outputs of `root`; clear `pending` with If-Match, or redo from a newer root.
+
+        `heads` are head objects already in memory, by state key (the rest are read).
+        """
         mine: set[str] = set()
         for _ in range(self.pub.attempts):
             todo = set(root["pending"]) | mine
             if not todo:
                 return
-            self._write_outputs(root, todo)
+            self._write_outputs(root, todo, heads)
             mine |= todo
             cleared = dict(root, pending=[])
             try:
@@ -393,7 +396,7 @@ class _Run:
                     self.site = parse_site(root["site"]["text"].encode())
         raise CommitConflictError("outputs kept changing under this run")
 
-    def _write_outputs(self, root: dict[str, Any], paths: set[str]) -> None:
+    def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()
         bodies: dict[str, bytes] = {}
         report_key = self.state.report_key
@@ -403,7 +406,7 @@ class _Run:
             prefix = outputs.feed_prefix(path)
             if prefix is not None:
                 feed = root["feeds"][prefix]
-                head = Head(self.state.load(feed["head"]))
+                head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
                 bodies.update(outputs.render_head(site, prefix, feed["tag"], head))
             elif path == OPML_PATH:
                 bodies[path] = outputs.render_list(site, {p: f["tag"] for p, f in root["feeds"].items()})

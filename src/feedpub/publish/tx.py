@@ -266,3 +266,11 @@ class Transaction:
                 table[name] = next(saved)
             else:
                 table.pop(name, None)  # an empty shard needs no object
+
+    def saved_heads(self) -> dict[str, Head]:
+        """The heads this transaction holds, by the state key the root names them with."""
+        return {
+            feed["head"]: self._heads[prefix]
+            for prefix, feed in self.root["feeds"].items()
+            if prefix in self._heads and "head" in feed
+        }
