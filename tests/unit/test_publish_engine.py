@@ -104,12 +104,8 @@ def test_first_upload_publishes_main_and_tag_feeds_with_headers(site: Site) -> N
     content_type, cache_control = site.output.headers("feed.xml")
     assert "xml" in content_type
     assert "stale-while-revalidate" in (cache_control or "")
-    assert (
-        site.cdn.batches == [sorted(report.invalidation_paths)]
-    )
-    assert (
-        "/feed.xml" in report.invalidation_paths
-    )
+    assert site.cdn.batches == [sorted(report.invalidation_paths)]
+    assert "/feed.xml" in report.invalidation_paths
 
 
 def test_edit_moves_item_between_tag_feeds_and_removes_emptied_ones(site: Site) -> None:
