@@ -1,0 +1,23 @@
+// CloudFront Function (cloudfront-js-2.0) on viewer-request: only the public feed layout reaches
+// the origin; "/" shows the main feed. Anything else (the private _state/ prefix, stray keys) gets
+// a 404 at the edge and never touches S3. Query strings are not in the cache key, never forwarded.
+var PUBLIC_PATH = /^\/(feed\.xml|atom\.xml|feed\.json|feed\.xsl|feeds\.opml|tags\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json))$/;
+
+function handler(event) {
+  var request = event.request;
+  if (request.uri === '/') {
+    request.uri = '/feed.xml';
+  }
+  if (PUBLIC_PATH.test(request.uri)) {
+    return request;
+  }
+  return {
+    statusCode: 404,
+    statusDescription: 'Not Found',
+    headers: {
+      'content-type': { value: 'text/plain; charset=utf-8' },
+      'cache-control': { value: 'max-age=60' }
+    },
+    body: 'Not Found\n'
+  };
+}
