@@ -1,0 +1,85 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), written from the spec: feedgen has none."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from feedpub.config import SiteConfig
+from feedpub.model import FeedItem, FeedSpec, Person
+from feedpub.render.common import clean, feed_description, feed_title, feed_url, seconds
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": clean(feed_title(site, spec)),
+        "home_page_url": site.home,
+        "feed_url": feed_url(site, spec.paths[2]),
+        "description": feed_description(site, spec),
+    }
+    if site.icon:
+        feed["icon"] = site.icon
+    if site.favicon:
+        feed["favicon"] = site.favicon
+    if site.author:
+        feed["authors"] = _authors(
+            [Person(name=site.author.name, url=site.author.url, email=site.author.email)]
+        )
+    if site.language:
+        feed["language"] = site.language
+    if site.hub:
+        feed["hubs"] = [{"type": "WebSub", "url": site.hub}]
+    feed["items"] = [_item(item) for item in items]
+    return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def _item(item: FeedItem) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": item.id, "url": item.url, "title": clean(item.title)}
+    # The spec wants content_html or content_text on every item: an empty body falls back to text.
+    if item.content_html:
+        entry["content_html"] = clean(item.content_html)
+    else:
+        entry["content_text"] = clean(item.summary or item.title)
+    if item.summary:
+        entry["summary"] = clean(item.summary)
+    if item.image:
+        entry["image"] = item.image
+    entry["date_published"] = seconds(item.date).isoformat()
+    if item.updated:
+        entry["date_modified"] = seconds(item.updated).isoformat()
+    authors = _authors(item.authors)
+    if authors:
+        entry["authors"] = authors
+    if item.tags:
+        entry["tags"] = [clean(tag) for tag in item.tags]
+    if item.language:
+        entry["language"] = item.language
+    if item.enclosure:
+        entry["attachments"] = [
+            {
+                "url": item.enclosure.url,
+                "mime_type": item.enclosure.mime_type,
+                "size_in_bytes": item.enclosure.length,
+            }
+        ]
+    return entry
+
+
+def _authors(people: Sequence[Person]) -> list[dict[str, str]]:
+    """JSON Feed authors have name, url and avatar; an e-mail-only author is reached by a mailto: URL."""
+    authors = []
+    for person in people:
+        author = {}
+        if person.name:
+            author["name"] = clean(person.name)
+        if person.url:
+            author["url"] = person.url
+        elif person.email:
+            author["url"] = f"mailto:{person.email}"
+        if author:
+            authors.append(author)
+    return authors
