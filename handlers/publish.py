@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -107,6 +108,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     messages = event.get("Records", [])
     if messages:
         logger.set_correlation_id(messages[0].get("messageId"))
+    metrics.add_metric(name="MessagesReceived", unit=MetricUnit.Count, value=len(messages))
     keys_of: dict[str, list[str]] = {}
     unreadable: dict[str, str] = {}
     for message in messages:
