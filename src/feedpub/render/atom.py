@@ -17,6 +17,9 @@ from feedpub.render.common import (
     feed_title,
     feed_updated,
     feed_url,
+    item_title,
+    labels,
+    people,
     seconds,
     stylesheet_url,
 )
@@ -63,19 +66,19 @@ def render_atom(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> 
 def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
     entry = fg.add_entry(order="append")  # feedgen prepends by default; items arrive newest first
     entry.id(atom_id(item.id))
-    entry.title(clean(item.title))
+    entry.title(item_title(item))
     entry.updated(seconds(item.updated or item.date))
     entry.published(seconds(item.date))
-    for person in item.authors:
-        if person.name or person.email:
-            fields = (("name", person.name or person.email), ("email", person.email), ("uri", person.url))
-            entry.author({k: clean(v) for k, v in fields if v})
+    for person in people(item.authors):
+        fields = (("name", person.name or person.email), ("email", person.email), ("uri", person.url))
+        entry.author({k: v for k, v in fields if v})
     # type="html" is escaped text; feedgen's type="CDATA" is not a valid Atom content type.
-    entry.content(clean(item.content_html) or clean(item.title), type="html")
-    if item.summary:
-        entry.summary(clean(item.summary))
-    for tag in item.tags:
-        entry.category(term=clean(tag))
+    entry.content(clean(item.content_html) or item_title(item), type="html")
+    summary = clean(item.summary).strip()
+    if summary:
+        entry.summary(summary)
+    for tag in labels(item.tags):
+        entry.category(term=tag)
 
 
 def _add_links(element: etree._Element, item: FeedItem) -> None:

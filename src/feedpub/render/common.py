@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from feedpub.config import SiteConfig
-from feedpub.model import XSL_PATH, FeedItem, FeedSpec
+from feedpub.model import XSL_PATH, FeedItem, FeedSpec, Person
 
 # XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates, and U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -22,6 +22,26 @@ GENERATOR = "feedpub"
 def clean(text: str | None) -> str:
     """Text with the characters XML cannot carry removed (the parser strips them too: belt and braces)."""
     return _XML_FORBIDDEN.sub("", text) if text else ""
+
+
+def people(persons: Sequence[Person]) -> list[Person]:
+    """Authors with XML-safe fields, leaving out anyone with neither a name nor an e-mail left."""
+    kept = []
+    for person in persons:
+        name, email = clean(person.name).strip(), clean(person.email).strip()
+        if name or email:
+            kept.append(Person(name=name or None, email=email or None, url=person.url))
+    return kept
+
+
+def labels(tags: Sequence[str]) -> list[str]:
+    """Tags as categories: XML-safe, none empty."""
+    return [text for text in (clean(tag).strip() for tag in tags) if text]
+
+
+def item_title(item: FeedItem) -> str:
+    """An item's title, never empty: a title made only of unprintable characters falls back to its URL."""
+    return clean(item.title).strip() or item.url
 
 
 def feed_url(site: SiteConfig, path: str) -> str:

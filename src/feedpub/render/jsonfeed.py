@@ -8,7 +8,16 @@ from typing import Any
 
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, FeedSpec, Person
-from feedpub.render.common import clean, feed_description, feed_title, feed_url, seconds
+from feedpub.render.common import (
+    clean,
+    feed_description,
+    feed_title,
+    feed_url,
+    item_title,
+    labels,
+    people,
+    seconds,
+)
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -38,24 +47,24 @@ def render_json(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> 
 
 
 def _item(item: FeedItem) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": item.id, "url": item.url, "title": clean(item.title)}
+    entry: dict[str, Any] = {"id": item.id, "url": item.url, "title": item_title(item)}
     # The spec wants content_html or content_text on every item: an empty body falls back to text.
     if item.content_html:
         entry["content_html"] = clean(item.content_html)
     else:
-        entry["content_text"] = clean(item.summary or item.title)
-    if item.summary:
-        entry["summary"] = clean(item.summary)
+        entry["content_text"] = clean(item.summary).strip() or item_title(item)
+    if clean(item.summary).strip():
+        entry["summary"] = clean(item.summary).strip()
     if item.image:
         entry["image"] = item.image
     entry["date_published"] = seconds(item.date).isoformat()
     if item.updated:
         entry["date_modified"] = seconds(item.updated).isoformat()
-    authors = _authors(item.authors)
+    authors = _authors(people(item.authors))
     if authors:
         entry["authors"] = authors
-    if item.tags:
-        entry["tags"] = [clean(tag) for tag in item.tags]
+    if labels(item.tags):
+        entry["tags"] = labels(item.tags)
     if item.language:
         entry["language"] = item.language
     if item.enclosure:
@@ -75,7 +84,7 @@ def _authors(people: Sequence[Person]) -> list[dict[str, str]]:
     for person in people:
         author = {}
         if person.name:
-            author["name"] = clean(person.name)
+            author["name"] = person.name
         if person.url:
             author["url"] = person.url
         elif person.email:

@@ -15,6 +15,9 @@ from feedpub.render.common import (
     feed_title,
     feed_updated,
     feed_url,
+    item_title,
+    labels,
+    people,
     seconds,
     stylesheet_url,
 )
@@ -51,23 +54,23 @@ def render_rss(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> b
 
 def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
     entry = fg.add_entry(order="append")  # feedgen prepends by default; items arrive newest first
-    entry.title(clean(item.title))
+    entry.title(item_title(item))
     entry.link(href=item.url)
     entry.guid(item.id, permalink=item.id == item.url)
-    entry.description(clean(item.summary or item.title))
+    entry.description(clean(item.summary).strip() or item_title(item))
     if item.content_html:
         entry.content(clean(item.content_html))  # escaped text: CDATA would break on "]]>"
     entry.pubDate(seconds(item.date))
     # RSS <author> must be an e-mail address, and the validator objects to an item that mixes
     # <author> with dc:creator: all authors go one way or the other.
-    people = [person for person in item.authors if person.name or person.email]
-    if people and all(person.email for person in people):
-        for person in people:
-            entry.author(name=clean(person.name or person.email), email=person.email)
-    elif people:
-        entry.dc.dc_creator([clean(person.name or person.email) for person in people])
-    for tag in item.tags:
-        entry.category(term=clean(tag))
+    authors = people(item.authors)
+    if authors and all(person.email for person in authors):
+        for person in authors:
+            entry.author(name=person.name or person.email, email=person.email)
+    elif authors:
+        entry.dc.dc_creator([person.name or person.email for person in authors])
+    for tag in labels(item.tags):
+        entry.category(term=tag)
     if item.image:
         entry.media.content(url=item.image, medium="image")
     if item.enclosure:
