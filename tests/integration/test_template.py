@@ -1,0 +1,281 @@
+"""template.yaml: the IaC checkers pass, `sam build` makes a runtime-only artifact without Docker,
+and the properties a user relies on (no lost messages, nothing public, least privilege) hold."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feedpub.infra_spec import load_pipeline_spec
+from tests.integration.template_helpers import (
+    PROJECT_ROOT,
+    TEMPLATE,
+    as_list,
+    policy_documents,
+    resources_of_type,
+    run_tool,
+    sub_text,
+    template,
+)
+
+RUNTIME_PACKAGES = (
+    "feedpub",
+    "handlers",
+    "aws_lambda_powertools",
+    "pydantic",
+    "yaml",
+    "feedgen",
+    "nh3",
+    "boto3",
+)
+NEVER_SHIPPED = ("tests", "content", "bench", "docs", "moto", "watchdog", ".venv", "pytest", "hypothesis")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return template()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `sam build` per session (it installs the runtime dependencies for arm64 with pip)."""
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    result = run_tool(
+        "sam",
+        "build",
+        "--template-file",
+        str(TEMPLATE),
+        "--build-dir",
+        str(build_dir),
+        "--cache-dir",
+        str(build_dir.parent / "sam-cache"),
+    )
+    assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
+    return build_dir
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    # Given the template and the shared cfn-lint settings
+    # When cfn-lint checks it
+    result = run_tool("cfn-lint", "--config-file", "infra/.cfnlintrc.yaml")
+    # Then it reports no error, warning or informational finding
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_with_lint_accepts_the_template() -> None:
+    # When SAM validates (and lints) the template
+    result = run_tool("sam", "validate", "--lint", "--template-file", str(TEMPLATE))
+    # Then it is a valid SAM template
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_checkov_reports_zero_failed_checks_and_every_skip_has_a_reason() -> None:
+    # When checkov scans the template with the project's settings
+    result = run_tool("checkov", "--config-file", "infra/checkov.yaml", "--output", "json")
+    report = json.loads(result.stdout)
+    failed = [f"{c['check_id']} {c['resource']}" for c in report["results"]["failed_checks"]]
+    # Then nothing fails, the template parses, and every skipped check carries its written reason
+    assert failed == []
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["passed"] > 0
+    for skipped in report["results"]["skipped_checks"]:
+        comment = skipped["check_result"].get("suppress_comment", "")
+        assert len(comment) > 20, (
+            f"{skipped['check_id']} on {skipped['resource']} is skipped without a reason"
+        )
+
+
+def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -> None:
+    # Given `sam build` ran without Docker (fixture)
+    for function in ("PublishFunction", "ReconcileFunction"):
+        artifact = built / function
+        top_level = {path.name for path in artifact.iterdir()}
+        # Then the artifact holds the engine, the handlers and the runtime dependencies
+        for package in RUNTIME_PACKAGES:
+            assert package in top_level, f"{function} lacks {package}"
+        assert (artifact / "handlers" / "publish.py").is_file()
+        assert (artifact / "handlers" / "reconcile.py").is_file()
+        assert (artifact / "feedpub" / "publish").is_dir()
+        # And nothing that is not runtime code
+        for unwanted in NEVER_SHIPPED:
+            assert unwanted not in top_level, f"{function} ships {unwanted}"
+        assert not list(artifact.rglob("__pycache__")), f"{function} ships bytecode of the build host"
+        # And its compiled extensions are for Lambda's arm64 Linux, never the build host's
+        extensions = [path.name for path in artifact.rglob("*.so")]
+        assert extensions, "expected compiled dependencies (pydantic-core, PyYAML, nh3, lxml)"
+        assert all("x86_64" not in name for name in extensions), extensions
+        assert any("aarch64" in name for name in extensions), extensions
+    # And the built template points both functions at their artifact
+    built_template = (built / "template.yaml").read_text(encoding="utf-8")
+    assert "CodeUri: PublishFunction" in built_template
+    assert "CodeUri: ReconcileFunction" in built_template
+
+
+def test_a_message_is_never_redelivered_while_a_run_still_holds_it() -> None:
+    # Given the queue and the function reading it
+    spec = load_pipeline_spec(TEMPLATE)
+    # Then the visibility timeout is at least 6 function timeouts (AWS guidance for SQS sources)
+    assert spec.queue.visibility_timeout_s >= 6 * spec.publish_function.timeout_s
+    # And a failed message ends in the dead-letter queue instead of looping
+    assert spec.queue.max_receive_count == 5
+    assert spec.event_source.report_batch_item_failures
+
+
+def test_publish_function_runtime_settings(document: dict[str, Any]) -> None:
+    # Given the functions as deployed (Globals merged in)
+    globals_ = document["Globals"]["Function"]
+    # Then they run on Python 3.12+ arm64, traced, with recursive loops stopped
+    assert globals_["Runtime"] in ("python3.12", "python3.13")
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    assert globals_["RecursiveLoop"] == "Terminate"
+    variables = globals_["Environment"]["Variables"]
+    for name in (
+        "CONTENT_BUCKET",
+        "PUBLISH_BUCKET",
+        "DISTRIBUTION_ID",
+        "STATE_PREFIX",
+        "POWERTOOLS_SERVICE_NAME",
+    ):
+        assert name in variables
+    functions = resources_of_type(document, "AWS::Serverless::Function")
+    assert functions["PublishFunction"]["Handler"] == "handlers.publish.lambda_handler"
+    assert functions["ReconcileFunction"]["Handler"] == "handlers.reconcile.lambda_handler"
+
+
+def test_both_buckets_are_private_encrypted_versioned_and_tls_only(document: dict[str, Any]) -> None:
+    buckets = resources_of_type(document, "AWS::S3::Bucket")
+    policies = {
+        properties["Bucket"]["Ref"]: properties["PolicyDocument"]
+        for properties in resources_of_type(document, "AWS::S3::BucketPolicy").values()
+    }
+    assert set(buckets) == {"ContentBucket", "PublishBucket"}
+    for name, properties in buckets.items():
+        # Then public access is blocked in all four ways
+        assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}, name
+        assert len(properties["PublicAccessBlockConfiguration"]) == 4, name
+        # And objects are encrypted at rest, owned by the bucket owner and versioned
+        rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms"), name
+        assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}], name
+        assert properties["VersioningConfiguration"]["Status"] == "Enabled", name
+        # And any request without TLS is denied
+        denies_plain_http = [
+            statement
+            for statement in policies[name]["Statement"]
+            if statement["Effect"] == "Deny"
+            and statement["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        assert denies_plain_http, f"{name} accepts plain HTTP"
+
+
+def test_cloudfront_reads_the_publish_bucket_through_oac_and_never_the_state(
+    document: dict[str, Any],
+) -> None:
+    distribution = resources_of_type(document, "AWS::CloudFront::Distribution")["Distribution"]
+    config = distribution["DistributionConfig"]
+    (origin,) = config["Origins"]
+    oac = resources_of_type(document, "AWS::CloudFront::OriginAccessControl")["OriginAccessControl"]
+    # Then the only origin is the publish bucket, signed with sigv4 on every request
+    assert origin["DomainName"] == {"Fn::GetAtt": ["PublishBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["OriginAccessControl", "Id"]}
+    assert oac["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    assert oac["OriginAccessControlConfig"]["SigningProtocol"] == "sigv4"
+    # And viewers are sent to HTTPS, with compression, HTTP/2 and 3, and TLS 1.2+ on a custom domain
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["Compress"] is True
+    assert config["HttpVersion"] == "http2and3"
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    # And CloudFront may read the public outputs but no key under _state/
+    bucket_policy = resources_of_type(document, "AWS::S3::BucketPolicy")
+    readable = [
+        sub_text(resource).replace("${PublishBucket.Arn}/", "")
+        for properties in bucket_policy.values()
+        for statement in properties["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+        and statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        for resource in as_list(statement["Resource"])
+    ]
+    assert "feed.xml" in readable
+    assert "tags/*" in readable
+    for private_key in ("_state/report.json", "_state/root.json", "_state/objects/abc.json"):
+        assert not any(fnmatch.fnmatchcase(private_key, pattern) for pattern in readable), private_key
+    # And a denied key is cached only briefly, so a new feed appears within seconds
+    assert all(response["ErrorCachingMinTTL"] <= 60 for response in config["CustomErrorResponses"])
+
+
+def test_cache_policy_follows_the_objects_cache_control(document: dict[str, Any]) -> None:
+    config = resources_of_type(document, "AWS::CloudFront::CachePolicy")["FeedCachePolicy"][
+        "CachePolicyConfig"
+    ]
+    parameters = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    # Then the publisher's Cache-Control decides, within 0 s .. 1 day
+    assert config["MinTTL"] == 0
+    assert config["MaxTTL"] == 86400
+    assert config["DefaultTTL"] <= 3600
+    # And gzip/brotli variants are cached, with no cookie or query string in the key
+    assert parameters["EnableAcceptEncodingGzip"] is True
+    assert parameters["EnableAcceptEncodingBrotli"] is True
+    assert parameters["CookiesConfig"]["CookieBehavior"] == "none"
+    assert parameters["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+
+
+def test_iam_grants_no_wildcard_action_and_invalidates_only_this_distribution(
+    document: dict[str, Any],
+) -> None:
+    # Given every policy in the template
+    for where, policy in policy_documents(document):
+        for statement in as_list(policy["Statement"]):
+            if statement["Effect"] != "Allow":
+                continue  # a Deny of s3:* (non-TLS) narrows access
+            # Then no Allow grants "*" or a whole service
+            for action in as_list(statement["Action"]):
+                assert action != "*", where
+                assert not action.endswith(":*"), f"{where} allows {action}"
+    statements = resources_of_type(document, "AWS::IAM::ManagedPolicy")["PublisherPolicy"]["PolicyDocument"]
+    by_sid = {statement["Sid"]: statement for statement in statements["Statement"]}
+    # And the functions read only the content keys
+    assert [sub_text(r) for r in by_sid["ReadContentRecords"]["Resource"]] == [
+        "${ContentBucket.Arn}/site.yaml",
+        "${ContentBucket.Arn}/articles/*",
+    ]
+    # And CreateInvalidation names this distribution's ARN, not every distribution
+    invalidation = by_sid["InvalidateThisDistribution"]
+    assert invalidation["Action"] == "cloudfront:CreateInvalidation"
+    assert sub_text(invalidation["Resource"]).endswith(":distribution/${Distribution}")
+
+
+def test_alarms_watch_the_dead_letter_queue_and_both_functions(document: dict[str, Any]) -> None:
+    alarms = resources_of_type(document, "AWS::CloudWatch::Alarm").values()
+    watched = {
+        (alarm["MetricName"], json.dumps(alarm["Dimensions"][0]["Value"], sort_keys=True)) for alarm in alarms
+    }
+    # Then a message in the DLQ and any function error notify the alarm topic
+    assert (
+        "ApproximateNumberOfMessagesVisible",
+        '{"Fn::GetAtt": ["ContentDeadLetterQueue", "QueueName"]}',
+    ) in watched
+    assert ("Errors", '{"Ref": "PublishFunction"}') in watched
+    assert ("Errors", '{"Ref": "ReconcileFunction"}') in watched
+    for alarm in alarms:
+        assert alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    topic = resources_of_type(document, "AWS::SNS::Topic")["AlarmTopic"]
+    assert "KmsMasterKeyId" in topic
+    # And the e-mail subscription exists only when an address is given
+    assert document["Resources"]["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_edge_function_in_the_template_is_the_one_in_infra(document: dict[str, Any]) -> None:
+    # Given the CloudFront Function inlined in the template and its source in infra/edge
+    inline = resources_of_type(document, "AWS::CloudFront::Function")["PublicPathFilter"]["FunctionCode"]
+    source = (PROJECT_ROOT / "infra" / "edge" / "viewer.js").read_text(encoding="utf-8")
+    # Then they are the same code, so what is reviewed is what is deployed
+    assert inline == source
