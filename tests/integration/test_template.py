@@ -119,8 +119,10 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -
 def test_a_message_is_never_redelivered_while_a_run_still_holds_it() -> None:
     # Given the queue and the function reading it
     spec = load_pipeline_spec(TEMPLATE)
-    # Then the visibility timeout is at least 6 function timeouts (AWS guidance for SQS sources)
-    assert spec.queue.visibility_timeout_s >= 6 * spec.publish_function.timeout_s
+    # Then the visibility timeout covers 6 function timeouts + the batching window (AWS guidance)
+    assert spec.queue.visibility_timeout_s >= (
+        6 * spec.publish_function.timeout_s + spec.event_source.max_batching_window_s
+    )
     # And a failed message ends in the dead-letter queue instead of looping
     assert spec.queue.max_receive_count == 5
     assert spec.event_source.report_batch_item_failures
