@@ -1,0 +1,146 @@
+"""Article bodies: CommonMark (with tables) to sanitised HTML whose links work from any reader.
+
+Raw HTML is allowed in the Markdown source and then cut down to an allow-list: no scripts,
+styles, frames, forms, event handlers or style attributes, and only http(s)/mailto URLs.
+Relative URLs are made absolute against the site's home, since a feed reader shows the HTML
+far away from the page it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import quote, urljoin
+
+import nh3
+from markdown_it import MarkdownIt
+
+# XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates, and U+FFFE/U+FFFF.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters a URL may carry as they are; everything else (spaces, quotes, non-ASCII) is escaped.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_URL_IGNORED = re.compile("[\t\n\r]")
+
+# markdown-it caps block and inline nesting (maxNesting=20 in the commonmark preset), which
+# keeps pathological input such as 100,000 ">" or "[" linear.
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+_TAGS = frozenset(
+    {
+        *("p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code"),
+        *("em", "strong", "b", "i", "u", "s", "del", "ins", "sub", "sup", "mark", "small", "q"),
+        *("abbr", "cite", "dfn", "kbd", "samp", "var", "time", "span", "div", "wbr"),
+        *("ul", "ol", "li", "dl", "dt", "dd"),
+        *("table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "colgroup", "col"),
+        *("a", "img", "figure", "figcaption", "picture", "video", "audio", "source"),
+        *("details", "summary"),
+    }
+)
+_MEDIA_SIZE = {"width", "height"}
+_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", *_MEDIA_SIZE},
+    "video": {"src", "controls", "loop", "muted", *_MEDIA_SIZE},
+    "audio": {"src", "controls", "loop", "muted"},
+    "source": {"src", "type"},
+    "ol": {"start", "reversed"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "td": {"align", "colspan", "rowspan"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "code": {"class"},
+    "abbr": {"title"},
+    "time": {"datetime"},
+}
+_LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot carry at all."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser would act on, lowercased; None for a relative URL."""
+    # Browsers drop leading controls and spaces, and tabs and newlines anywhere ("jav\tascript:").
+    match = _SCHEME.match(_URL_IGNORED.sub("", url.lstrip("".join(map(chr, range(0x21))))))
+    return match.group(1).lower() if match else None
+
+
+def absolute_url(url: str, base: str) -> str:
+    """`url` made absolute against the directory URL `base`; protocol-relative URLs become https.
+
+    Only call this for relative URLs or ones whose scheme has been checked.
+    """
+    url = url.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    elif url_scheme(url) is None:
+        url = urljoin(base, url)
+    return quote(url, safe=_URL_SAFE)
+
+
+def directory_url(url: str) -> str:
+    """`url` as a directory, so relative paths resolve beneath it rather than beside it."""
+    return url if url.endswith("/") else url + "/"
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "code" and attribute == "class":
+        # Fenced code's language hint is the only class worth keeping.
+        return value if _LANGUAGE_CLASS.fullmatch(value) else None
+    return value
+
+
+def render_body(markdown: str, base: str) -> str:
+    """Sanitised HTML for a Markdown body, every href/src absolute against `base`."""
+    html = _MARKDOWN.render(xml_safe(markdown))
+    cleaned = nh3.clean(
+        html,
+        tags=set(_TAGS),
+        clean_content_tags={"script", "style", "template", "noscript", "textarea", "title"},
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https", "mailto"},
+        url_relative=lambda url: absolute_url(url, base),
+        strip_comments=True,
+    )
+    return xml_safe(cleaned)
+
+
+class _ParagraphText(HTMLParser):
+    """Collects the text of each top-level <p>, entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "p":
+            if self._depth == 0:
+                self.paragraphs.append("")
+            self._depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.paragraphs[-1] += data
+
+
+def summary_text(html: str, limit: int = 300) -> str:
+    """Plain text of the first non-empty paragraph, cut at a word boundary with "…" past `limit`."""
+    parser = _ParagraphText()
+    parser.feed(html)
+    parser.close()
+    text = next((" ".join(p.split()) for p in parser.paragraphs if p.strip()), "")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–—-") + "…"

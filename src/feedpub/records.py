@@ -1,0 +1,298 @@
+"""Article records: bytes as an author uploaded them -> a validated Record, or one clear reason why not.
+
+A record is `articles/**/<name>.md` (YAML front matter between `---` lines, then Markdown) or
+`articles/**/<name>.json` (the same fields as one object, the Markdown in `body`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from feedpub.config import SiteConfig
+from feedpub.dates import parse_when
+from feedpub.errors import RecordError
+from feedpub.markup import absolute_url, directory_url, url_scheme, xml_safe
+from feedpub.model import Enclosure, Person, Record
+from feedpub.slugs import record_slug, tag_slug
+
+ARTICLES_PREFIX = "articles/"
+RECORD_SUFFIXES = (".md", ".json")
+_BOM = b"\xef\xbb\xbf"
+_FENCE = "---"
+_CLOSING_FENCES = ("---", "...")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FrontMatterLoader(_YamlBase):
+    """Safe YAML that leaves dates as text, so `2025-13-45` reaches parse_when and its message."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
+}
+_FrontMatterLoader.add_constructor(_TIMESTAMP_TAG, _YamlBase.construct_yaml_str)
+
+
+class _Invalid(ValueError):
+    """One field is wrong; parse_record turns it into a RecordError for the path."""
+
+
+def is_record_path(path: str) -> bool:
+    """Whether a content key is an article record (editor temp and hidden files are not)."""
+    if not path.startswith(ARTICLES_PREFIX):
+        return False
+    parts = path[len(ARTICLES_PREFIX) :].split("/")
+    name = parts[-1]
+    if any(not part or part.startswith(".") for part in parts):
+        return False
+    stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
+    return f".{suffix}" in RECORD_SUFFIXES and bool(stem) and not name.startswith(("#", "~"))
+
+
+def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
+    """Parse and validate one record; raise RecordError(path, reason) if it cannot be published."""
+    if len(data) > site.max_record_bytes:
+        raise RecordError(path, f"is {len(data)} bytes, over max_record_bytes ({site.max_record_bytes})")
+    try:
+        text = _decode(data)
+        fields, body = _split_json(text) if path.endswith(".json") else _split_markdown(text)
+        return _build(path, fields, body, site)
+    except _Invalid as exc:
+        raise RecordError(path, str(exc)) from None
+
+
+def _decode(data: bytes) -> str:
+    offset = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[offset + exc.start]
+        raise _Invalid(f"is not UTF-8 text (byte 0x{bad:02x} at offset {offset + exc.start})") from None
+    if not text.strip():
+        raise _Invalid("is empty")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
+    lines = text.split("\n")
+    if lines[0].rstrip() != _FENCE:
+        raise _Invalid("has no front matter: it must start with a '---' line, then title and date")
+    closing = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() in _CLOSING_FENCES), None)
+    if closing is None:
+        raise _Invalid("front matter has no closing '---' line")
+    source = "\n".join(lines[1:closing])
+    try:
+        fields = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
+        raise _Invalid(f"front matter is not valid YAML{where}: {exc.problem or exc}") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise _Invalid(f"front matter is not valid YAML: {_brief(exc)}") from None
+    if fields is None:
+        raise _Invalid("front matter is empty: it needs at least title and date")
+    if not isinstance(fields, dict):
+        raise _Invalid(f"front matter must be a mapping of fields, not {_kind(fields)}")
+    return fields, "\n".join(lines[closing + 1 :])
+
+
+def _split_json(text: str) -> tuple[dict[str, Any], str]:
+    try:
+        fields = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _Invalid(f"is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise _Invalid(f"is not valid JSON: {_brief(exc)}") from None
+    if not isinstance(fields, dict):
+        raise _Invalid(f"must be a JSON object of fields, not {_kind(fields)}")
+    body = fields.get("body")
+    if body is None:
+        body = ""
+    if not isinstance(body, str):
+        raise _Invalid(f"body must be Markdown text, not {_kind(body)}")
+    return fields, body
+
+
+def _brief(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return message if len(message) <= 120 else message[:119] + "…"
+
+
+def _kind(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
+def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig) -> Record:
+    home = directory_url(site.home)
+    title = _required_text(fields, "title")
+    date = _required_when(fields, "date", site)
+    slug = record_slug(_optional_text(fields, "slug") or PurePosixPath(path).stem)
+    url = _optional_url(fields, "url", home) or home + slug + "/"
+    return Record(
+        path=path,
+        id=_optional_text(fields, "id") or home + slug + "/",
+        slug=slug,
+        title=" ".join(title.split()),
+        date=date,
+        updated=_optional_when(fields, "updated", site),
+        url=url,
+        authors=_authors(fields, site, home),
+        tags=_tags(fields.get("tags")),
+        summary=_optional_text(fields, "summary"),
+        image=_optional_url(fields, "image", home),
+        draft=_draft(fields.get("draft")),
+        language=_language(fields.get("language")),
+        enclosure=_enclosure(fields.get("enclosure"), home),
+        body=xml_safe(body),
+    )
+
+
+def _text(value: object, field: str) -> str | None:
+    """Scalar text (numbers accepted: `title: 1917` is a film), XML-safe and trimmed; None if blank."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid(f"{field} must be text, not {_kind(value)}")
+    return xml_safe(str(value)).strip() or None
+
+
+def _required_text(fields: dict[str, Any], field: str) -> str:
+    if field not in fields:
+        raise _Invalid(f"'{field}' is missing (title and date are required)")
+    text = _text(fields[field], field)
+    if text is None:
+        raise _Invalid(f"'{field}' is empty")
+    return text
+
+
+def _optional_text(fields: dict[str, Any], field: str) -> str | None:
+    return _text(fields.get(field), field)
+
+
+def _required_when(fields: dict[str, Any], field: str, site: SiteConfig) -> datetime:
+    if field not in fields:
+        raise _Invalid(f"'{field}' is missing (title and date are required)")
+    if fields[field] is None:
+        raise _Invalid(f"'{field}' is empty")
+    try:
+        return parse_when(fields[field], site.tz, field)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _optional_when(fields: dict[str, Any], field: str, site: SiteConfig) -> datetime | None:
+    return None if fields.get(field) in (None, "") else _required_when(fields, field, site)
+
+
+def _web_url(value: object, field: str, home: str) -> str:
+    text = _text(value, field)
+    if text is None:
+        raise _Invalid(f"{field} is empty")
+    scheme = url_scheme(text)
+    if scheme is not None and scheme not in ("http", "https"):
+        raise _Invalid(f"{field} '{text}' must be an http(s) URL or a path relative to the site")
+    return absolute_url(text, home)
+
+
+def _optional_url(fields: dict[str, Any], field: str, home: str) -> str | None:
+    value = fields.get(field)
+    return None if value is None else _web_url(value, field, home)
+
+
+def _draft(value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _Invalid(f"draft must be true or false, not {value!r}")
+    return value
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        candidates: list[Any] = value.split(",")
+    elif isinstance(value, list):
+        candidates = value
+    else:
+        raise _Invalid(f"tags must be a list or a comma-separated text, not {_kind(value)}")
+    seen: dict[str, str] = {}
+    for candidate in candidates:
+        tag = _text(candidate, "each tag")
+        if tag is not None:
+            tag = " ".join(tag.split())
+            seen.setdefault(tag_slug(tag), tag)
+    return tuple(seen.values())
+
+
+def _language(value: object) -> str | None:
+    text = _text(value, "language")
+    if text is not None and not _LANGUAGE_TAG.fullmatch(text):
+        raise _Invalid(f"language '{text}' is not a language tag such as en or en-GB")
+    return text
+
+
+def _person(value: object, field: str, home: str) -> Person:
+    if isinstance(value, str):
+        name = _text(value, field)
+        if name is None:
+            raise _Invalid(f"{field} is empty")
+        return Person(name=name)
+    if not isinstance(value, dict):
+        raise _Invalid(f"{field} must be a name or a mapping of name, url and email, not {_kind(value)}")
+    name = _text(value.get("name"), f"{field} name")
+    url = value.get("url")
+    email = _text(value.get("email"), f"{field} email")
+    if email is not None and ("@" not in email or any(ch.isspace() for ch in email)):
+        raise _Invalid(f"{field} email '{email}' is not an email address")
+    person = Person(name=name, url=None if url is None else _web_url(url, f"{field} url", home), email=email)
+    if not (person.name or person.url or person.email):
+        raise _Invalid(f"{field} needs at least a name, url or email")
+    return person
+
+
+def _authors(fields: dict[str, Any], site: SiteConfig, home: str) -> tuple[Person, ...]:
+    if fields.get("authors") is not None:
+        authors = fields["authors"]
+        if not isinstance(authors, list) or not authors:
+            raise _Invalid(f"authors must be a non-empty list, not {_kind(authors)}")
+        return tuple(_person(each, "each author", home) for each in authors)
+    if fields.get("author") is not None:
+        return (_person(fields["author"], "author", home),)
+    if site.author is None:
+        return ()
+    return (Person(name=site.author.name, url=site.author.url, email=site.author.email),)
+
+
+def _enclosure(value: object, home: str) -> Enclosure | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Invalid(f"enclosure must be a mapping of url, mime_type and length, not {_kind(value)}")
+    missing = [key for key in ("url", "length") if value.get(key) is None]
+    mime_type = value.get("mime_type", value.get("type"))
+    if mime_type is None:
+        missing.insert(1, "mime_type")
+    if missing:
+        raise _Invalid(f"enclosure is missing {', '.join(missing)}")
+    mime = _text(mime_type, "enclosure mime_type")
+    if mime is None or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", mime):
+        raise _Invalid(f"enclosure mime_type {mime_type!r} is not a media type such as audio/mpeg")
+    length = value["length"]
+    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+        raise _Invalid(f"enclosure length must be a positive whole number of bytes, not {length!r}")
+    return Enclosure(url=_web_url(value["url"], "enclosure url", home), mime_type=mime, length=length)
