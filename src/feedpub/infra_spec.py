@@ -115,6 +115,14 @@ class ScheduleSpec(_Spec):
     input: dict[str, JSONish]
 
 
+class ErrorResponseSpec(_Spec):
+    """How CloudFront answers when the origin returns one error code."""
+
+    caching_ttl_s: int
+    response_code: int | None  # None: the origin's own code
+    page_path: str | None  # None: the origin's own body
+
+
 class EdgeSpec(_Spec):
     """What CloudFront adds or decides, so the local edge can behave the same."""
 
@@ -125,7 +133,7 @@ class EdgeSpec(_Spec):
     min_ttl_s: int
     default_ttl_s: int
     max_ttl_s: int
-    error_caching_ttl_s: dict[int, int]
+    error_responses: dict[int, ErrorResponseSpec]  # keyed by the origin's status code
 
 
 class PipelineSpec(_Spec):
@@ -378,8 +386,12 @@ def _edge(template: _Template) -> EdgeSpec:
         min_ttl_s=template.number(cache_config.get("MinTTL", 0), "CachePolicyConfig.MinTTL"),
         default_ttl_s=template.number(cache_config.get("DefaultTTL", 86400), "CachePolicyConfig.DefaultTTL"),
         max_ttl_s=template.number(cache_config.get("MaxTTL", 31536000), "CachePolicyConfig.MaxTTL"),
-        error_caching_ttl_s={
-            int(response["ErrorCode"]): int(response.get("ErrorCachingMinTTL", 10))
+        error_responses={
+            int(response["ErrorCode"]): ErrorResponseSpec(
+                caching_ttl_s=int(response.get("ErrorCachingMinTTL", 10)),
+                response_code=int(response["ResponseCode"]) if "ResponseCode" in response else None,
+                page_path=response.get("ResponsePagePath"),
+            )
             for response in config.get("CustomErrorResponses") or []
         },
     )

@@ -35,6 +35,10 @@ RUNTIME_PACKAGES = (
 NEVER_SHIPPED = ("tests", "content", "bench", "docs", "moto", "watchdog", ".venv", "pytest", "hypothesis")
 
 
+def readable_by(key: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
+
+
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     return template()
@@ -207,9 +211,12 @@ def test_cloudfront_reads_the_publish_bucket_through_oac_and_never_the_state(
     assert "feed.xml" in readable
     assert "tags/*" in readable
     for private_key in ("_state/report.json", "_state/root.json", "_state/objects/abc.json"):
-        assert not any(fnmatch.fnmatchcase(private_key, pattern) for pattern in readable), private_key
-    # And a denied key is cached only briefly, so a new feed appears within seconds
-    assert all(response["ErrorCachingMinTTL"] <= 60 for response in config["CustomErrorResponses"])
+        assert not readable_by(private_key, readable), private_key
+    # And a key S3 refuses (missing) reaches readers as 404, cached only briefly
+    (missing,) = config["CustomErrorResponses"]
+    assert (missing["ErrorCode"], missing["ResponseCode"]) == (403, 404)
+    assert readable_by(missing["ResponsePagePath"].lstrip("/"), readable)
+    assert missing["ErrorCachingMinTTL"] <= 60
 
 
 def test_cache_policy_follows_the_objects_cache_control(document: dict[str, Any]) -> None:

@@ -130,7 +130,11 @@ def test_edge_headers_and_paths_match_cloudfront(spec) -> None:
     assert edge.root_object == "feed.xml"
     assert edge.min_ttl_s == 0
     assert edge.max_ttl_s == 86400
-    assert edge.error_caching_ttl_s[403] <= 60
+    # And a key S3 refuses (it does not exist) reaches readers as a briefly cached 404
+    missing = edge.error_responses[403]
+    assert missing.response_code == 404
+    assert missing.page_path == "/feeds.opml"
+    assert missing.caching_ttl_s <= 60
 
 
 def test_a_scheduled_cron_expression_is_refused_with_its_location(tmp_path: Path) -> None:
