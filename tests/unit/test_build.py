@@ -1,0 +1,166 @@
+"""The offline build: which records reach the feeds, what is rendered, and what lands on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feedpub import build, items
+from feedpub.errors import SiteConfigError
+from feedpub.model import FEED_FORMATS, FeedItem, Record
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SITE = "title: Film Notes\nbase_url: https://feeds.example.org/\nfeed_limit: {limit}\n"
+
+
+def article(title: str, date: str, tags: tuple[str, ...] = (), extra: str = "", body: str = "Body.") -> str:
+    tag_list = ", ".join(f'"{tag}"' for tag in tags)
+    return f'---\ntitle: "{title}"\ndate: {date}\ntags: [{tag_list}]\n{extra}---\n{body}\n'
+
+
+def make_site(root: Path, articles: dict[str, str], limit: int = 20) -> Path:
+    (root / "articles").mkdir(parents=True)
+    (root / "site.yaml").write_text(SITE.format(limit=limit))
+    for name, text in articles.items():
+        (root / "articles" / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return make_site(
+        tmp_path / "content",
+        {
+            "old.md": article("Old news", "2024-01-01", ("Drama",)),
+            "new.md": article("New release", "2024-06-01 12:00", ("Drama", "Horror")),
+            "draft.md": article("Not yet", "2024-05-01", ("Drama",), extra="draft: true\n"),
+            "later.md": article("Scheduled", "2031-06-06 09:00", ("Sequels",)),
+            "broken.md": article("Bad date", "2025-13-45"),
+        },
+    )
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_given_mixed_records_when_checked_then_drafts_scheduled_and_rejected_are_counted_apart(
+    content: Path,
+) -> None:
+    result = build.check_directory(content, NOW)
+    assert (result.published, result.drafts, result.scheduled) == (2, 1, 1)
+    assert [error.path for error in result.rejected] == ["articles/broken.md"]
+    assert result.next_due is not None
+    assert result.next_due.year == 2031
+
+
+def test_given_mixed_records_when_built_then_only_published_records_appear_in_feeds(content: Path) -> None:
+    result = build.check_directory(content, NOW)
+    main_feed = result.outputs["feed.json"].decode()
+    assert "New release" in main_feed
+    assert "Old news" in main_feed
+    assert "Not yet" not in main_feed
+    assert "Scheduled" not in main_feed
+    assert "tags/sequels/feed.json" not in result.outputs  # a tag only a scheduled post carries
+
+
+def test_given_content_when_built_then_every_feed_format_opml_and_xsl_are_produced(content: Path) -> None:
+    outputs = build.check_directory(content, NOW).outputs
+    expected = {f"{prefix}{name}" for prefix in ("", "tags/drama/", "tags/horror/") for name in FEED_FORMATS}
+    assert set(outputs) == expected | {"feeds.opml", "feed.xsl"}
+
+
+def test_given_the_same_content_when_built_twice_then_the_outputs_are_byte_identical(
+    content: Path, tmp_path: Path
+) -> None:
+    build.build_directory(content, tmp_path / "one", NOW)
+    build.build_directory(content, tmp_path / "two", datetime(2027, 3, 4, tzinfo=UTC))
+    assert files(tmp_path / "one") == files(tmp_path / "two")
+
+
+def test_given_records_beyond_the_feed_limit_when_built_then_only_items_in_some_feed_are_rendered_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(
+        tmp_path / "content",
+        {
+            f"a{day}.md": article(f"Day {day}", f"2024-01-{day:02d}", ("Drama", "Horror"))
+            for day in range(1, 6)
+        },
+        limit=2,
+    )
+    rendered: list[str] = []
+    real: Callable[..., FeedItem] = items.to_feed_item
+
+    def counting(record: Record, *args: object) -> FeedItem:
+        rendered.append(record.title)
+        return real(record, *args)
+
+    monkeypatch.setattr(items, "to_feed_item", counting)
+    build.check_directory(root, NOW)
+    assert sorted(rendered) == ["Day 4", "Day 5"]
+
+
+def test_given_a_hostile_tag_when_built_then_every_file_stays_inside_out_dir(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "content", {"x.md": article("Escape", "2024-01-01", ("../../etc", "/abs"))})
+    out = tmp_path / "deep" / "out"
+    build.build_directory(root, out, NOW)
+    outside = {p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(tmp_path / "content")}
+    assert outside
+    assert all(path.resolve().is_relative_to(out.resolve()) for path in outside)
+
+
+def test_given_a_tag_removed_from_every_record_when_rebuilt_then_its_feeds_are_gone(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "content", {"x.md": article("Tagged", "2024-01-01", ("Drama", "Horror"))})
+    out = tmp_path / "out"
+    build.build_directory(root, out, NOW)
+    assert (out / "tags" / "horror" / "feed.xml").is_file()
+    (root / "articles" / "x.md").write_text(article("Tagged", "2024-01-01", ("Drama",)))
+    build.build_directory(root, out, NOW)
+    assert not (out / "tags" / "horror").exists()
+    assert (out / "tags" / "drama" / "feed.xml").is_file()
+
+
+def test_given_an_unchanged_rebuild_when_built_then_no_file_is_rewritten(
+    content: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = build.build_directory(content, out, NOW)
+    second = build.build_directory(content, out, NOW)
+    assert first.written is not None
+    assert second.written is not None
+    assert second.written.updated == 0
+    assert second.written.unchanged == first.written.updated
+
+
+def test_given_no_site_yaml_when_built_then_site_error_and_nothing_is_written(tmp_path: Path) -> None:
+    (tmp_path / "content" / "articles").mkdir(parents=True)
+    with pytest.raises(SiteConfigError, match=r"site\.yaml: is missing"):
+        build.build_directory(tmp_path / "content", tmp_path / "out", NOW)
+    assert not (tmp_path / "out").exists()
+
+
+def test_given_an_oversized_record_when_loaded_then_it_is_rejected_by_size_and_others_load(
+    tmp_path: Path,
+) -> None:
+    root = make_site(tmp_path / "content", {"ok.md": article("Fine", "2024-01-01")})
+    (root / "site.yaml").write_text(SITE.format(limit=20) + "max_record_bytes: 1024\n")
+    (root / "articles" / "huge.md").write_text(article("Huge", "2024-01-01", body="x" * 2000))
+    site = build.load_site(root)
+    loaded, rejected = build.load_content(root, site)
+    assert [record.title for record in loaded] == ["Fine"]
+    assert [error.path for error in rejected] == ["articles/huge.md"]
+    assert "max_record_bytes" in rejected[0].reason
+
+
+def test_given_nested_folders_and_other_files_when_loaded_then_only_records_are_read(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "content", {"a.md": article("A", "2024-01-01")})
+    (root / "articles" / "2024" / "june").mkdir(parents=True)
+    (root / "articles" / "2024" / "june" / "b.json").write_text('{"title": "B", "date": "2024-06-01"}')
+    (root / "articles" / "notes.txt").write_text("not a record")
+    loaded, rejected = build.load_content(root, build.load_site(root))
+    assert sorted(record.path for record in loaded) == ["articles/2024/june/b.json", "articles/a.md"]
+    assert rejected == []

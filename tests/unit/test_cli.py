@@ -1,0 +1,142 @@
+"""`feedpub build` and `feedpub check` as an author runs them: messages and exit statuses."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from feedpub import cli
+
+NOW = ["--now", "2026-01-01T00:00:00Z"]
+SITE = "title: Film Notes\nbase_url: https://feeds.example.org/\n"
+GOOD = '---\ntitle: "Good"\ndate: 2024-01-01\ntags: [Drama]\n---\nHello.\n'
+BAD_DATE = '---\ntitle: "Bad"\ndate: 2025-13-45\n---\nHello.\n'
+SCHEDULED = '---\ntitle: "Later"\ndate: 2031-06-06 09:00\n---\nSoon.\n'
+
+
+def make_site(root: Path, articles: dict[str, str], site: str = SITE) -> Path:
+    (root / "articles").mkdir(parents=True)
+    (root / "site.yaml").write_text(site)
+    for name, text in articles.items():
+        (root / "articles" / name).write_text(text)
+    return root
+
+
+def test_given_one_bad_record_when_built_then_it_is_rejected_by_name_and_the_rest_is_published(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD, "x.md": BAD_DATE})
+    status = cli.main(["build", str(content), "--out", str(tmp_path / "out"), *NOW])
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert err.splitlines() == [
+        line for line in err.splitlines() if line.startswith("REJECTED articles/x.md: ")
+    ]
+    assert len(err.splitlines()) == 1
+    assert "2025-13-45" in err
+    assert "1 published, 1 rejected" in out
+    assert b"Good" in (tmp_path / "out" / "feed.xml").read_bytes()
+
+
+def test_given_a_scheduled_record_when_built_then_the_summary_says_when_it_is_due(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD, "later.md": SCHEDULED})
+    assert cli.main(["build", str(content), "--out", str(tmp_path / "out"), *NOW]) == 0
+    out = capsys.readouterr().out
+    assert "1 scheduled, next due at 2031-06-06T09:00:00" in out
+    assert "2 feeds written" in out
+    assert b"Later" not in (tmp_path / "out" / "feed.xml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("site", "reason"),
+    [
+        ("base_url: https://feeds.example.org/\n", "'title' is required"),
+        ("title: T\nbase_url: https://feeds.example.org/\ntitel: typo\n", "unknown key 'titel'"),
+        ("title: [unclosed\n", "is not valid YAML"),
+    ],
+)
+def test_given_an_invalid_site_yaml_when_built_then_exit_2_names_the_problem_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], site: str, reason: str
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD}, site=site)
+    status = cli.main(["build", str(content), "--out", str(tmp_path / "out"), *NOW])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "site.yaml" in err
+    assert reason in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_given_no_site_yaml_when_built_or_checked_then_exit_2_says_it_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "c" / "articles").mkdir(parents=True)
+    assert cli.main(["build", str(tmp_path / "c"), "--out", str(tmp_path / "out")]) == 2
+    assert cli.main(["check", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err.count("site.yaml: is missing") == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_given_a_rejected_record_when_checked_then_exit_1_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD, "x.md": BAD_DATE})
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert cli.main(["check", str(content), *NOW]) == 1
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert capsys.readouterr().err.startswith("REJECTED articles/x.md: ")
+
+
+def test_given_clean_content_when_checked_then_exit_0_and_summary_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD})
+    assert cli.main(["check", str(content), *NOW]) == 0
+    out, err = capsys.readouterr()
+    assert "1 published, 0 rejected" in out
+    assert err == ""
+
+
+def test_given_a_bad_now_when_built_then_usage_error_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["build", str(tmp_path), "--out", str(tmp_path / "out"), "--now", "yesterday"])
+    assert exit_info.value.code == 2
+    assert "'yesterday' is not an ISO 8601 date-time" in capsys.readouterr().err
+
+
+def test_given_a_plugin_command_when_run_then_only_its_module_is_imported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loaded: list[str] = []
+
+    def plugin(name: str) -> types.ModuleType:
+        module = types.ModuleType(name)
+
+        def add_parser(subparsers: cli.Subparsers) -> None:
+            loaded.append(name)
+            parser = subparsers.add_parser(name.rsplit("_", 1)[1], help=f"{name} help")
+            parser.set_defaults(run=lambda _args: 7)
+
+        module.add_parser = add_parser  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, name, module)
+        return module
+
+    plugin("fake_publish")
+    plugin("fake_dev")
+    monkeypatch.setattr(cli, "PLUGINS", {"publish": "fake_publish", "dev": "fake_dev"})
+
+    assert cli.main(["publish"]) == 7
+    assert loaded == ["fake_publish"]
+
+    loaded.clear()
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert sorted(loaded) == ["fake_dev", "fake_publish"]
+    assert "publish" in capsys.readouterr().out
