@@ -27,7 +27,9 @@ def parse_when(value: object, tz: ZoneInfo, field: str) -> datetime:
     elif isinstance(value, str):
         moment = _parse_text(value, field)
     else:
-        raise ValueError(f"{field} {_quoted(value)} is not a date (write it like 2025-03-30 or 2025-03-30T09:00)")
+        raise ValueError(
+            f"{field} {_quoted(value)} is not a date (write it like 2025-03-30 or 2025-03-30T09:00)"
+        )
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise ValueError(f"{field} {_quoted(value)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
     if moment.tzinfo is None or moment.utcoffset() is None:

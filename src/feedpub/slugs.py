@@ -18,7 +18,11 @@ _DASH_RUNS = re.compile(r"-{2,}")
 _EDGES = "-."
 # Symbols that carry the meaning of common tags ("C++", "C#", "R&D"), spelled out so that
 # "C", "C++" and "C#" do not all collapse into the same feed.
-_SPELLED_OUT = ((re.compile(r"\+"), " plus "), (re.compile(r"(?<=\w)#"), " sharp "), (re.compile(r"&"), " and "))
+_SPELLED_OUT = (
+    (re.compile(r"\+"), " plus "),
+    (re.compile(r"(?<=\w)#"), " sharp "),
+    (re.compile(r"&"), " and "),
+)
 
 
 def _ascii_slug(text: str) -> str:
