@@ -4,11 +4,15 @@ and the properties a user relies on (no lost messages, nothing public, least pri
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
+import tomllib
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import pytest
+from handlers.publish import TEST_EVENT, message_keys
 
 from feedpub.infra_spec import load_pipeline_spec
 from tests.integration.template_helpers import (
@@ -288,3 +292,37 @@ def test_edge_function_in_the_template_is_the_one_in_infra(document: dict[str, A
     source = (PROJECT_ROOT / "infra" / "edge" / "viewer.js").read_text(encoding="utf-8")
     # Then they are the same code, so what is reviewed is what is deployed
     assert inline == source
+
+
+def test_lambda_requirements_mirror_the_engine_dependencies() -> None:
+    # Given the runtime dependencies of the engine and the list the Lambda build installs
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = (PROJECT_ROOT / "handlers" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    shipped = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    # Then they are the same, so the deployed function imports what the tests ran against
+    assert shipped == set(project["dependencies"])
+
+
+@pytest.mark.parametrize("event_file", sorted(p.name for p in (PROJECT_ROOT / "events").glob("sqs-*.json")))
+def test_sample_sqs_events_are_what_the_deployed_queue_delivers(event_file: str) -> None:
+    # Given a sample event of events/
+    event = json.loads((PROJECT_ROOT / "events" / event_file).read_text(encoding="utf-8"))
+    spec = load_pipeline_spec(TEMPLATE)
+    for message in event["Records"]:
+        # Then it is a real-shaped SQS record with an intact body
+        assert message["eventSource"] == "aws:sqs"
+        assert message["md5OfBody"] == hashlib.md5(message["body"].encode()).hexdigest()  # noqa: S324
+        body = json.loads(message["body"])
+        if body.get("Event") == TEST_EVENT:
+            # And the s3:TestEvent names no key, so the handler publishes nothing for it
+            assert message_keys(message["body"]) == []
+            continue
+        # And every notification is one the template's bucket would send, for the documented bucket
+        for record in body["Records"]:
+            key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+            assert record["s3"]["bucket"]["name"] == "feedpub-content-example"
+            assert spec.notifies(record["eventName"], key), f"{event_file}: {record['eventName']} {key}"
+        # And the handler reads the decoded content keys from it
+        keys = message_keys(message["body"])
+        assert keys
+        assert all(key == "site.yaml" or key.startswith("articles/") for key in keys)
