@@ -39,6 +39,7 @@ log = logging.getLogger("feedpub.publish")
 
 ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
+MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event
 KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
 
 
@@ -163,7 +164,8 @@ class _Run:
         read every record at least as recently as any run committed before it.
         """
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
-        for attempt in range(self.pub.attempts):
+        conflicts = taken_in = 0
+        while conflicts < self.pub.attempts:
             self.fetched.clear()
             self.records.clear()
             self.report.failed_keys = []
@@ -188,9 +190,14 @@ class _Run:
                 self._flush(root, etag, tx.saved_heads())
                 return self._finish(root=root)
             except PreconditionFailedError:
-                log.info("state changed by a concurrent run (attempt %d); recomputing", attempt + 1)
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+                conflicts += 1
+                log.info("state changed by a concurrent run (conflict %d); recomputing", conflicts)
+                time.sleep(random.uniform(0, 0.02 * 2**conflicts))
             except StaleRecordError as exc:
+                taken_in += 1
+                if taken_in > MAX_TAKEN_IN:  # many lost events at once: the hourly reconcile is for that
+                    log.error("too many records changed without events; the keys will be retried")
+                    return self._finish(failed=keys)
                 log.info("%s changed without an event in this run; taking it in", exc.key)
                 keys = sorted({*keys, exc.key})
             except Exception:
