@@ -28,6 +28,10 @@ _FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# libyaml's composer recurses in C once per nesting level: tens of thousands of levels overflow
+# the C stack and kill the process outright (no RecursionError), so deeper front matter is refused.
+MAX_YAML_DEPTH = 200
+_NESTING_MARKS = "[{-:?"  # every nesting level needs at least one of these characters
 
 _YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -92,6 +96,7 @@ def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
         raise _Invalid("front matter has no closing '---' line")
     source = "\n".join(lines[1:closing])
     try:
+        _check_depth(source)
         fields = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -104,6 +109,19 @@ def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(fields, dict):
         raise _Invalid(f"front matter must be a mapping of fields, not {_kind(fields)}")
     return fields, "\n".join(lines[closing + 1 :])
+
+
+def _check_depth(source: str) -> None:
+    if sum(source.count(mark) for mark in _NESTING_MARKS) <= MAX_YAML_DEPTH:
+        return  # too few marks to nest that deep: skip the event scan (most records)
+    depth = 0
+    for event in yaml.parse(source, Loader=_FrontMatterLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise _Invalid(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _split_json(text: str) -> tuple[dict[str, Any], str]:
