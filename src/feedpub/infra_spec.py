@@ -205,13 +205,15 @@ class _Template:
         return logical_id, self.resources[logical_id].get("Properties") or {}
 
     def function(self, logical_id: str) -> FunctionSpec:
-        properties = {**self.function_globals, **self.resources[logical_id].get("Properties", {})}
+        own = self.resources[logical_id].get("Properties") or {}
+        properties = {**self.function_globals, **own}
         where = f"Resources.{logical_id}"
-        environment = {
-            name: str(value)
-            for name, value in ((properties.get("Environment") or {}).get("Variables") or {}).items()
-            if not isinstance(value, dict)
+        # SAM merges the variables of Globals and of the function (the function's win).
+        variables = {
+            **((self.function_globals.get("Environment") or {}).get("Variables") or {}),
+            **((own.get("Environment") or {}).get("Variables") or {}),
         }
+        environment = {name: str(value) for name, value in variables.items() if not isinstance(value, dict)}
         reserved = properties.get("ReservedConcurrentExecutions")
         return FunctionSpec(
             logical_id=logical_id,

@@ -184,3 +184,19 @@ def test_unreadable_templates_are_reported_by_path(tmp_path: Path) -> None:
         load_pipeline_spec(broken)
     with pytest.raises(TemplateError, match=r"list\.yaml: has no Resources"):
         load_pipeline_spec(not_template)
+
+
+def test_function_variables_merge_globals_with_the_functions_own(tmp_path: Path) -> None:
+    # Given a function that sets one variable of its own and overrides a global one
+    def edit(document):
+        document["Resources"]["PublishFunction"]["Properties"]["Environment"] = {
+            "Variables": {"POWERTOOLS_LOG_LEVEL": "DEBUG", "EXTRA": "1"}
+        }
+
+    # When the spec is loaded
+    spec = load_pipeline_spec(write_variant(tmp_path, edit))
+    # Then the function sees both, its own value winning, as SAM deploys it
+    environment = spec.publish_function.environment
+    assert environment["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+    assert environment["EXTRA"] == "1"
+    assert environment["STATE_PREFIX"] == "_state/"
