@@ -1,4 +1,4 @@
-"""The publisher's private state: immutable content-addressed objects under one small root.
+"""The publisher's private state: immutable objects under one small root.
 
 Layout under the state prefix (default `_state/`) of the publish bucket:
 
@@ -7,8 +7,9 @@ Layout under the state prefix (default `_state/`) of the publish bucket:
   bucketed by a hash of the id), `feeds` (one head per feed), plus the site.yaml text and
   ETag, the scheduled list, the rejected map, the md5 of every output and `pending`
   (outputs committed but not yet confirmed written).
-- `objects/<sha256>.json` — shards and heads. Never modified, so any run may cache them and
-  a half-finished run leaves nothing inconsistent behind.
+- `objects/<sha256 prefix>-<random>.json` — shards and heads. Never modified and never
+  reused, so any run may cache them, a half-finished run leaves nothing inconsistent
+  behind, and `reconcile` can delete the ones no root references once they are old.
 
 A change to one record touches one record shard, one id shard and the heads of its feeds:
 its cost does not grow with the number of records.
@@ -20,6 +21,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import secrets
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -102,13 +104,16 @@ class StateStore:
         return copy.deepcopy(value)
 
     def save(self, value: Any) -> str:
-        """Write an immutable object under its content hash; an existing copy is as good as a new one."""
+        """Write an immutable object under a name never used before, and return the name.
+
+        The name is the content hash plus a random part: a name is never reused, so garbage
+        collection (which deletes old unreferenced names) can never delete an object that a
+        run in flight is about to reference again.
+        """
         body = encode(value)
-        key = self.objects_prefix + hashlib.sha256(body).hexdigest()[:40] + ".json"
-        with self._lock:
-            if key in self._cache:
-                return key
-        with contextlib.suppress(PreconditionFailedError):  # same name, same bytes: already there
+        key = f"{self.objects_prefix}{hashlib.sha256(body).hexdigest()[:32]}-{secrets.token_hex(6)}.json"
+        # 412 on a fresh name means a retried request whose first attempt already stored it.
+        with contextlib.suppress(PreconditionFailedError):
             self.store.put(key, body, content_type="application/json", if_none_match=True)
         self._remember(key, json.loads(body))
         return key
