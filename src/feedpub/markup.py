@@ -14,6 +14,7 @@ from urllib.parse import quote, urljoin
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 # XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates, and U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -54,6 +55,7 @@ _ATTRIBUTES = {
     "time": {"datetime"},
 }
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_ALIGNMENT = re.compile(r"text-align:(left|right|center)")
 
 
 def xml_safe(text: str) -> str:
@@ -95,7 +97,9 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 def render_body(markdown: str, base: str) -> str:
     """Sanitised HTML for a Markdown body, every href/src absolute against `base`."""
-    html = _MARKDOWN.render(xml_safe(markdown))
+    tokens = _MARKDOWN.parse(xml_safe(markdown))
+    _alignment_as_attribute(tokens)
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     cleaned = nh3.clean(
         html,
         tags=set(_TAGS),
@@ -107,6 +111,18 @@ def render_body(markdown: str, base: str) -> str:
         strip_comments=True,
     )
     return xml_safe(cleaned)
+
+
+def _alignment_as_attribute(tokens: list[Token]) -> None:
+    # Table column alignment arrives as a style attribute, which the sanitiser removes (no
+    # style at all): carry it as the plain `align` attribute instead.
+    for token in tokens:
+        style = token.attrs.get("style")
+        if token.type in ("th_open", "td_open") and isinstance(style, str):
+            del token.attrs["style"]
+            match = _ALIGNMENT.fullmatch(style)
+            if match:
+                token.attrs["align"] = match.group(1)
 
 
 class _ParagraphText(HTMLParser):
