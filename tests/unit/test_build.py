@@ -164,3 +164,22 @@ def test_given_nested_folders_and_other_files_when_loaded_then_only_records_are_
     loaded, rejected = build.load_content(root, build.load_site(root))
     assert sorted(record.path for record in loaded) == ["articles/2024/june/b.json", "articles/a.md"]
     assert rejected == []
+
+
+def test_given_a_large_site_when_loaded_by_a_pool_then_records_and_rejections_match_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = {
+        f"a{n:02d}.md": article(f"Post {n}", f"2024-01-{n % 28 + 1:02d}", ("Drama",)) for n in range(30)
+    }
+    articles["broken.md"] = article("Bad", "2025-13-45")
+    articles["empty.md"] = ""
+    root = make_site(tmp_path / "content", articles)
+    site = build.load_site(root)
+    monkeypatch.setattr(build, "PARALLEL_MIN_RECORDS", 2)
+    alone, alone_errors = build.load_content(root, site, workers=1)
+    pooled, pooled_errors = build.load_content(root, site, workers=2)
+    assert pooled == alone
+    assert len(pooled) == 30
+    assert [str(error) for error in pooled_errors] == [str(error) for error in alone_errors]
+    assert [error.path for error in pooled_errors] == ["articles/broken.md", "articles/empty.md"]
