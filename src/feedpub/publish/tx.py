@@ -33,6 +33,11 @@ def feeds_of(entry: Entry) -> list[tuple[str, str | None]]:
     return [(MAIN_FEED, None)] + [(tag_feed(slug), spelling) for slug, spelling in entry["tags"]]
 
 
+def new_member(key: str, entry: Entry, spelling: str | None) -> HeadItem:
+    """A record's place in a feed head; its rendered item comes when the feed needs to show it."""
+    return {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling, "item": None}
+
+
 def claims_id(entry: Entry) -> bool:
     """Drafts and unparseable records hold no id; every other record competes for its id."""
     return entry["status"] != DRAFT and "id" in entry
@@ -163,9 +168,7 @@ class Transaction:
 
     def _join_feeds(self, key: str, entry: Entry) -> None:
         for prefix, spelling in feeds_of(entry):
-            member: HeadItem = {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling}
-            member["item"] = None
-            self.head(prefix).insert(member, self.cap)
+            self.head(prefix).insert(new_member(key, entry, spelling), self.cap)
             self.dirty_feeds.setdefault(prefix, spelling)
 
     def _leave_feeds(self, key: str, entry: Entry) -> None:
@@ -193,8 +196,7 @@ class Transaction:
                 continue
             for feed, spelling in feeds_of(entry):
                 if feed == prefix:
-                    fresh = {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling}
-                    members.append(known.get(key) or {**fresh, "item": None})
+                    members.append(known.get(key) or new_member(key, entry, spelling))
         head.count = len(members)
         head.items = heapq.nlargest(self.cap, members, key=sort_key)
 
