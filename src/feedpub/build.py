@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from feedpub import items, records, render, selection
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError
-from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, Record
+from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, FeedSpec, Record
 from feedpub.outdir import WriteReport, write_outputs
 
 ARTICLES_DIR = "articles"
 # Below this many records one process is faster than starting a pool (measured: docs/benchmarks.md).
 PARALLEL_MIN_RECORDS = 2000
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -62,45 +65,72 @@ def record_files(root: Path) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+@dataclass(frozen=True)
+class Workers:
+    """Where CPU-bound work runs: this process (no pool), or a pool of `count` processes."""
+
+    pool: ProcessPoolExecutor | None = None
+    count: int = 1
+
+    def map(self, work: Callable[[list[T], SiteConfig], list[R]], jobs: list[T], site: SiteConfig) -> list[R]:
+        """work(jobs, site), or the same split into contiguous chunks across the pool, order kept."""
+        if self.pool is None or len(jobs) < 2:
+            return work(jobs, site)
+        # A few chunks per worker, so one slow chunk does not hold up the rest.
+        size = -(-len(jobs) // (self.count * 4))
+        chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+        return [result for part in self.pool.map(work, chunks, [site] * len(chunks)) for result in part]
+
+
+SEQUENTIAL = Workers()
+
+
+@contextmanager
+def workers_for(records: int, count: int | None = None) -> Iterator[Workers]:
+    """A process pool for a site of this many records, or SEQUENTIAL when one would not pay off.
+
+    YAML, validation and rendering are CPU-bound, so threads would not help. Workers are forked
+    so they inherit the imported engine instead of importing it again.
+    """
+    if count is None:
+        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if count < 2 or records < PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
+        yield SEQUENTIAL
+        return
+    with ProcessPoolExecutor(count, mp_context=mp.get_context("fork")) as pool:
+        yield Workers(pool, count)
 
 
 def load_content(
-    root: Path, site: SiteConfig, workers: int | None = None
+    root: Path, site: SiteConfig, workers: Workers = SEQUENTIAL
 ) -> tuple[list[Record], list[RecordError]]:
-    """Parse every record under root/articles; the ones that cannot be published come back as errors.
-
-    Large sites are parsed by a pool of processes (YAML and validation are CPU-bound, so threads
-    would not help); small ones in this process, where starting workers would cost more than it saves.
-    """
-    files = record_files(root)
-    workers = _workers() if workers is None else workers
-    if workers < 2 or len(files) < PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
-        loaded, failed = _load_files(files, site)
-    else:
-        # Contiguous chunks, a few per worker so one slow chunk does not hold up the rest;
-        # map() keeps their order, so the result is the same as in one process.
-        size = -(-len(files) // (workers * 4))
-        chunks = [files[start : start + size] for start in range(0, len(files), size)]
-        # fork: workers inherit the imported engine instead of importing it again.
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            parts = list(pool.map(_load_files, chunks, [site] * len(chunks)))
-        loaded = [record for part, _ in parts for record in part]
-        failed = [failure for _, part in parts for failure in part]
-    return loaded, [RecordError(path, reason) for path, reason in failed]
+    """Parse every record under root/articles; the ones that cannot be published come back as errors."""
+    return load_records(record_files(root), site, workers)
 
 
-def _load_files(files: list[tuple[str, str]], site: SiteConfig) -> tuple[list[Record], list[tuple[str, str]]]:
-    # Failures travel as (path, reason): RecordError's two-argument constructor does not pickle.
+def load_records(
+    files: list[tuple[str, str]], site: SiteConfig, workers: Workers = SEQUENTIAL
+) -> tuple[list[Record], list[RecordError]]:
+    """Parse these (key, path) record files, as listed by record_files."""
     loaded: list[Record] = []
-    failed: list[tuple[str, str]] = []
+    rejected: list[RecordError] = []
+    for outcome in workers.map(_load_files, files, site):
+        if isinstance(outcome, Record):
+            loaded.append(outcome)
+        else:
+            rejected.append(RecordError(*outcome))
+    return loaded, rejected
+
+
+def _load_files(files: list[tuple[str, str]], site: SiteConfig) -> list[Record | tuple[str, str]]:
+    # A failure travels as (path, reason): RecordError's two-argument constructor does not pickle.
+    outcomes: list[Record | tuple[str, str]] = []
     for key, path in files:
         try:
-            loaded.append(records.parse_record(key, _read_record(key, path, site), site))
+            outcomes.append(records.parse_record(key, _read_record(key, path, site), site))
         except RecordError as exc:
-            failed.append((exc.path, exc.reason))
-    return loaded, failed
+            outcomes.append((exc.path, exc.reason))
+    return outcomes
 
 
 def _read_record(key: str, path: str, site: SiteConfig) -> bytes:
@@ -115,18 +145,30 @@ def _read_record(key: str, path: str, site: SiteConfig) -> bytes:
         raise RecordError(key, f"cannot be read: {exc.strerror}") from exc
 
 
-def render_site(site: SiteConfig, loaded: Iterable[Record], now: datetime) -> BuildResult:
-    """Every output for these records as of `now`: all feeds in all formats, OPML and XSL."""
+def _render_items(feed_records: list[Record], site: SiteConfig) -> list[FeedItem]:
+    return [items.to_feed_item(record, site) for record in feed_records]
+
+
+def _render_feeds(feeds: list[tuple[FeedSpec, list[FeedItem]]], site: SiteConfig) -> list[tuple[str, bytes]]:
+    return [
+        output for spec, feed_items in feeds for output in render.render_feed(site, spec, feed_items).items()
+    ]
+
+
+def render_site(
+    site: SiteConfig, loaded: Iterable[Record], now: datetime, workers: Workers = SEQUENTIAL
+) -> BuildResult:
+    """Every output for these records as of `now`: all feeds in all formats, OPML and XSL.
+
+    Only records shown in some feed are rendered, each once however many feeds show it.
+    """
     chosen = selection.select(list(loaded), site, now)
-    rendered: dict[str, FeedItem] = {}
-    outputs: dict[str, bytes] = {}
-    for spec, feed_records in chosen.feeds:
-        feed_items = []
-        for record in feed_records:
-            if record.id not in rendered:
-                rendered[record.id] = items.to_feed_item(record, site)
-            feed_items.append(rendered[record.id])
-        outputs.update(render.render_feed(site, spec, feed_items))
+    shown = list({record.id: record for _, feed_records in chosen.feeds for record in feed_records}.values())
+    rendered = dict(
+        zip((record.id for record in shown), workers.map(_render_items, shown, site), strict=True)
+    )
+    feeds = [(spec, [rendered[record.id] for record in feed_records]) for spec, feed_records in chosen.feeds]
+    outputs = dict(workers.map(_render_feeds, feeds, site))
     outputs[OPML_PATH] = render.render_opml(site, [spec for spec, _ in chosen.feeds])
     outputs[XSL_PATH] = render.render_xsl()
     return BuildResult(
@@ -143,8 +185,10 @@ def render_site(site: SiteConfig, loaded: Iterable[Record], now: datetime) -> Bu
 def check_directory(root: Path, now: datetime) -> BuildResult:
     """Validate and render everything in memory; write nothing."""
     site = load_site(root)
-    loaded, rejected = load_content(root, site)
-    result = render_site(site, loaded, now)
+    files = record_files(root)
+    with workers_for(len(files)) as workers:
+        loaded, rejected = load_records(files, site, workers)
+        result = render_site(site, loaded, now, workers)
     return _with_rejected(result, rejected)
 
 

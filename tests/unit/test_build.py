@@ -166,7 +166,7 @@ def test_given_nested_folders_and_other_files_when_loaded_then_only_records_are_
     assert rejected == []
 
 
-def test_given_a_large_site_when_loaded_by_a_pool_then_records_and_rejections_match_one_process(
+def test_given_a_large_site_when_built_by_a_pool_then_records_rejections_and_outputs_match_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     articles = {
@@ -177,9 +177,13 @@ def test_given_a_large_site_when_loaded_by_a_pool_then_records_and_rejections_ma
     root = make_site(tmp_path / "content", articles)
     site = build.load_site(root)
     monkeypatch.setattr(build, "PARALLEL_MIN_RECORDS", 2)
-    alone, alone_errors = build.load_content(root, site, workers=1)
-    pooled, pooled_errors = build.load_content(root, site, workers=2)
+    alone, alone_errors = build.load_content(root, site)
+    with build.workers_for(len(articles), count=2) as workers:
+        assert workers.pool is not None
+        pooled, pooled_errors = build.load_content(root, site, workers)
+        rendered_by_pool = build.render_site(site, pooled, NOW, workers).outputs
     assert pooled == alone
     assert len(pooled) == 30
     assert [str(error) for error in pooled_errors] == [str(error) for error in alone_errors]
     assert [error.path for error in pooled_errors] == ["articles/broken.md", "articles/empty.md"]
+    assert rendered_by_pool == build.render_site(site, alone, NOW).outputs
