@@ -21,7 +21,11 @@ from feedpub.errors import FeedpubError, SiteConfigError
 
 DESCRIPTION = "Publish RSS 2.0, Atom 1.0 and JSON Feed 1.1 from article records."
 # command name -> module exposing add_parser(subparsers)
-PLUGINS: dict[str, str] = {}
+PLUGINS: dict[str, str] = {
+    "dev": "feedpub.local.cli_commands",
+    "publish": "feedpub.local.cli_commands",
+    "invoke": "feedpub.local.cli_commands",
+}
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
