@@ -1,0 +1,331 @@
+"""Hostile input: XSS filter evasion, fuzzed records, pathological Markdown.
+
+Given what an attacker or a broken editor could upload, when the engine parses and renders
+it, then every record is either published or rejected with a reason (never a crash), every
+feed stays well-formed, and no active content reaches a reader.
+"""
+
+from __future__ import annotations
+
+import codecs
+import faulthandler
+import json
+import tracemalloc
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import lxml.etree
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedpub.config import parse_site
+from feedpub.errors import RecordError
+from feedpub.items import to_feed_item
+from feedpub.markup import render_body
+from feedpub.model import FeedSpec, Record
+from feedpub.records import parse_record
+from feedpub.render import render_feed
+from tests.support.active_content import active_content
+from tests.support.soak import record_figures
+
+SITE = parse_site(
+    b"title: Hostile Times\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
+)
+BASE = SITE.home
+CORPUS = Path(__file__).with_name("xss_corpus.txt")
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+}
+# Hypothesis budgets: modest in the normal suite, the issue's 10,000 examples under `make soak`.
+settings.register_profile("hostile-fast", max_examples=150, deadline=None)
+settings.register_profile(
+    "hostile-soak", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+FAST = settings.get_profile("hostile-fast")
+SOAK = settings.get_profile("hostile-soak")
+
+
+def _corpus() -> Iterator[object]:
+    for number, line in enumerate(CORPUS.read_text(encoding="ascii").splitlines(), start=1):
+        if line.strip() and not line.startswith("#"):
+            yield pytest.param(codecs.decode(line, "unicode_escape"), id=f"line{number}")
+
+
+def _record_bytes(body: str, title: str = "Hostile") -> bytes:
+    front = yaml.safe_dump({"title": title, "date": "2024-05-01 10:00", "tags": ["Security"]})
+    return f"---\n{front}---\n{body}\n".encode()
+
+
+def _feed_html(outputs: dict[str, bytes]) -> list[str]:
+    """Every HTML fragment a reader would render from the main feed's three formats."""
+    fragments: list[str] = []
+    rss = lxml.etree.fromstring(outputs["feed.xml"])
+    fragments += [el.text or "" for el in rss.iterfind(".//item/description")]
+    fragments += [el.text or "" for el in rss.iterfind(".//item/content:encoded", NS)]
+    atom = lxml.etree.fromstring(outputs["atom.xml"])
+    for el in [
+        *atom.iterfind(".//atom:entry/atom:content", NS),
+        *atom.iterfind(".//atom:entry/atom:summary", NS),
+    ]:
+        if el.get("type") == "xhtml":
+            fragments += [lxml.etree.tostring(child, encoding="unicode") for child in el]
+        else:
+            fragments.append(el.text or "")
+    fragments += [item.get("content_html", "") for item in json.loads(outputs["feed.json"])["items"]]
+    return fragments
+
+
+def _assert_valid_feeds(outputs: dict[str, bytes]) -> None:
+    for path, data in outputs.items():
+        if path.endswith(".json"):
+            json.loads(data.decode("utf-8"))
+        else:
+            lxml.etree.fromstring(data)  # raises on anything not well-formed
+
+
+@pytest.fixture
+def watchdog() -> Iterator[None]:
+    """Dump every thread's stack and stop the run if a case hangs, instead of stalling the suite."""
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<a href="jav&#x0A;ascript:alert(1)">x</a>',
+        '<a href="&#106;avascript:alert(1)">x</a>',
+        "<img src=x onerror=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+        '<base href="https://evil.example/">',
+        '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+        '<object data="https://evil.example/x.swf"></object>',
+        '<p style="width:expression(alert(1))">x</p>',
+        '<img srcset="https://ok.example/a.png 1x, javascript:alert(1) 2x">',
+        '<img src="data:image/svg+xml;base64,PHN2Zz4=">',
+    ],
+)
+def test_detector_flags_active_content(html: str) -> None:
+    # Given HTML a browser would act on, then the oracle the corpus tests rely on reports it.
+    assert active_content(html) != []
+
+
+def test_detector_accepts_inert_html() -> None:
+    # Given ordinary sanitised article HTML, then the oracle reports nothing.
+    html = (
+        '<p>See <a href="https://www.example.org/x/">this</a> and '
+        '<a href="mailto:desk@example.org">mail</a>.</p>'
+        '<p><img src="https://www.example.org/i.png" alt="i"> <code>&lt;script&gt;</code></p>'
+    )
+    assert active_content(html) == []
+
+
+@pytest.mark.parametrize("vector", list(_corpus()))
+def test_xss_vector_yields_no_active_content(vector: str) -> None:
+    # Given an evasion vector as an article body, when it is rendered on its own and in every
+    # feed format, then no script, handler, dangerous element or non-http(s)/mailto URL survives.
+    assert active_content(render_body(vector, BASE)) == []
+    record = parse_record("articles/hostile.md", _record_bytes(vector), SITE)
+    outputs = render_feed(SITE, FeedSpec.main(), [to_feed_item(record, SITE)])
+    _assert_valid_feeds(outputs)
+    for fragment in _feed_html(outputs):
+        assert active_content(fragment) == []
+
+
+def test_corpus_covers_the_issue_vectors() -> None:
+    # Given the team's corpus, then it holds every family of vector the issue names.
+    text = CORPUS.read_text(encoding="ascii")
+    for needle in (
+        '<a href="jav&#x0A;ascript:',
+        "<img/src/onerror=",
+        "<svg><script>",
+        "<math><mi xlink:href",
+        "<base href",
+        '<meta http-equiv="refresh"',
+        "<object data=",
+        "expression(",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:",
+        "![x](data:image/svg+xml;base64,",
+        "<javascript:alert(1)>",
+        "[evil]: javascript:",
+        "\\0",
+        "`",
+    ):
+        assert needle.lower() in text.lower(), needle
+    assert len(list(_corpus())) >= 150
+
+
+def _check_record(path: str, data: bytes) -> bool:
+    """The property: a Record (whose feeds are valid) or a RecordError naming the path, nothing else.
+
+    Returns whether the record was rejected."""
+    outcome: Record | RecordError
+    try:
+        outcome = parse_record(path, data, SITE)
+    except RecordError as exc:
+        outcome = exc
+    if isinstance(outcome, RecordError):
+        assert outcome.path == path
+        assert outcome.reason.strip()
+        return True
+    _assert_valid_feeds(render_feed(SITE, FeedSpec.main(), [to_feed_item(outcome, SITE)]))
+    return False
+
+
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=60),
+    st.dates().map(str),
+    st.datetimes().map(str),
+)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
+_keys = st.sampled_from(
+    [
+        "title",
+        "date",
+        "updated",
+        "tags",
+        "slug",
+        "id",
+        "url",
+        "summary",
+        "image",
+        "draft",
+        "language",
+        "author",
+        "authors",
+        "enclosure",
+        "unknown",
+    ]
+)
+_front_matter = st.dictionaries(_keys, _value, max_size=10)
+_body = st.text(max_size=400) | st.sampled_from([str(p.values[0]) for p in _corpus()])
+
+
+@st.composite
+def _md_record(draw: st.DrawFn) -> bytes:
+    front = draw(_front_matter)
+    if draw(st.booleans()):
+        front.setdefault("title", draw(st.text(min_size=1, max_size=60)))
+        front.setdefault("date", draw(st.datetimes().map(str)))
+    return ("---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n" + draw(_body)).encode()
+
+
+@st.composite
+def _json_record(draw: st.DrawFn) -> bytes:
+    front = draw(_front_matter)
+    front["body"] = draw(_body)
+    return json.dumps(front, default=str).encode()
+
+
+_any_record = st.one_of(
+    st.tuples(st.just("articles/fuzz.md"), st.binary(max_size=600)),
+    st.tuples(st.just("articles/fuzz.json"), st.binary(max_size=600)),
+    st.tuples(st.just("articles/fuzz.md"), _md_record()),
+    st.tuples(st.just("articles/fuzz.json"), _json_record()),
+)
+
+
+@FAST
+@given(_any_record)
+def test_fuzzed_record_is_published_or_rejected_never_crashes(case: tuple[str, bytes]) -> None:
+    # Given arbitrary bytes or front matter, when parsed and rendered, then a Record with
+    # well-formed feeds or a RecordError naming the record: never another exception.
+    _check_record(*case)
+
+
+@pytest.fixture(scope="module")
+def campaign_tally() -> Iterator[Counter[str]]:
+    """Counts the soak campaign's examples and outcomes, then records them for the benchmarks page."""
+    tally: Counter[str] = Counter()
+    yield tally
+    if tally:
+        record_figures(
+            "hostile_input",
+            {**tally, "xss_vectors": len(list(_corpus())), "pathological_inputs": len(PATHOLOGICAL)},
+        )
+
+
+@pytest.mark.soak
+@SOAK
+@given(case=_any_record)
+def test_fuzzed_record_campaign_soak(case: tuple[str, bytes], campaign_tally: Counter[str]) -> None:
+    # The same property over the soak budget (10,000 examples).
+    campaign_tally["examples"] += 1
+    campaign_tally["rejected" if _check_record(*case) else "published"] += 1
+
+
+def pathological(size: int) -> dict[str, str]:
+    """Deeply nested or huge Markdown shapes, each about `size` bytes."""
+    depth = int((size / 2) ** 0.5)  # nested lists grow with the square of their depth
+    return {
+        "nested blockquotes": ">" * size + " x",
+        "nested lists": "".join("  " * level + "- x\n" for level in range(depth)),
+        "open brackets": "[" * size + "x",
+        "nested links": "[" * (size // 25) + "x" + "](https://ok.example/)" * (size // 25),
+        "emphasis run": "*a **" * (size // 5),
+        "underscores": "_" * size,
+        "backticks": "`" * size + "x",
+        "nested html": "<div>" * (size // 11) + "x" + "</div>" * (size // 11),
+        "entities": "&#x41;" * (size // 6),
+        "link references": "".join(f"[r{n}]: https://ok.example/{n}\n" for n in range(size // 60))
+        + "[r1] " * (size // 10),
+        "long line": "word " * (size // 5),
+        "many tables": "| a | b |\n|---|---|\n" + "| x | y |\n" * (size // 10),
+    }
+
+
+NORMAL_SIZE = 50_000  # the normal suite: every shape, quickly
+SOAK_SIZE = 1_000_000  # the soak run: the default max_record_bytes, the largest record accepted
+PATHOLOGICAL = pathological(NORMAL_SIZE)
+
+
+def _render_bounded(markdown: str) -> None:
+    """Render under tracemalloc: peak Python memory within 100x the input plus 16 MiB, no active content."""
+    tracemalloc.start()
+    try:
+        html = render_body(markdown, BASE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * len(markdown) + 16 * 1024 * 1024
+    assert active_content(html) == []
+
+
+@pytest.mark.parametrize("markdown", list(PATHOLOGICAL.values()), ids=list(PATHOLOGICAL))
+@pytest.mark.usefixtures("watchdog")
+def test_pathological_markdown_finishes_in_bounded_memory(markdown: str) -> None:
+    # Given deeply nested or huge Markdown (about 50 kB), when rendered, then it finishes (the
+    # watchdog catches a hang), peak memory stays bounded and no active content comes out.
+    _render_bounded(markdown)
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("shape", list(PATHOLOGICAL))
+@pytest.mark.usefixtures("watchdog")
+def test_pathological_markdown_at_the_record_size_limit(shape: str) -> None:
+    # The same shapes at 1 MB, the largest record the default max_record_bytes accepts.
+    _render_bounded(pathological(SOAK_SIZE)[shape])
+
+
+def test_oversized_record_is_rejected_with_its_size() -> None:
+    # Given a record over max_record_bytes, when parsed, then it is rejected naming the limit.
+    data = _record_bytes("x" * (SITE.max_record_bytes + 1))
+    with pytest.raises(RecordError) as caught:
+        parse_record("articles/huge.md", data, SITE)
+    assert caught.value.path == "articles/huge.md"
+    assert "max_record_bytes" in caught.value.reason
