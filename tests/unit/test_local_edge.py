@@ -1,0 +1,91 @@
+"""The edge's decisions: which paths reach the bucket, 304s, gzip and WebSub Link headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feedpub.infra_spec import EdgeSpec, load_pipeline_spec
+from feedpub.local.edge import accepts_gzip, link_header, not_modified, origin_key, should_compress
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+MODIFIED = datetime(2026, 11, 23, 12, 0, 0, 500_000, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def edge_spec() -> EdgeSpec:
+    return load_pipeline_spec(TEMPLATE).edge
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/", "feed.xml"),
+        ("/feed.xml", "feed.xml"),
+        ("/atom.xml?utm=x", "atom.xml"),
+        ("/tags/ballerina/feed.json", "tags/ballerina/feed.json"),
+        ("/feeds.opml", "feeds.opml"),
+        ("/_state/report.json", None),
+        ("/_state/root.json", None),
+        ("/tags/../_state/root.json", None),
+        ("/articles/a.md", None),
+        ("/feed.xml/", None),
+    ],
+)
+def test_only_public_outputs_reach_the_bucket(edge_spec: EdgeSpec, path: str, key: str | None) -> None:
+    # Given a request path, then the edge maps it to a public key or answers 404 (None) itself
+    assert origin_key(path, edge_spec) == key
+
+
+def test_if_none_match_with_the_current_etag_is_not_modified() -> None:
+    assert not_modified({"if-none-match": '"abc"'}, '"abc"', MODIFIED)
+    assert not_modified({"if-none-match": 'W/"abc", "def"'}, '"abc"', MODIFIED)
+    assert not_modified({"if-none-match": "*"}, '"abc"', MODIFIED)
+    assert not not_modified({"if-none-match": '"old"'}, '"abc"', MODIFIED)
+
+
+def test_if_none_match_wins_over_if_modified_since() -> None:
+    # Given a stale ETag but a recent date, then the ETag decides (RFC 9110)
+    headers = {"if-none-match": '"old"', "if-modified-since": "Tue, 24 Nov 2026 00:00:00 GMT"}
+    assert not not_modified(headers, '"abc"', MODIFIED)
+
+
+def test_if_modified_since_compares_whole_seconds() -> None:
+    # Given the Last-Modified the edge sent (sub-second part dropped), then it counts as not modified
+    assert not_modified({"if-modified-since": "Mon, 23 Nov 2026 12:00:00 GMT"}, '"a"', MODIFIED)
+    assert not not_modified({"if-modified-since": "Mon, 23 Nov 2026 11:59:59 GMT"}, '"a"', MODIFIED)
+    assert not not_modified({"if-modified-since": "yesterday"}, '"a"', MODIFIED)
+    assert not not_modified({}, '"a"', MODIFIED)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("gzip;q=0", False),
+        ("*", True),
+        ("identity", False),
+        (None, False),
+    ],
+)
+def test_gzip_only_when_the_client_accepts_it(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+def test_small_and_binary_objects_are_not_compressed() -> None:
+    assert should_compress("application/rss+xml; charset=utf-8", 5000)
+    assert not should_compress("application/rss+xml; charset=utf-8", 200)
+    assert not should_compress("image/png", 5000)
+
+
+def test_feeds_advertise_hub_and_self_when_a_hub_is_configured() -> None:
+    base = "http://127.0.0.1:8080/"
+    assert (
+        link_header("tags/x/atom.xml", "https://hub.example/", base)
+        == '<https://hub.example/>; rel="hub", <http://127.0.0.1:8080/tags/x/atom.xml>; rel="self"'
+    )
+    assert link_header("feed.xml", None, base) is None
+    assert link_header("feeds.opml", "https://hub.example/", base) is None
