@@ -55,13 +55,14 @@ def load_site(root: Path) -> SiteConfig:
 def record_files(root: Path) -> list[tuple[str, str]]:
     """(content-relative key, file path) for every record under articles/, sorted by key."""
     found = []
-    prefix = len(str(root)) + 1
-    for directory, _subdirs, names in os.walk(root / ARTICLES_DIR):
+    base = os.path.join(root, ARTICLES_DIR)
+    for directory, _subdirs, names in os.walk(base):
+        inner = os.path.relpath(directory, base)
+        folder = ARTICLES_DIR if inner == "." else f"{ARTICLES_DIR}/{inner.replace(os.sep, '/')}"
         for name in names:
-            path = os.path.join(directory, name)
-            key = path[prefix:].replace(os.sep, "/")
+            key = f"{folder}/{name}"
             if records.is_record_path(key):
-                found.append((key, path))
+                found.append((key, os.path.join(directory, name)))
     return sorted(found)
 
 
@@ -86,7 +87,7 @@ SEQUENTIAL = Workers()
 
 
 @contextmanager
-def workers_for(records: int, count: int | None = None) -> Iterator[Workers]:
+def workers_for(record_count: int, count: int | None = None) -> Iterator[Workers]:
     """A process pool for a site of this many records, or SEQUENTIAL when one would not pay off.
 
     YAML, validation and rendering are CPU-bound, so threads would not help. Workers are forked
@@ -94,7 +95,7 @@ def workers_for(records: int, count: int | None = None) -> Iterator[Workers]:
     """
     if count is None:
         count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if count < 2 or records < PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
+    if count < 2 or record_count < PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
         yield SEQUENTIAL
         return
     with ProcessPoolExecutor(count, mp_context=mp.get_context("fork")) as pool:

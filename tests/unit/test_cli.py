@@ -140,3 +140,12 @@ def test_given_a_plugin_command_when_run_then_only_its_module_is_imported(
         cli.main(["--help"])
     assert sorted(loaded) == ["fake_dev", "fake_publish"]
     assert "publish" in capsys.readouterr().out
+
+
+def test_given_the_content_dir_is_the_current_dir_when_checked_then_record_paths_are_named_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD, "x.md": BAD_DATE})
+    monkeypatch.chdir(content)
+    assert cli.main(["check", ".", *NOW]) == 1
+    assert capsys.readouterr().err.startswith("REJECTED articles/x.md: ")
