@@ -22,6 +22,8 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _URL_IGNORED = re.compile("[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))  # what browsers trim from both ends of a URL
+_BODY_SCHEMES = frozenset({"http", "https", "mailto"})
 
 # markdown-it caps block and inline nesting (maxNesting=20 in the commonmark preset), which
 # keeps pathological input such as 100,000 ">" or "[" linear.
@@ -66,7 +68,7 @@ def xml_safe(text: str) -> str:
 def url_scheme(url: str) -> str | None:
     """The scheme a browser would act on, lowercased; None for a relative URL."""
     # Browsers drop leading controls and spaces, and tabs and newlines anywhere ("jav\tascript:").
-    match = _SCHEME.match(_URL_IGNORED.sub("", url.lstrip("".join(map(chr, range(0x21))))))
+    match = _SCHEME.match(_URL_IGNORED.sub("", url.lstrip(_C0_AND_SPACE)))
     return match.group(1).lower() if match else None
 
 
@@ -75,7 +77,7 @@ def absolute_url(url: str, base: str) -> str:
 
     Only call this for relative URLs or ones whose scheme has been checked.
     """
-    url = url.strip()
+    url = url.strip(_C0_AND_SPACE)  # not str.strip(): U+2028 and friends are not trimmed by browsers
     if url.startswith("//"):
         url = "https:" + url
     elif url_scheme(url) is None:
@@ -86,6 +88,13 @@ def absolute_url(url: str, base: str) -> str:
 def directory_url(url: str) -> str:
     """`url` as a directory, so relative paths resolve beneath it rather than beside it."""
     return url if url.endswith("/") else url + "/"
+
+
+def _absolute_body_url(url: str, base: str) -> str | None:
+    # nh3 calls this for anything its URL parser could not read as absolute; whatever that is,
+    # the result must be an http(s) or mailto URL or nothing.
+    resolved = absolute_url(url, base)
+    return resolved if url_scheme(resolved) in _BODY_SCHEMES else None
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -106,8 +115,8 @@ def render_body(markdown: str, base: str) -> str:
         clean_content_tags={"script", "style", "template", "noscript", "textarea", "title"},
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
         attribute_filter=_keep_attribute,
-        url_schemes={"http", "https", "mailto"},
-        url_relative=lambda url: absolute_url(url, base),
+        url_schemes=set(_BODY_SCHEMES),
+        url_relative=lambda url: _absolute_body_url(url, base),
         strip_comments=True,
     )
     return xml_safe(cleaned)
