@@ -153,6 +153,7 @@ class _Run:
         self.now = publisher.clock()
         self.fetched: dict[str, StoredObject | _Missing] = {}
         self.records: dict[str, Record] = {}
+        self.rendered: dict[tuple[str, str], FeedItem] = {}  # one Markdown rendering per record version
         self.site: SiteConfig | None = None
 
     # -- entry points ----------------------------------------------------------------------
@@ -168,6 +169,7 @@ class _Run:
         while conflicts < self.pub.attempts:
             self.fetched.clear()
             self.records.clear()
+            self.rendered.clear()
             self.report.failed_keys = []
             try:
                 root, etag = self.state.load_root()
@@ -307,6 +309,12 @@ class _Run:
 
     def _item(self, key: str, etag: str) -> FeedItem:
         """The rendered item of a record entering the visible part of a feed (as the state knows it)."""
+        rendered = self.rendered.get((key, etag))
+        if rendered is None:
+            rendered = self.rendered[(key, etag)] = self._render(key, etag)
+        return rendered
+
+    def _render(self, key: str, etag: str) -> FeedItem:
         site = self._site()
         record = self.records.get(key)
         if record is None:

@@ -8,7 +8,7 @@ tells when a deletion has eaten into the prefix far enough to need a refill from
 
 from __future__ import annotations
 
-import bisect
+from datetime import datetime
 from typing import Any
 
 from feedpub.publish.state import HeadItem, sort_key
@@ -19,6 +19,7 @@ class Head:
         data = data or {"count": 0, "items": []}
         self.count: int = data["count"]
         self.items: list[HeadItem] = data["items"]
+        self._keys = [sort_key(item) for item in self.items]  # parallel to items: newest first
 
     def to_json(self) -> dict[str, Any]:
         return {"count": self.count, "items": self.items}
@@ -31,17 +32,27 @@ class Head:
     def insert(self, member: HeadItem, cap: int) -> None:
         had_all = self.complete
         self.count += 1
-        if not had_all and (not self.items or sort_key(member) < sort_key(self.items[-1])):
+        key = sort_key(member)
+        if not had_all and (not self.items or key < self._keys[-1]):
             return  # it sorts after the prefix's last item: it belongs to the unlisted tail
-        # items are newest first: bisect on the negated order by searching the reversed keys
-        keys = [sort_key(item) for item in self.items]
-        position = len(keys) - bisect.bisect_left(list(reversed(keys)), sort_key(member))
+        position = self._position(key)
         self.items.insert(position, member)
+        self._keys.insert(position, key)
         del self.items[cap:]
+        del self._keys[cap:]
 
     def remove(self, key: str) -> None:
         self.count -= 1
-        self.items = [item for item in self.items if item["key"] != key]
+        for position, item in enumerate(self.items):
+            if item["key"] == key:
+                del self.items[position]
+                del self._keys[position]
+                return
+
+    def replace_items(self, count: int, items: list[HeadItem]) -> None:
+        self.count = count
+        self.items = items
+        self._keys = [sort_key(item) for item in items]
 
     def needs_refill(self, feed_limit: int) -> bool:
         return len(self.items) < min(feed_limit, self.count)
@@ -49,3 +60,14 @@ class Head:
     def tag_spelling(self) -> str | None:
         """The tag text shown for a tag feed: as written on its newest record."""
         return self.items[0]["tag"] if self.items else None
+
+    def _position(self, key: tuple[datetime, str]) -> int:
+        """Where `key` goes in the newest-first order: after every newer item (binary search)."""
+        low, high = 0, len(self._keys)
+        while low < high:
+            middle = (low + high) // 2
+            if self._keys[middle] > key:
+                low = middle + 1
+            else:
+                high = middle
+        return low

@@ -197,8 +197,7 @@ class Transaction:
             for feed, spelling in feeds_of(entry):
                 if feed == prefix:
                     members.append(known.get(key) or new_member(key, entry, spelling))
-        head.count = len(members)
-        head.items = heapq.nlargest(self.cap, members, key=sort_key)
+        head.replace_items(len(members), heapq.nlargest(self.cap, members, key=sort_key))
 
     # -- ids, rejections, schedule ---------------------------------------------------------
 
