@@ -12,8 +12,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
+from feedpub import frontmatter
 from feedpub.config import SiteConfig
 from feedpub.dates import parse_when
 from feedpub.errors import RecordError
@@ -26,25 +25,7 @@ RECORD_SUFFIXES = (".md", ".json")
 _BOM = b"\xef\xbb\xbf"
 _FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-# libyaml's composer recurses in C once per nesting level: tens of thousands of levels overflow
-# the C stack and kill the process outright (no RecursionError), so deeper front matter is refused.
-MAX_YAML_DEPTH = 200
-_NESTING_MARKS = "[{-:?"  # every nesting level needs at least one of these characters
-
-_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _FrontMatterLoader(_YamlBase):
-    """Safe YAML that leaves dates as text, so `2025-13-45` reaches parse_when and its message."""
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
-}
-_FrontMatterLoader.add_constructor(_TIMESTAMP_TAG, _YamlBase.construct_yaml_str)
 
 
 class _Invalid(ValueError):
@@ -84,7 +65,7 @@ def _decode(data: bytes) -> str:
         raise _Invalid(f"is not UTF-8 text (byte 0x{bad:02x} at offset {offset + exc.start})") from None
     if not text.strip():
         raise _Invalid("is empty")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
@@ -96,32 +77,14 @@ def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
         raise _Invalid("front matter has no closing '---' line")
     source = "\n".join(lines[1:closing])
     try:
-        _check_depth(source)
-        fields = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
-        raise _Invalid(f"front matter is not valid YAML{where}: {exc.problem or exc}") from None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise _Invalid(f"front matter is not valid YAML: {_brief(exc)}") from None
+        fields = frontmatter.load(source)
+    except frontmatter.FrontMatterError as exc:
+        raise _Invalid(str(exc)) from None
     if fields is None:
         raise _Invalid("front matter is empty: it needs at least title and date")
     if not isinstance(fields, dict):
         raise _Invalid(f"front matter must be a mapping of fields, not {_kind(fields)}")
     return fields, "\n".join(lines[closing + 1 :])
-
-
-def _check_depth(source: str) -> None:
-    if sum(source.count(mark) for mark in _NESTING_MARKS) <= MAX_YAML_DEPTH:
-        return  # too few marks to nest that deep: skip the event scan (most records)
-    depth = 0
-    for event in yaml.parse(source, Loader=_FrontMatterLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise _Invalid(f"nested more than {MAX_YAML_DEPTH} levels deep")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
 
 
 def _split_json(text: str) -> tuple[dict[str, Any], str]:

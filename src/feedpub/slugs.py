@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_SLUG_LENGTH = 80
 _UNSAFE_RUNS = re.compile(r"[^a-z0-9._-]+")
@@ -45,6 +46,7 @@ def _slug(text: str, fallback_prefix: str) -> str:
     return slug if slug.strip(_EDGES) else _hashed(fallback_prefix, text)
 
 
+@lru_cache(maxsize=4096)  # a site has few distinct tags, repeated on thousands of records
 def tag_slug(tag: str) -> str:
     """The URL/path segment of a tag's feeds: `tags/<tag_slug(tag)>/feed.xml`."""
     return _slug(tag, "tag")

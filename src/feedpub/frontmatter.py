@@ -1,0 +1,154 @@
+"""YAML front matter → a mapping, exactly as safe YAML reads it, but dates left as text.
+
+Most front matter is a few `key: value` lines. Reading those with PyYAML costs more than
+everything else in a build of 10,000 records, so lines of the plain shapes below are read
+directly (checked against PyYAML's own implicit-type rules), and anything else (nesting,
+escapes, multi-line values, anchors, tags, numbers) goes to the YAML loader.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# libyaml's composer recurses in C once per nesting level: tens of thousands of levels overflow
+# the C stack and kill the process outright (no RecursionError), so deeper front matter is refused.
+MAX_DEPTH = 200
+_NESTING_MARKS = "[{-:?"  # every nesting level needs at least one of these characters
+
+
+class FrontMatterLoader(_YamlBase):
+    """Safe YAML that leaves dates as text, so `2025-13-45` reaches parse_when and its message."""
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
+}
+FrontMatterLoader.add_constructor(_TIMESTAMP_TAG, _YamlBase.construct_yaml_str)
+
+
+class FrontMatterError(ValueError):
+    """The front matter is not YAML we accept; the message says where or why."""
+
+
+def load(source: str) -> object:
+    """The YAML document in `source` (None if empty); raise FrontMatterError if it is invalid."""
+    fields = _read_plain(source)
+    if fields is not None:
+        return fields
+    try:
+        _check_depth(source)
+        return yaml.load(source, Loader=FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        # +2: line 1 of the file is the opening "---".
+        where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
+        raise FrontMatterError(f"front matter is not valid YAML{where}: {exc.problem or exc}") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise FrontMatterError(f"front matter is not valid YAML: {reason}") from None
+
+
+def _check_depth(source: str) -> None:
+    if sum(source.count(mark) for mark in _NESTING_MARKS) <= MAX_DEPTH:
+        return  # too few marks to nest that deep: skip the event scan
+    depth = 0
+    for event in yaml.parse(source, Loader=FrontMatterLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FrontMatterError(
+                    f"front matter is not valid YAML: nested more than {MAX_DEPTH} levels deep"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+# -- the fast path ------------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*")
+# A plain scalar that YAML reads as the same text: a harmless first character, no comment
+# (" #"), no mapping indicator (": " or a trailing ":"), no tab.
+_PLAIN = re.compile(r"[A-Za-z0-9_(./$][^\t]*")
+_PLAIN_TRAPS = re.compile(r": | #|:$")
+_FLOW_ITEM = re.compile(r"[A-Za-z0-9_(./$][^,\[\]{}:#'\"\t]*")
+_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')
+_SINGLE_QUOTED = re.compile(r"'([^']*)'")
+# Characters YAML refuses or treats as line breaks (NEL, LS, PS) or byte-order marks: leave
+# those to YAML and its error message.
+_NOT_PLAIN_YAML = re.compile(
+    "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_FALLBACK = object()  # this value is not one the fast path reads exactly like YAML
+
+
+def _read_plain(source: str) -> dict[str, Any] | None:
+    """The mapping if every line is a simple `key: value`, else None (let YAML decide)."""
+    if _NOT_PLAIN_YAML.search(source):
+        return None
+    fields: dict[str, Any] = {}
+    for line in source.split("\n"):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _KEY_LINE.fullmatch(line)
+        if match is None or _implicit(match.group(1)) is not str:
+            return None
+        value = _value(match.group(2) or "")
+        if value is _FALLBACK:
+            return None
+        fields[match.group(1)] = value
+    return fields or None
+
+
+def _value(text: str) -> object:
+    if not text:
+        return None
+    if text[0] == "[" and text[-1] == "]":
+        inner = text[1:-1].strip()
+        items = [_flow_item(item.strip()) for item in inner.split(",")] if inner else []
+        return _FALLBACK if _FALLBACK in items else items
+    quoted = _quoted(text)
+    if quoted is not None:
+        return quoted
+    if not _PLAIN.fullmatch(text) or _PLAIN_TRAPS.search(text):
+        return _FALLBACK
+    return _plain(text)
+
+
+def _flow_item(text: str) -> object:
+    quoted = _quoted(text)
+    if quoted is not None:
+        return quoted
+    return _plain(text) if _FLOW_ITEM.fullmatch(text) else _FALLBACK
+
+
+def _quoted(text: str) -> str | None:
+    pattern = {'"': _DOUBLE_QUOTED, "'": _SINGLE_QUOTED}.get(text[:1])
+    match = pattern.fullmatch(text) if pattern else None
+    return match.group(1) if match else None
+
+
+def _plain(text: str) -> object:
+    kind = _implicit(text)
+    if kind is str:
+        return text
+    if kind is bool:
+        return _YamlBase.bool_values[text.lower()]
+    return None if kind is None else _FALLBACK
+
+
+def _implicit(text: str) -> object:
+    """What YAML's implicit resolvers make of a plain scalar: str, bool, None, or _FALLBACK."""
+    resolvers = FrontMatterLoader.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(text[:1], []) + resolvers.get(None, []):
+        if regexp.match(text):
+            return {_BOOL_TAG: bool, _NULL_TAG: None}.get(tag, _FALLBACK)
+    return str
