@@ -3,9 +3,11 @@ and the properties a user relies on (no lost messages, nothing public, least pri
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import json
+import sys
 import tomllib
 import urllib.parse
 from pathlib import Path
@@ -37,6 +39,27 @@ RUNTIME_PACKAGES = (
     "boto3",
 )
 NEVER_SHIPPED = ("tests", "content", "bench", "docs", "moto", "watchdog", ".venv", "pytest", "hypothesis")
+
+
+def third_party_imports(artifact: Path) -> set[str]:
+    """Top-level names the shipped feedpub/ and handlers/ import at run time (not for type checks)."""
+    names = set()
+    for source in [*(artifact / "feedpub").rglob("*.py"), *(artifact / "handlers").rglob("*.py")]:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        type_only = {
+            id(child)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for child in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in type_only:
+                continue
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names}
 
 
 def readable_by(key: str, patterns: list[str]) -> bool:
@@ -113,6 +136,10 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -
         for unwanted in NEVER_SHIPPED:
             assert unwanted not in top_level, f"{function} ships {unwanted}"
         assert not list(artifact.rglob("__pycache__")), f"{function} ships bytecode of the build host"
+        assert not (artifact / "feedpub" / "local").exists(), f"{function} ships the local pipeline"
+        # And every module the shipped code imports is in the artifact or the standard library
+        missing = third_party_imports(artifact) - top_level
+        assert not missing, f"{function} imports {sorted(missing)} but does not ship them"
         # And its compiled extensions are for Lambda's arm64 Linux, never the build host's
         extensions = [path.name for path in artifact.rglob("*.so")]
         assert extensions, "expected compiled dependencies (pydantic-core, PyYAML, nh3, lxml)"
