@@ -17,6 +17,7 @@ import pytest
 from handlers.publish import TEST_EVENT, message_keys
 
 from feedpub.infra_spec import load_pipeline_spec
+from tests.integration import template_helpers
 from tests.integration.template_helpers import (
     PROJECT_ROOT,
     TEMPLATE,
@@ -353,3 +354,17 @@ def test_sample_sqs_events_are_what_the_deployed_queue_delivers(event_file: str)
         keys = message_keys(message["body"])
         assert keys
         assert all(key == "site.yaml" or key.startswith("articles/") for key in keys)
+
+
+def test_missing_tools_fail_with_the_command_that_installs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no tool venv anywhere: not in FEEDPUB_TOOLS_BIN, not in .venv-tools, not on PATH
+    monkeypatch.setenv("FEEDPUB_TOOLS_BIN", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(template_helpers, "PROJECT_ROOT", tmp_path)
+    # When a template check looks for its tools
+    with pytest.raises(pytest.fail.Exception) as failure:
+        template_helpers.tools_bin()
+    # Then it fails (never skips) and says how to install them
+    assert "make tools" in str(failure.value)
