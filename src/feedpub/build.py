@@ -211,7 +211,7 @@ def _plural(count: int, noun: str) -> str:
 def report(result: BuildResult, out: TextIO, err: TextIO) -> None:
     """One REJECTED line per rejected record (err), then a one-paragraph summary (out)."""
     for error in result.rejected:
-        print(error, file=err)
+        print(" ".join(str(error).splitlines()), file=err)  # one line per record, whatever the reason says
     due = f", next due at {result.next_due.isoformat()}" if result.next_due else ""
     print(
         f"{result.published} published, {len(result.rejected)} rejected, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedpub import build, items
-from feedpub.errors import SiteConfigError
+from feedpub.errors import RecordError, SiteConfigError
 from feedpub.model import FEED_FORMATS, FeedItem, Record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -187,3 +188,25 @@ def test_given_a_large_site_when_built_by_a_pool_then_records_rejections_and_out
     assert [str(error) for error in pooled_errors] == [str(error) for error in alone_errors]
     assert [error.path for error in pooled_errors] == ["articles/broken.md", "articles/empty.md"]
     assert rendered_by_pool == build.render_site(site, alone, NOW).outputs
+
+
+def test_given_a_reason_spanning_lines_when_reported_then_each_rejection_is_still_one_line() -> None:
+    result = build.BuildResult(
+        outputs={},
+        rejected=[
+            RecordError("articles/a.md", "front matter is bad:\n  line 2\r\n  line 3"),
+            RecordError("b.md", "x"),
+        ],
+        next_due=None,
+        published=0,
+        drafts=0,
+        scheduled=0,
+        feeds=1,
+    )
+    out, err = io.StringIO(), io.StringIO()
+    build.report(result, out, err)
+    assert err.getvalue().splitlines() == [
+        "REJECTED articles/a.md: front matter is bad:   line 2   line 3",
+        "REJECTED b.md: x",
+    ]
+    assert "0 published, 2 rejected, 0 drafts, 0 scheduled" in out.getvalue()
