@@ -149,3 +149,15 @@ def test_given_the_content_dir_is_the_current_dir_when_checked_then_record_paths
     monkeypatch.chdir(content)
     assert cli.main(["check", ".", *NOW]) == 1
     assert capsys.readouterr().err.startswith("REJECTED articles/x.md: ")
+
+
+def test_given_out_dir_is_an_existing_file_when_built_then_exit_1_names_it_and_the_file_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_site(tmp_path / "c", {"good.md": GOOD})
+    (tmp_path / "public").write_text("not a directory")
+    assert cli.main(["build", str(content), "--out", str(tmp_path / "public"), *NOW]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("feedpub: build failed: ")
+    assert str(tmp_path / "public") in err
+    assert (tmp_path / "public").read_text() == "not a directory"
