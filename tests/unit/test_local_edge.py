@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from feedpub.infra_spec import EdgeSpec, load_pipeline_spec
-from feedpub.local.edge import accepts_gzip, link_header, not_modified, origin_key, should_compress
+from feedpub.local.edge import (
+    accepts_gzip,
+    for_browsers,
+    link_header,
+    not_modified,
+    origin_key,
+    should_compress,
+)
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 MODIFIED = datetime(2026, 11, 23, 12, 0, 0, 500_000, tzinfo=UTC)
@@ -89,3 +96,18 @@ def test_feeds_advertise_hub_and_self_when_a_hub_is_configured() -> None:
     )
     assert link_header("feed.xml", None, base) is None
     assert link_header("feeds.opml", "https://hub.example/", base) is None
+
+
+def test_browsers_get_rss_and_atom_as_xml_so_the_xsl_page_renders() -> None:
+    navigation = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    reader = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"
+    rss = "application/rss+xml; charset=utf-8"
+    assert for_browsers(rss, navigation) == "application/xml; charset=utf-8"
+    assert for_browsers("application/atom+xml; charset=utf-8", navigation) == "application/xml; charset=utf-8"
+    # Feed readers and JSON Feed keep the registered types
+    assert for_browsers(rss, reader) == rss
+    assert for_browsers(rss, None) == rss
+    assert (
+        for_browsers("application/feed+json; charset=utf-8", navigation)
+        == "application/feed+json; charset=utf-8"
+    )

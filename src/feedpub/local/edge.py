@@ -5,6 +5,7 @@ template); the object's own Content-Type, Cache-Control, ETag and Last-Modified 
 conditional requests get 304; gzip when the client accepts it; the response-headers policy's
 security and CORS headers are added; feeds carry `Link: rel="hub"` / `rel="self"` when site.yaml
 names a hub (WebSub discovery, as the spec recommends, in HTTP headers as well as in the feed).
+A browser navigating to an RSS or Atom feed gets it as application/xml so its feed.xsl page renders.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
 COMPRESS_MIN, COMPRESS_MAX = 1000, 10_000_000
 COMPRESSIBLE = ("application/", "text/")
 NOT_FOUND_CACHE = "max-age=60"
+BROWSER_PLAIN_TYPES = ("application/rss+xml", "application/atom+xml")
+XML_FOR_BROWSERS = "application/xml; charset=utf-8"
 
 log = logging.getLogger("feedpub.local.edge")
 
@@ -89,6 +92,14 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
+def for_browsers(content_type: str, accept: str | None) -> str:
+    """Browsers show application/rss+xml and atom+xml as plain text (or download them) and never run
+    their feed.xsl; a navigation (Accept names text/html) gets the same bytes as application/xml."""
+    if accept and "text/html" in accept and content_type.startswith(BROWSER_PLAIN_TYPES):
+        return XML_FOR_BROWSERS
+    return content_type
+
+
 def should_compress(content_type: str, size: int) -> bool:
     return content_type.startswith(COMPRESSIBLE) and COMPRESS_MIN <= size <= COMPRESS_MAX
 
@@ -142,10 +153,12 @@ class Edge:
         etag = stored["ETag"]
         last_modified: datetime = stored["LastModified"].astimezone(UTC)
         response = {
-            "Content-Type": stored.get("ContentType", "application/octet-stream"),
+            "Content-Type": for_browsers(
+                stored.get("ContentType", "application/octet-stream"), headers.get("accept")
+            ),
             "ETag": etag,
             "Last-Modified": format_datetime(last_modified, usegmt=True),
-            "Vary": "Accept-Encoding",
+            "Vary": "Accept-Encoding, Accept",
         }
         if cache_control := stored.get("CacheControl"):
             response["Cache-Control"] = cache_control
