@@ -56,6 +56,16 @@ _ATTRIBUTES = {
     "abbr": {"title"},
     "time": {"datetime"},
 }
+# Raw HTML nested deeper than this is shown as text: html5ever checks the whole stack of open
+# elements for each block tag, so 100,000 nested <div>s would take minutes to sanitise.
+MAX_RAW_HTML_DEPTH = 100
+_RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+_VOID_ELEMENTS = frozenset(
+    {
+        *("area", "base", "br", "col", "embed", "hr", "img"),
+        *("input", "link", "meta", "param", "source", "track", "wbr"),
+    }
+)
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
 _ALIGNMENT = re.compile(r"text-align:(left|right|center)")
 
@@ -108,6 +118,7 @@ def render_body(markdown: str, base: str) -> str:
     """Sanitised HTML for a Markdown body, every href/src absolute against `base`."""
     tokens = _MARKDOWN.parse(xml_safe(markdown))
     _alignment_as_attribute(tokens)
+    _shallow_raw_html(tokens)
     html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     cleaned = nh3.clean(
         html,
@@ -132,6 +143,39 @@ def _alignment_as_attribute(tokens: list[Token]) -> None:
             match = _ALIGNMENT.fullmatch(style)
             if match:
                 token.attrs["align"] = match.group(1)
+
+
+class _OpenElements:
+    """The raw-HTML elements left open so far, as an HTML parser would roughly see them."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def admit(self, html: str) -> bool:
+        """Take in one raw HTML token, unless it would nest deeper than MAX_RAW_HTML_DEPTH."""
+        names = list(self.names)
+        for closing, name in _RAW_TAG.findall(html):
+            name = name.lower()
+            if closing:
+                # An end tag with no open element of its name is ignored, as parsers do.
+                if name in names:
+                    del names[len(names) - 1 - names[::-1].index(name) :]
+            elif name not in _VOID_ELEMENTS:  # "<div/>" still opens a div in HTML
+                names.append(name)
+                if len(names) > MAX_RAW_HTML_DEPTH:
+                    return False
+        self.names = names
+        return True
+
+
+def _shallow_raw_html(tokens: list[Token]) -> None:
+    open_elements = _OpenElements()
+    for token in tokens:
+        raw = [token] if token.type == "html_block" else []
+        raw += [child for child in token.children or () if child.type == "html_inline"]
+        for each in raw:
+            if not open_elements.admit(each.content):
+                each.type = "text"  # rendered escaped, so it adds no depth
 
 
 class _ParagraphText(HTMLParser):

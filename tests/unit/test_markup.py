@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedpub.markup import render_body, summary_text, xml_safe
+from feedpub.markup import MAX_RAW_HTML_DEPTH, render_body, summary_text, xml_safe
 
 BASE = "https://www.example.org/blog/"
 ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
@@ -258,3 +258,28 @@ def test_xml_safe_removes_exactly_the_characters_xml_forbids() -> None:
     allowed = "tab\tlf\ncr\r é 日本 🙂 \ud7ff \ue000 \ufffd \U0010ffff"
     forbidden = "\x00\x01\x08\x0b\x0c\x0e\x1f\ufffe\uffff\ud800\udfff"
     assert xml_safe(forbidden + allowed + forbidden) == allowed
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div>" * 150_000 + "x" + "</div>" * 150_000,  # one html block, about 1 MB
+        "<div></span>" * 80_000,  # end tags of elements never opened close nothing
+        "<div/>" * 100_000,  # a non-void element stays open despite the slash
+        "<div>\n\n" * 20_000,  # depth that builds up over many blocks
+    ],
+)
+def test_raw_html_nested_past_the_depth_limit_is_shown_as_text(markup: str) -> None:
+    # Given raw HTML nested far deeper than any article needs (which the sanitiser would take
+    # minutes on), when rendered, then the excess arrives as escaped text, never as elements.
+    html = render_body(markup, BASE)
+    assert html.count("<div>") <= MAX_RAW_HTML_DEPTH
+    assert "&lt;div" in html
+
+
+def test_raw_html_within_the_depth_limit_is_kept() -> None:
+    # Given ordinary nested raw HTML around Markdown, then the structure and the Markdown survive.
+    html = render_body("<div>\n<div>\n\n*kept*\n\n</div>\n</div>\n\n" * 3, BASE)
+    assert html.count("<div>") == 6
+    assert "<em>kept</em>" in html
+    assert "&lt;" not in html
