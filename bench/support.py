@@ -13,7 +13,10 @@ import os
 import platform
 import random
 import resource
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -105,7 +108,10 @@ def generate_site(size: int, *, seed: int = 5) -> Iterator[tuple[str, bytes]]:
 
 
 def s3_client(endpoint: str, *, pool: int = 10, retries: int = 5) -> Any:
-    """An S3 client for the embedded server (dummy credentials, path-style addressing)."""
+    """An S3 client for the embedded server (dummy credentials, path-style addressing).
+
+    `retries` counts retries after the first attempt (botocore's `max_attempts` setting).
+    """
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
@@ -149,6 +155,33 @@ def moto_server() -> Iterator[str]:
 def s3_backends_for() -> Any:
     """The embedded server's S3 backend (the default moto account), for seeding and direct edits."""
     return s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+
+
+@contextmanager
+def moto_server_process(timeout_s: float = 30.0) -> Iterator[str]:
+    """An embedded S3 + SQS in a process of its own on 127.0.0.1 (no GIL shared with the caller's threads).
+
+    Yields its endpoint URL; the process is terminated on exit.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start on 127.0.0.1:{port}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def seed(bucket: str, objects: Iterable[tuple[str, bytes]]) -> int:
