@@ -199,7 +199,15 @@ def seed(bucket: str, objects: Iterable[tuple[str, bytes]]) -> int:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident set size so far, in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """This process's peak resident set size so far, in MiB.
+
+    On Linux, VmHWM of this process's own memory map: ru_maxrss would also count the parent's
+    RSS at fork time, since Linux carries it across exec into a subprocess's figure.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
