@@ -31,7 +31,7 @@ class NaiveReport:
 
 
 def _list_keys(s3: Any, bucket: str) -> list[str]:
-    keys = []
+    keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys.extend(item["Key"] for item in page.get("Contents", []))
     return keys

@@ -42,7 +42,8 @@ from tests.support.faults import (
 )
 from tests.support.soak import record_figures
 
-RETRIES = CLIENT_CONFIG.retries["max_attempts"]  # retries after the first attempt, as the Lambda's
+# Retries after the first attempt, as the Lambda's clients make them (botocore's Config has no stubs).
+RETRIES: int = CLIENT_CONFIG.retries["max_attempts"]  # type: ignore[attr-defined]
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 STATE_PREFIX = "_state/"
 BASE_URL = "https://feeds.example.org/"
@@ -290,6 +291,15 @@ def crash_batch(site: Site, seed: int) -> list[str]:
     return random_changes(rng, site, 4)
 
 
+def _checker(site: Site, problems: list[str]) -> Callable[[str], None]:
+    """After each write: note any published reference to a missing object."""
+
+    def check(_operation: str) -> None:
+        problems.extend(feed_references_missing(site))
+
+    return check
+
+
 def crash_sweep(
     site_factory: Callable[[], Site], seed: int, points: int | None = None
 ) -> tuple[int, list[str]]:
@@ -309,9 +319,7 @@ def crash_sweep(
     for allowed in crash_points:
         site = site_factory()
         keys = crash_batch(site, seed)
-        crash = CrashAfterWrites(
-            allowed, after_write=lambda _op, s=site: problems.extend(feed_references_missing(s))
-        )
+        crash = CrashAfterWrites(allowed, after_write=_checker(site, problems))
         with pytest.raises(SimulatedCrash):
             site.publisher(crash).apply(keys)
         problems.extend(feed_references_missing(site))

@@ -22,6 +22,7 @@ from typing import Any
 
 import botocore.endpoint
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
@@ -60,7 +61,9 @@ def _error_response(url: str, kind: str) -> AWSResponse:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>FAULT</RequestId></Error>"
     ).encode()
-    headers = {"Content-Type": "application/xml", "Content-Length": str(len(body))}
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/xml"
+    headers["Content-Length"] = str(len(body))
     return AWSResponse(url, status, headers, _CannedBody(body))
 
 

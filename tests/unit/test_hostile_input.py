@@ -14,6 +14,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import lxml.etree
 import pytest
@@ -49,7 +50,7 @@ FAST = settings.get_profile("hostile-fast")
 SOAK = settings.get_profile("hostile-soak")
 
 
-def _corpus() -> Iterator[object]:
+def _corpus() -> Iterator[Any]:  # pytest.param objects
     for number, line in enumerate(CORPUS.read_text(encoding="ascii").splitlines(), start=1):
         if line.strip() and not line.startswith("#"):
             yield pytest.param(codecs.decode(line, "unicode_escape"), id=f"line{number}")
