@@ -165,13 +165,15 @@ def _report(measures: list[Measure], cold: cold_start.ColdStart | None, sizes: l
         "`--sizes 1000,10000,100000`, which takes several minutes more; the naive baseline runs up to "
         "10,000 unless `--naive-up-to` says otherwise).",
         "",
-        "| articles | change | way | wall (s) | S3 requests | by operation | bytes read | peak RSS (MiB) | req/s |",
+        "| articles | change | way | wall (s) | S3 requests | by operation | bytes read "
+        "| peak RSS (MiB) | req/s |",
         "|---:|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for m in measures:
         lines.append(
             f"| {m.size:,} | {m.scenario} | {m.way} | {m.wall_s:.2f} | {m.total:,} "
-            f"| {_fmt_requests(m.requests)} | {m.bytes_read:,} | {m.peak_rss_mib:.0f} | {m.total / m.wall_s:.0f} |"
+            f"| {_fmt_requests(m.requests)} | {m.bytes_read:,} | {m.peak_rss_mib:.0f} "
+            f"| {m.total / m.wall_s:.0f} |"
         )
     ratio_rows = []
     for size in sizes:
