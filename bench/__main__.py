@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "offline-build": "bench.offline_build",
     "scale": "bench.scale",
     "reliability": "bench.reliability",
+    "local": "bench.local_pipeline",
 }
 
 

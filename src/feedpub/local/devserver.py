@@ -42,8 +42,9 @@ class DevOptions:
     port: int = 8080
     s3_port: int = 4566
     template: Path = DEFAULT_TEMPLATE
-    # Locally a save should show within a second, so the template's batching window is shortened.
-    batching_window_s: float = 0.3
+    # A batch closes after this long without a new message (so one save shows within a second), or
+    # at the template's batching window (so a burst still coalesces), or when full.
+    quiet_s: float = 0.3
     due_interval_s: float = 5.0  # the template's "due" schedule, sped up so scheduled posts show promptly
     reconcile_interval_s: float = 300.0
     watch: bool = True
@@ -184,7 +185,8 @@ class DevPipeline:
             handler=self._publish_handler,
             context_factory=lambda: self._context(self.spec.publish_function),
             batch_size=self.spec.event_source.batch_size,
-            batching_window_s=min(options.batching_window_s, self.spec.event_source.max_batching_window_s),
+            batching_window_s=self.spec.event_source.max_batching_window_s,
+            quiet_s=options.quiet_s,
             region=REGION,
         )
         self.poller.start()

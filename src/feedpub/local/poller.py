@@ -1,7 +1,7 @@
 """SQS → handler, the way Lambda's event source mapping does it.
 
-Long-poll the queue; once a message arrives keep collecting for the batching window or until the
-batch is full (so a burst of uploads becomes few invocations); hand the batch to the handler as an
+Long-poll the queue; once a message arrives keep collecting while more arrive, up to the batching
+window or a full batch (so a burst of uploads becomes few invocations); hand the batch to the handler as an
 SQS event; delete what succeeded. Failed messages stay in the queue: SQS delivers them again after
 the visibility timeout and moves them to the dead-letter queue after maxReceiveCount.
 """
@@ -79,6 +79,7 @@ class SqsPoller:
         context_factory: Callable[[], Any],
         batch_size: int,
         batching_window_s: float,
+        quiet_s: float,
         region: str = "us-east-1",
     ) -> None:
         self.sqs = sqs
@@ -88,6 +89,7 @@ class SqsPoller:
         self.context_factory = context_factory
         self.batch_size = batch_size
         self.batching_window_s = batching_window_s
+        self.quiet_s = quiet_s
         self.region = region
         self.invocations = 0
         self.messages_delivered = 0
@@ -111,15 +113,24 @@ class SqsPoller:
         return messages
 
     def collect(self) -> list[dict[str, Any]]:
-        """One batch: wait for a first message, then gather more until full or the window closes."""
+        """One batch: wait for a first message, then keep gathering while messages keep coming.
+
+        The batch closes when it is full, when no message arrived for `quiet_s` (a single save is
+        delivered promptly), or when the template's batching window has passed since the first
+        message (a burst of uploads coalesces into few invocations, as on Lambda)."""
         batch = self._receive(LONG_POLL_S, self.batch_size)
         if not batch:
             return []
         window_ends = time.monotonic() + self.batching_window_s
-        while len(batch) < self.batch_size and time.monotonic() < window_ends and not self._stop.is_set():
+        last_arrival = time.monotonic()
+        while len(batch) < self.batch_size and not self._stop.is_set():
+            now = time.monotonic()
+            if now >= window_ends or now - last_arrival >= self.quiet_s:
+                break
             more = self._receive(0, self.batch_size - len(batch))
             if more:
                 batch.extend(more)
+                last_arrival = time.monotonic()
             else:
                 time.sleep(0.02)
         return batch
