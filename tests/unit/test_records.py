@@ -191,7 +191,7 @@ def test_xml_forbidden_characters_are_stripped_from_text_fields() -> None:
     # Given control characters in the title, tags, summary and body, when parsed, then they are gone.
     data = json.dumps(
         {
-            "title": "Bell\u0007 and \ufffe",
+            "title": "Bell\u0007 and \ufffe\ud800",
             "date": "2025-01-01",
             "tags": ["ta\u0000g"],
             "summary": "s\u001bum",

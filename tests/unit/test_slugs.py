@@ -50,7 +50,7 @@ def test_dot_dot_etc_keeps_its_last_word() -> None:
     assert tag_slug("../../etc") == "etc"
 
 
-@pytest.mark.parametrize("tag", ["日本語", "Ελληνικά?", "🙂🙂", "!!!", "   ", "", "-.-."])
+@pytest.mark.parametrize("tag", ["日本語", "Ελληνικά?", "🙂🙂", "!!!", "   ", "", "-.-.", "\ud800\udfff"])
 def test_text_with_nothing_transliterable_gets_a_stable_hash_slug(tag: str) -> None:
     # Given a tag with no ASCII letters or digits, when slugged twice, then both give the same
     # hash form, so the tag still gets its own feed.
