@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from feedpub import frontmatter
 from feedpub.errors import SiteConfigError
 
 SITE_FILE = "site.yaml"
@@ -100,8 +100,9 @@ def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:
     except UnicodeDecodeError as exc:
         raise SiteConfigError(source, f"is not UTF-8 text (byte {exc.start})") from exc
     try:
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
+        # The front-matter reader: safe YAML with a nesting guard (deep nesting crashes libyaml).
+        raw = frontmatter.load(text)
+    except frontmatter.FrontMatterError as exc:
         raise SiteConfigError(source, f"is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise SiteConfigError(source, "must be a YAML mapping of settings")

@@ -19,12 +19,14 @@ def test_given_minimal_site_when_parsed_then_defaults_apply_and_base_url_is_a_di
 def test_given_full_site_when_parsed_then_every_setting_is_kept() -> None:
     site = parse_site(
         b"title: T\nbase_url: https://cdn.example.org/feeds/\nhome_page_url: https://example.org/\n"
-        b"description: D\nlanguage: en\nauthor: {name: Ann, url: https://example.org/ann, email: a@example.org}\n"
+        b"description: D\nlanguage: en\n"
+        b"author: {name: Ann, url: https://example.org/ann, email: a@example.org}\n"
         b"timezone: Europe/London\nfeed_limit: 5\nmax_record_bytes: 4096\nhub: https://hub.example.org/\n"
         b"icon: https://example.org/icon.png\nfavicon: https://example.org/favicon.ico\n"
     )
     assert site.home == "https://example.org/"
-    assert site.author is not None and site.author.email == "a@example.org"
+    assert site.author is not None
+    assert site.author.email == "a@example.org"
     assert site.tz.key == "Europe/London"
     assert site.feed_limit == 5
 
@@ -46,6 +48,7 @@ def test_given_bom_and_crlf_when_parsed_then_accepted() -> None:
         (b"- a\n- b\n", "must be a YAML mapping"),
         (b"title: [unclosed\n", "is not valid YAML"),
         (b"title: \xff\n", "is not UTF-8"),
+        (b"title: " + b"[" * 30_000 + b"\n", "is not valid YAML"),
         (b"title: '   '\nbase_url: https://x.org/\n", "title is empty"),
     ],
 )
