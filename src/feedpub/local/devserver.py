@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import SiteConfigError
-from feedpub.infra_spec import PipelineSpec, load_pipeline_spec
+from feedpub.infra_spec import PipelineSpec, TemplateError, load_pipeline_spec
 from feedpub.local.edge import Edge, EdgeHttpServer
 from feedpub.local.embedded import FAKE_CREDENTIALS, REGION, EmbeddedAws, LocalResources, ensure_port_free
 from feedpub.local.poller import FakeLambdaContext, Scheduler, SqsPoller
@@ -128,8 +128,6 @@ class DevPipeline:
 
     @staticmethod
     def _load_spec(template: Path) -> PipelineSpec:
-        from feedpub.infra_spec import TemplateError
-
         try:
             return load_pipeline_spec(template)
         except TemplateError as exc:
