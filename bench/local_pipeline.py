@@ -30,6 +30,7 @@ SECTION = "local-pipeline"
 VISIBLE_TARGET_S = 1.0
 BURST_DEADLINE_S = 60.0
 BURST_MAX_INVOCATIONS = 20
+BURST_GIVE_UP_S = 300.0
 
 
 def _feed(url: str) -> bytes:
@@ -105,8 +106,8 @@ def burst(pipeline: DevPipeline, s3: Any, count: int) -> tuple[float, float, int
         list(pool.map(upload, bodies.items()))
     uploaded_s = time.monotonic() - started
     while not (newest in _feed(pipeline.edge_url) and _queue_drained(sqs, resources.queue_url)):
-        if time.monotonic() - started > BURST_DEADLINE_S * 3:
-            raise TimeoutError(f"the burst of {count} was not published after {BURST_DEADLINE_S * 3:.0f} s")
+        if time.monotonic() - started > BURST_GIVE_UP_S:
+            break  # reported as not processed within the give-up time, the figures still written
         time.sleep(0.1)
     elapsed = time.monotonic() - started
     return (
@@ -147,7 +148,8 @@ def main(argv: list[str]) -> int:
         invocations <= BURST_MAX_INVOCATIONS,
         dead_letters_empty,
     ]
-    burst_cell = f"{burst_s:.1f} s (the uploads alone {upload_s:.1f} s)"
+    burst_time = f"{burst_s:.1f} s" if burst_s <= BURST_GIVE_UP_S else f"not within {BURST_GIVE_UP_S:.0f} s"
+    burst_cell = f"{burst_time} (the uploads alone {upload_s:.1f} s)"
     verdict = ["met" if ok else "MISSED" for ok in checks]
     body = f"""## Local pipeline (`python -m bench local`)
 
