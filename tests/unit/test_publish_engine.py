@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from feedpub.records import parse_record
 
 from feedpub.build import render_site
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
 from feedpub.publish import MemoryStore, NotFoundError, Publisher, StoredObject
+from feedpub.records import parse_record
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SITE = b"""title: Test Site
