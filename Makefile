@@ -37,12 +37,12 @@ dev: $(STAMP)
 	$(BIN)/feedpub dev --content $(CONTENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src handlers tests bench
+	$(BIN)/ruff check --no-cache src handlers tests bench
 	$(BIN)/ruff format --check src handlers tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP)
-	$(BIN)/ruff check src handlers tests bench
+	$(BIN)/ruff check --no-cache src handlers tests bench
 	$(BIN)/mypy
 	FEEDPUB_TOOLS_BIN=$(abspath $(TOOLS))/bin $(BIN)/python -m pytest -n 2 -m "not soak" $(PYTEST_ARGS)
 
