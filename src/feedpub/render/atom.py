@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedpub.config import SiteConfig
-from feedpub.model import FeedItem, FeedSpec
+from feedpub.model import FeedItem, FeedSpec, Person
 from feedpub.render.common import (
     GENERATOR,
     atom_id,
@@ -17,49 +18,54 @@ from feedpub.render.common import (
     feed_title,
     feed_updated,
     feed_url,
+    home_url,
     item_title,
     labels,
+    language_tag,
     people,
+    plain_email,
     seconds,
     stylesheet_url,
+    uri,
 )
 from feedpub.render.xmltree import FEEDGEN_LOCK, add_link, finish
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# feedgen builds its Atom tree without a namespace (it writes xmlns as a plain attribute), so the
+# tree is searched by local names. These text constructs it writes as type="text".
+_TEXT_CONSTRUCTS = ("title", "subtitle", "summary")
 
 
 def render_atom(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     self_url = feed_url(site, spec.paths[1])
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
-        fg.id(self_url)
+        fg.id(atom_id(self_url))
         fg.title(clean(feed_title(site, spec)))
         fg.subtitle(clean(feed_description(site, spec)))
         fg.link(href=self_url, rel="self", type="application/atom+xml")
-        fg.link(href=site.home, rel="alternate", type="text/html")
+        fg.link(href=home_url(site), rel="alternate", type="text/html")
         if site.hub:
-            fg.link(href=site.hub, rel="hub")
+            fg.link(href=uri(site.hub), rel="hub")
         # Atom requires an author on every entry or on the feed: the site stands in when none is named.
         author = site.author
-        if author:
-            fg.author(
-                {k: v for k, v in (("name", author.name), ("email", author.email), ("uri", author.url)) if v}
-            )
-        else:
-            fg.author({"name": clean(site.title)})
+        site_person = Person(name=author.name, url=author.url, email=author.email) if author else None
+        fg.author(_person(site_person) if site_person else {"name": clean(site.title)})
         fg.generator(GENERATOR)
-        if site.language:
+        if language_tag(site.language):
             fg.language(site.language)
         if site.favicon or site.icon:
-            fg.icon(site.favicon or site.icon)
+            fg.icon(uri(site.favicon or site.icon or ""))
         if site.icon:
-            fg.logo(site.icon)
+            fg.logo(uri(site.icon))
         fg.updated(seconds(feed_updated(items)))
         for item in items:
             _add_entry(fg, item)
         root, _ = fg._create_atom()
     for element, item in zip(root.iterfind("entry"), items, strict=True):
         _add_links(element, item)
+    for element in root.iter(*_TEXT_CONSTRUCTS):
+        _declare_markup(element)
     return finish(root, stylesheet_url(site))
 
 
@@ -70,10 +76,9 @@ def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
     entry.updated(seconds(item.updated or item.date))
     entry.published(seconds(item.date))
     for person in people(item.authors):
-        fields = (("name", person.name or person.email), ("email", person.email), ("uri", person.url))
-        entry.author({k: v for k, v in fields if v})
+        entry.author(_person(person))
     # type="html" is escaped text; feedgen's type="CDATA" is not a valid Atom content type.
-    entry.content(clean(item.content_html) or item_title(item), type="html")
+    entry.content(clean(item.content_html) or html.escape(item_title(item), quote=False), type="html")
     summary = clean(item.summary).strip()
     if summary:
         entry.summary(summary)
@@ -81,19 +86,41 @@ def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
         entry.category(term=tag)
 
 
+def _person(person: Person) -> dict[str, str]:
+    """An Atom person: a name is required, an e-mail only when it is a plain address."""
+    email = person.email if plain_email(person.email) else None
+    fields = (
+        ("name", person.name or person.email),
+        ("email", email),
+        ("uri", person.url and uri(person.url)),
+    )
+    return {key: clean(value) for key, value in fields if value}
+
+
 def _add_links(element: etree._Element, item: FeedItem) -> None:
-    position = element.index(element.find("title")) + 1
-    add_link(element, "link", index=position, href=item.url, rel="alternate", type="text/html")
+    title = element.find("title")
+    position = element.index(title) + 1 if title is not None else 0
+    add_link(element, "link", index=position, href=uri(item.url), rel="alternate", type="text/html")
     if item.enclosure:
         add_link(
             element,
             "link",
-            href=item.enclosure.url,
+            href=uri(item.enclosure.url),
             rel="enclosure",
             type=item.enclosure.mime_type,
             length=str(item.enclosure.length),
         )
     if item.image:
-        add_link(element, "link", href=item.image, rel="related", title="image")
-    if item.language:
-        element.set(XML_LANG, item.language)
+        add_link(element, "link", href=uri(item.image), rel="related", title="image")
+    language = language_tag(item.language)
+    if language:
+        element.set(XML_LANG, language)
+
+
+def _declare_markup(element: etree._Element) -> None:
+    """Plain text holding "<" or "&" goes out as type="html", escaped: readers show the same text,
+    and the validator does not mistake it for undeclared HTML."""
+    text = element.text or ""
+    if "<" in text or "&" in text:
+        element.text = html.escape(text, quote=False)
+        element.set("type", "html")

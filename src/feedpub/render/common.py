@@ -1,4 +1,4 @@
-"""What the three feed formats share: titles, URLs, the feed-level date, safe text."""
+"""What the three feed formats share: titles, URLs, ids, the feed-level date, safe text."""
 
 from __future__ import annotations
 
@@ -6,22 +6,74 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from feedpub.config import SiteConfig
 from feedpub.model import XSL_PATH, FeedItem, FeedSpec, Person
 
-# XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates, and U+FFFE/U+FFFF.
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# An absolute IRI as Atom ids require: a scheme, a colon, and no whitespace.
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+# XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates and U+FFFE/U+FFFF. Readers and
+# the W3C validator also object to DEL, the C1 controls, the replacement character and the Unicode
+# noncharacters (HTML parsers report them as errors), so none of them is worth carrying.
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd\ufffe\uffff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "]"
+)
+# The characters a URI may hold as they are (RFC 2396, as the W3C validator checks it); `%` only
+# when it starts an escape.
+_URI_SAFE = ";/?:@&=+$-_.!~*'(),#%"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_FULL_URI = re.compile(r"[a-zA-Z][0-9a-zA-Z+\-.]*:(//)?[0-9a-zA-Z;/?:@&=+$.\-_!~*'()%,#]+")
+# Ids the validator takes as they are: http(s) URIs already in canonical form (lowercase scheme and
+# host, no default port, a path, no dot segments, upper-case escapes of reserved octets only), urn:uuid
+# and tag: URIs. Anything else becomes a urn:uuid derived from it (stable across builds).
+_CANONICAL_HTTP = re.compile(
+    r"https?://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d+)?"
+    r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*"
+    r"(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*)?"
+    r"(?:#(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*)?"
+)
+_UUID_URN = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TAG_URI = re.compile(
+    r"tag:([a-z0-9\-._]+?@)?[a-z0-9.\-]+?,\d{4}(-\d{2}(-\d{2})?)?:[0-9a-zA-Z;/?:@&=+$.\-_!~*'()%,]*"
+)
+_ESCAPE = re.compile(r"%([0-9A-F]{2})")
+# Characters a canonical URI never escapes (the validator unescapes them when it compares).
+_NEVER_ESCAPED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?"
+)
+_DEFAULT_PORT = re.compile(r"^http://[^/]*:80/|^https://[^/]*:443/")
+_DOT_SEGMENT = re.compile(r"/\.\.?(/|$|[?#])")
 # An empty feed still needs a date, and it must not depend on the build time.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 GENERATOR = "feedpub"
 
 
 def clean(text: str | None) -> str:
-    """Text with the characters XML cannot carry removed (the parser strips them too: belt and braces)."""
-    return _XML_FORBIDDEN.sub("", text) if text else ""
+    """Text without the characters XML cannot carry or readers reject (the parser strips most already)."""
+    return _UNWANTED.sub("", text) if text else ""
+
+
+def uri(url: str) -> str:
+    """A URL as a plain ASCII URI: IDNA host, everything else outside the URI alphabet %-escaped.
+
+    Readers and validators want URIs, not IRIs; a URL that is already a URI comes back unchanged.
+    """
+    url = clean(url).strip()
+    if _FULL_URI.fullmatch(url) and not _LONE_PERCENT.search(url):
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if netloc and not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = quote(host, safe="")
+        netloc = f"{quote(userinfo, safe=':')}{at}{host}{colon}{port}"
+    escaped = urlunsplit((parts.scheme, netloc, *parts[2:]))
+    return quote(_LONE_PERCENT.sub("%25", escaped), safe=_URI_SAFE)
 
 
 def people(persons: Sequence[Person]) -> list[Person]:
@@ -30,7 +82,9 @@ def people(persons: Sequence[Person]) -> list[Person]:
     for person in persons:
         name, email = clean(person.name).strip(), clean(person.email).strip()
         if name or email:
-            kept.append(Person(name=name or None, email=email or None, url=person.url))
+            kept.append(
+                Person(name=name or None, email=email or None, url=uri(person.url) if person.url else None)
+            )
     return kept
 
 
@@ -41,15 +95,20 @@ def labels(tags: Sequence[str]) -> list[str]:
 
 def item_title(item: FeedItem) -> str:
     """An item's title, never empty: a title made only of unprintable characters falls back to its URL."""
-    return clean(item.title).strip() or item.url
+    return clean(item.title).strip() or uri(item.url)
 
 
 def feed_url(site: SiteConfig, path: str) -> str:
-    return site.base_url + path
+    """Where a published path is served: the self link every feed carries."""
+    return uri(site.base_url + path)
+
+
+def home_url(site: SiteConfig) -> str:
+    return uri(site.home)
 
 
 def stylesheet_url(site: SiteConfig) -> str:
-    return site.base_url + XSL_PATH
+    return feed_url(site, XSL_PATH)
 
 
 def feed_title(site: SiteConfig, spec: FeedSpec) -> str:
@@ -68,12 +127,45 @@ def feed_updated(items: Sequence[FeedItem]) -> datetime:
 
 
 def atom_id(item_id: str) -> str:
-    """Atom ids must be absolute IRIs; any other id maps to a stable urn:uuid derived from it."""
-    if _ABSOLUTE_IRI.fullmatch(item_id):
+    """An id the validator accepts as it is (see _CANONICAL_HTTP), else a stable urn:uuid derived from it."""
+    if _is_canonical_id(item_id):
         return item_id
     return uuid.uuid5(uuid.NAMESPACE_URL, item_id).urn
+
+
+def _is_canonical_id(value: str) -> bool:
+    if _UUID_URN.fullmatch(value) or _TAG_URI.fullmatch(value):
+        return True
+    return (
+        _CANONICAL_HTTP.fullmatch(value) is not None
+        and not any(chr(int(code, 16)) in _NEVER_ESCAPED for code in _ESCAPE.findall(value))
+        and not _DEFAULT_PORT.match(value)
+        and not _DOT_SEGMENT.search(value.split("//", 1)[1])
+    )
 
 
 def seconds(moment: datetime) -> datetime:
     """Feeds carry whole seconds: sub-second precision only makes readers' dates noisier."""
     return moment.replace(microsecond=0)
+
+
+# The addresses the validator accepts without a DNS lookup (its addr_spec rule).
+_EMAIL = re.compile(r"[A-Z0-9_\-+.']+@(([0-9]{1,3}\.){3}|([A-Z0-9\-]+\.)+)[A-Z0-9][-A-Z0-9]*", re.IGNORECASE)
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def plain_email(address: str | None) -> bool:
+    return address is not None and _EMAIL.fullmatch(address) is not None
+
+
+def language_tag(value: str | None) -> str | None:
+    """A language as feeds declare it (a BCP 47 shape), or None when the value is not one."""
+    return value if value and _LANGUAGE.fullmatch(value) else None
+
+
+# The validator flags plain-text fields holding what looks like an HTML end tag ("ContainsHTML").
+_END_TAG = re.compile(r"</\w+>")
+
+
+def looks_like_markup(text: str) -> bool:
+    return _END_TAG.search(text) is not None

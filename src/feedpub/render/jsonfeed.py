@@ -9,14 +9,18 @@ from typing import Any
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, FeedSpec, Person
 from feedpub.render.common import (
+    atom_id,
     clean,
     feed_description,
     feed_title,
     feed_url,
+    home_url,
     item_title,
     labels,
+    language_tag,
     people,
     seconds,
+    uri,
 )
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -26,28 +30,33 @@ def render_json(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> 
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": clean(feed_title(site, spec)),
-        "home_page_url": site.home,
+        "home_page_url": home_url(site),
         "feed_url": feed_url(site, spec.paths[2]),
-        "description": feed_description(site, spec),
+        "description": clean(feed_description(site, spec)),
     }
     if site.icon:
-        feed["icon"] = site.icon
+        feed["icon"] = uri(site.icon)
     if site.favicon:
-        feed["favicon"] = site.favicon
+        feed["favicon"] = uri(site.favicon)
     if site.author:
         feed["authors"] = _authors(
-            [Person(name=site.author.name, url=site.author.url, email=site.author.email)]
+            people([Person(name=site.author.name, url=site.author.url, email=site.author.email)])
         )
-    if site.language:
+    if language_tag(site.language):
         feed["language"] = site.language
     if site.hub:
-        feed["hubs"] = [{"type": "WebSub", "url": site.hub}]
+        feed["hubs"] = [{"type": "WebSub", "url": uri(site.hub)}]
     feed["items"] = [_item(item) for item in items]
     return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def _item(item: FeedItem) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": item.id, "url": item.url, "title": item_title(item)}
+    # The id is kept as written (only characters no feed can carry are dropped).
+    entry: dict[str, Any] = {
+        "id": clean(item.id) or atom_id(item.id),
+        "url": uri(item.url),
+        "title": item_title(item),
+    }
     # The spec wants content_html or content_text on every item: an empty body falls back to text.
     if item.content_html:
         entry["content_html"] = clean(item.content_html)
@@ -56,7 +65,7 @@ def _item(item: FeedItem) -> dict[str, Any]:
     if clean(item.summary).strip():
         entry["summary"] = clean(item.summary).strip()
     if item.image:
-        entry["image"] = item.image
+        entry["image"] = uri(item.image)
     entry["date_published"] = seconds(item.date).isoformat()
     if item.updated:
         entry["date_modified"] = seconds(item.updated).isoformat()
@@ -65,12 +74,12 @@ def _item(item: FeedItem) -> dict[str, Any]:
         entry["authors"] = authors
     if labels(item.tags):
         entry["tags"] = labels(item.tags)
-    if item.language:
+    if language_tag(item.language):
         entry["language"] = item.language
     if item.enclosure:
         entry["attachments"] = [
             {
-                "url": item.enclosure.url,
+                "url": uri(item.enclosure.url),
                 "mime_type": item.enclosure.mime_type,
                 "size_in_bytes": item.enclosure.length,
             }
@@ -88,7 +97,7 @@ def _authors(people: Sequence[Person]) -> list[dict[str, str]]:
         if person.url:
             author["url"] = person.url
         elif person.email:
-            author["url"] = f"mailto:{person.email}"
+            author["url"] = uri(f"mailto:{person.email}")
         if author:
             authors.append(author)
     return authors

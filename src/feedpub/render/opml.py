@@ -8,7 +8,7 @@ from lxml import etree
 
 from feedpub.config import SiteConfig
 from feedpub.model import FeedSpec
-from feedpub.render.common import clean, feed_title, feed_url
+from feedpub.render.common import clean, feed_title, feed_url, home_url
 
 _FORMATS = (("RSS 2.0", "rss", 0), ("Atom 1.0", "atom", 1), ("JSON Feed 1.1", "json", 2))
 
@@ -30,6 +30,6 @@ def render_opml(site: SiteConfig, specs: Sequence[FeedSpec]) -> bytes:
                 text=title,
                 title=title,
                 xmlUrl=feed_url(site, spec.paths[index]),
-                htmlUrl=site.home,
+                htmlUrl=home_url(site),
             )
     return etree.tostring(opml, encoding="UTF-8", xml_declaration=True, pretty_print=True)

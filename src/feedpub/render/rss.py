@@ -1,77 +1,127 @@
-"""RSS 2.0 with content:encoded, dc:creator, atom:link self/hub, built with feedgen."""
+"""RSS 2.0 with content:encoded, dc:creator, media:content and atom:link self/hub, built with feedgen."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feedpub.config import SiteConfig
-from feedpub.model import FeedItem, FeedSpec
+from feedpub.model import FeedItem, FeedSpec, Person
 from feedpub.render.common import (
     GENERATOR,
+    atom_id,
     clean,
     feed_description,
     feed_title,
     feed_updated,
     feed_url,
+    home_url,
     item_title,
     labels,
+    language_tag,
+    looks_like_markup,
     people,
+    plain_email,
     seconds,
     stylesheet_url,
+    uri,
 )
 from feedpub.render.xmltree import ATOM_NS, FEEDGEN_LOCK, add_link, finish
+
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+# A name that survives "email (name)" parsing unchanged.
+_PLAIN_NAME = re.compile(r"[^()<>\"\\,;:@\[\]&\r\n]+")
+# The only <image> formats the validator accepts without an ImageUrlFormat warning.
+_IMAGE_EXTENSIONS = ("jpg", "jpeg", "gif", "png")
 
 
 def render_rss(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
     self_url = feed_url(site, spec.paths[0])
-    title = clean(feed_title(site, spec))
+    title = _plain(feed_title(site, spec))
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
         fg.load_extension("dc", atom=False, rss=True)
-        fg.load_extension("media", atom=False, rss=True)
         fg.title(title)
         # The channel <link> is the last link feedgen was given: the self link must come first.
         fg.link(href=self_url, rel="self", type="application/rss+xml")
-        fg.link(href=site.home, rel="alternate")
-        fg.description(clean(feed_description(site, spec)))
+        fg.link(href=home_url(site), rel="alternate")
+        fg.description(_plain(feed_description(site, spec)))
         fg.generator(GENERATOR)
-        if site.language:
+        if language_tag(site.language):
             fg.language(site.language)
-        if site.icon:
+        if site.icon and _is_image_url(uri(site.icon)):
             # The validator wants the image's title and link to match the channel's.
-            fg.image(url=site.icon, title=title, link=site.home)
+            fg.image(url=uri(site.icon), title=title, link=home_url(site))
         fg.lastBuildDate(seconds(feed_updated(items)))
         for item in items:
             _add_item(fg, item)
         root, _ = fg._create_rss()
     channel = root.find("channel")
-    if site.hub and channel is not None:
-        add_link(channel, f"{{{ATOM_NS}}}link", index=3, href=site.hub, rel="hub")
-    return finish(root, stylesheet_url(site))
+    assert channel is not None  # feedgen always writes one
+    if site.hub:
+        add_link(channel, f"{{{ATOM_NS}}}link", index=3, href=uri(site.hub), rel="hub")
+    for element, item in zip(channel.iterfind("item"), items, strict=True):
+        if item.image:
+            # feedgen's media extension wraps a lone media:content in a media:group, which the
+            # validator rejects (a group is for alternatives): the image goes straight in the item.
+            etree.SubElement(element, f"{{{MEDIA_NS}}}content", url=uri(item.image), medium="image")
+    return finish(root, stylesheet_url(site), namespaces={"media": MEDIA_NS}, hex_references=True)
 
 
 def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
     entry = fg.add_entry(order="append")  # feedgen prepends by default; items arrive newest first
-    entry.title(item_title(item))
-    entry.link(href=item.url)
-    entry.guid(item.id, permalink=item.id == item.url)
-    entry.description(clean(item.summary).strip() or item_title(item))
+    entry.title(_plain(item_title(item)))
+    entry.link(href=uri(item.url))
+    guid, permalink = _guid(item)
+    entry.guid(guid, permalink=permalink)
+    # RSS descriptions are HTML: the plain-text summary is escaped so "<" or "&" stay text.
+    entry.description(html.escape(clean(item.summary).strip() or item_title(item), quote=False))
     if item.content_html:
         entry.content(clean(item.content_html))  # escaped text: CDATA would break on "]]>"
     entry.pubDate(seconds(item.date))
-    # RSS <author> must be an e-mail address, and the validator objects to an item that mixes
-    # <author> with dc:creator: all authors go one way or the other.
     authors = people(item.authors)
-    if authors and all(person.email for person in authors):
+    if authors and all(_mailable(person) for person in authors):
         for person in authors:
             entry.author(name=person.name or person.email, email=person.email)
     elif authors:
+        # RSS <author> must be an e-mail address, and the validator objects to an item that mixes
+        # <author> with dc:creator: all authors go one way or the other.
         entry.dc.dc_creator([person.name or person.email for person in authors])
     for tag in labels(item.tags):
-        entry.category(term=tag)
-    if item.image:
-        entry.media.content(url=item.image, medium="image")
+        entry.category(term=_plain(tag))
     if item.enclosure:
-        entry.enclosure(item.enclosure.url, str(item.enclosure.length), item.enclosure.mime_type)
+        entry.enclosure(uri(item.enclosure.url), str(item.enclosure.length), item.enclosure.mime_type)
+
+
+def _guid(item: FeedItem) -> tuple[str, bool]:
+    """The guid and whether it is a permalink: only an id that is the item's own URL is one."""
+    if item.id == item.url:
+        return uri(item.url), True
+    guid = clean(item.id).strip()
+    # The validator calls short numeric guids not unique enough; those use the stable Atom-style id.
+    if not guid or (guid.isdigit() and len(guid) < 9):
+        return atom_id(item.id), False
+    return guid, False
+
+
+def _mailable(person: Person) -> bool:
+    """Whether RSS <author> can credit this person: a plain address and a name without delimiters."""
+    return plain_email(person.email) and (
+        person.name is None or _PLAIN_NAME.fullmatch(person.name) is not None
+    )
+
+
+def _plain(text: str) -> str:
+    """RSS title, description and category are plain text, but most readers treat them as HTML:
+    text that looks like markup is escaped so both kinds of reader show it as written."""
+    text = clean(text)
+    return html.escape(text, quote=False) if looks_like_markup(text) else text
+
+
+def _is_image_url(url: str) -> bool:
+    extension = url.rsplit(".", 1)[-1].lower()
+    return not re.fullmatch(r"\w+", extension) or extension in _IMAGE_EXTENSIONS

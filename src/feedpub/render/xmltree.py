@@ -1,4 +1,4 @@
-"""feedgen's lxml trees, finished the way feedgen cannot: stylesheet PI, hub links, bytes out.
+"""feedgen's lxml trees, finished the way feedgen cannot: stylesheet PI, extra links, bytes out.
 
 feedgen formats dates under `locale.setlocale`, which is process-wide and not thread-safe, and
 the local pipeline renders from several threads: every feedgen call goes through FEEDGEN_LOCK.
@@ -7,6 +7,7 @@ the local pipeline renders from several threads: every feedgen call goes through
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from lxml import etree
 
@@ -14,10 +15,28 @@ FEEDGEN_LOCK = threading.Lock()
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-def finish(root: etree._Element, stylesheet: str) -> bytes:
-    """Serialise a feed root with the xml-stylesheet processing instruction browsers follow."""
-    root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{stylesheet}"'))
-    return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True, pretty_print=True)
+def finish(
+    root: etree._Element,
+    stylesheet: str,
+    *,
+    namespaces: Mapping[str, str] | None = None,
+    hex_references: bool = False,
+) -> bytes:
+    """Serialise a feed root with the xml-stylesheet processing instruction browsers follow.
+
+    `namespaces` are declared once on the root (unused declarations are dropped). With
+    `hex_references`, "&" and "<" in text are written as &#x26; and &#x3C;: the same characters
+    to any XML parser, and the RSS Profile's spelling, without which the validator reads escaped
+    "&" or "<" in plain-text elements as undeclared HTML.
+    """
+    etree.cleanup_namespaces(root, top_nsmap=dict(namespaces or {}))
+    href = stylesheet.replace("&", "&amp;").replace('"', "&quot;")
+    root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"'))
+    data = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    if hex_references:
+        # lxml writes every "&" and "<" of text and attributes as exactly these two references.
+        data = data.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+    return data
 
 
 def add_link(
