@@ -60,3 +60,12 @@ def test_watcher_follows_rename_and_delete_and_ignores_temp_files(dev: RunningPi
     keys = {o["Key"] for o in dev.s3.list_objects_v2(Bucket=dev.content_bucket).get("Contents", [])}
     assert "articles/.renamed.md.swp" not in keys
     assert "articles/watched.md" not in keys
+
+
+def test_a_missing_feed_gets_the_distributions_error_response(dev: RunningPipeline) -> None:
+    # Given a public path with no object behind it (a tag nobody used)
+    rule = dev.pipeline.spec.edge.error_responses[403]  # what S3 answers CloudFront through OAC
+    status, headers, _ = fetch(dev.url + "tags/no-such-tag/feed.xml")
+    # Then the edge answers as the distribution's custom error response says, cached as briefly
+    assert status == (rule.response_code or 403)
+    assert headers["Cache-Control"] == f"max-age={rule.caching_ttl_s}"

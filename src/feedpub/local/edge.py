@@ -147,7 +147,7 @@ class Edge:
             stored = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
-                return self._not_found()
+                return self._origin_missing()
             raise
         body: bytes = stored["Body"].read()
         etag = stored["ETag"]
@@ -173,6 +173,25 @@ class Edge:
             response["Content-Encoding"] = "gzip"
         response["Content-Length"] = str(len(body))
         return HTTPStatus.OK, response, body
+
+    def _origin_missing(self) -> tuple[int, dict[str, str], bytes]:
+        """A missing object: through OAC without ListBucket S3 answers 403, which the distribution's
+        custom error response turns into its status and page, cached for its error TTL."""
+        rule = self.spec.error_responses.get(HTTPStatus.FORBIDDEN)
+        if rule is None:
+            return self._not_found()
+        status = rule.response_code or HTTPStatus.FORBIDDEN
+        headers = {"Cache-Control": f"max-age={rule.caching_ttl_s}"}
+        body = b""
+        if rule.page_path:
+            try:
+                page = self.s3.get_object(Bucket=self.bucket, Key=rule.page_path.lstrip("/"))
+            except ClientError:
+                return self._not_found()
+            body = page["Body"].read()
+            headers["Content-Type"] = page.get("ContentType", "application/octet-stream")
+        headers["Content-Length"] = str(len(body))
+        return status, headers, body
 
     @staticmethod
     def _not_found() -> tuple[int, dict[str, str], bytes]:
