@@ -8,6 +8,10 @@ to clear `pending`: if that fails, a newer run has committed, so the outputs jus
 are re-rendered from the newest root and written again. The last write of every output
 thus always comes from the latest state, and a run that dies after its commit leaves its
 outputs in `pending` for the next run to write.
+
+Record parsing and Markdown rendering (YAML front matter, markdown-it, nh3) are imported by
+the first run, not with this module: the Lambda init (handler import, clients, publisher)
+stays small, and the import is paid by the first event that carries keys.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from typing import Any
 
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError
-from feedpub.items import to_feed_item
 from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, Record
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
@@ -32,7 +35,6 @@ from feedpub.publish.state import StateStore, empty_root, referenced_objects
 from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError, StoredObject
 from feedpub.publish.tx import DRAFT, MAIN_FEED, PUBLISHED, REJECTED, Entry, Transaction
 from feedpub.publish.websub import notify_hub
-from feedpub.records import is_record_path, parse_record
 from feedpub.slugs import tag_slug
 
 log = logging.getLogger("feedpub.publish")
@@ -64,6 +66,8 @@ MISSING = _Missing()
 
 def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, Record | None]:
     """A record's shard entry from its bytes: parsed metadata, or the reason it is rejected."""
+    from feedpub.records import parse_record
+
     try:
         record = parse_record(key, stored.body, site)
     except RecordError as exc:
@@ -164,6 +168,8 @@ class _Run:
         Content is read after the root on every attempt: a run whose commit wins has therefore
         read every record at least as recently as any run committed before it.
         """
+        from feedpub.records import is_record_path
+
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
         conflicts = taken_in = 0
         while conflicts < self.pub.attempts:
@@ -209,6 +215,8 @@ class _Run:
         return self._finish(failed=keys)
 
     def reconcile(self) -> PublishReport:
+        from feedpub.records import is_record_path
+
         try:
             root, _ = self.state.load_root()
             if root["site"] is None:
@@ -227,6 +235,8 @@ class _Run:
 
     def _plan(self, root: dict[str, Any], keys: Sequence[str], force_rebuild: bool) -> _Plan | None:
         """Read site.yaml if needed and the content the attempt needs; None if it cannot go on."""
+        from feedpub.records import is_record_path
+
         rebuild = force_rebuild or root["site"] is None
         if rebuild or SITE_FILE in keys:
             rebuild = self._read_site(root) or rebuild
@@ -315,6 +325,9 @@ class _Run:
         return rendered
 
     def _render(self, key: str, etag: str) -> FeedItem:
+        from feedpub.items import to_feed_item
+        from feedpub.records import parse_record
+
         site = self._site()
         record = self.records.get(key)
         if record is None:

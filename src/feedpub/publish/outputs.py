@@ -1,4 +1,8 @@
-"""The files a state produces: feeds from heads, the OPML list, the XSL page and the private report."""
+"""The files a state produces: feeds from heads, the OPML list, the XSL page and the private report.
+
+The renderers (lxml, feedgen) are imported when a file is first rendered, not with this module,
+so the Lambda init stays small (see engine.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import Any
 from feedpub.config import SiteConfig
 from feedpub.model import FEED_FORMATS, OPML_PATH, XSL_PATH, FeedItem, FeedSpec
 from feedpub.publish.heads import Head
-from feedpub.render import headers_for, render_feed, render_opml, render_xsl
 
 REPORT_CONTENT_TYPE = "application/json; charset=utf-8"
 REPORT_CACHE_CONTROL = "no-store"
@@ -33,17 +36,23 @@ def feed_prefix(path: str) -> str | None:
 
 
 def render_head(site: SiteConfig, prefix: str, tag: str | None, head: Head) -> dict[str, bytes]:
+    from feedpub.render import render_feed
+
     items = [FeedItem.model_validate(member["item"]) for member in head.items[: site.feed_limit]]
     return render_feed(site, spec_for(prefix, tag), items)
 
 
 def render_list(site: SiteConfig, feeds: Mapping[str, str | None]) -> bytes:
     """feeds.opml: the main feed first, then the tag feeds by slug."""
+    from feedpub.render import render_opml
+
     specs = [spec_for(prefix, feeds[prefix]) for prefix in sorted(feeds)]
     return render_opml(site, specs)
 
 
 def render_stylesheet() -> bytes:
+    from feedpub.render import render_xsl
+
     return render_xsl()
 
 
@@ -58,6 +67,8 @@ def render_report(root: Mapping[str, Any]) -> bytes:
 
 
 def headers(path: str, report_key: str) -> tuple[str, str]:
+    from feedpub.render import headers_for
+
     if path == report_key:
         return REPORT_CONTENT_TYPE, REPORT_CACHE_CONTROL
     return headers_for(path)
