@@ -1,18 +1,14 @@
 """A real WebSub hub (flask-websub, Celery eager) and subscriber on 127.0.0.1 get new content after an upload.
 
-feedpub pings the hub with `hub.mode=publish` and `hub.url=<topic>` (the form most hubs take);
-flask-websub reads the topic from `hub.topic` only, so a small WSGI adapter in front of the hub
-renames the field. Everything else is the library's own hub and subscriber over real HTTP.
+feedpub pings the hub with `hub.mode=publish` naming the changed feed in both `hub.url` and
+`hub.topic`; flask-websub reads the latter. The hub and subscriber are the library's own, over real HTTP.
 """
 
 from __future__ import annotations
 
 import threading
-import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
-from io import BytesIO
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from celery import Celery
@@ -22,23 +18,6 @@ from flask_websub.subscriber import SQLite3SubscriberStorage, SQLite3TempSubscri
 from werkzeug.serving import make_server
 
 from tests.e2e.conftest import SAMPLE_CONTENT, RunningPipeline, article, eventually, fetch, start_pipeline
-
-
-class TopicFieldAdapter:
-    """Renames a publish ping's `hub.url` to the `hub.topic` flask-websub expects."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "POST" and environ.get("PATH_INFO") == "/hub":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            form = urllib.parse.parse_qsl(environ["wsgi.input"].read(length).decode())
-            body = urllib.parse.urlencode(
-                [("hub.topic" if k == "hub.url" else k, v) for k, v in form]
-            ).encode()
-            environ["wsgi.input"], environ["CONTENT_LENGTH"] = BytesIO(body), str(len(body))
-        return self.app(environ, start_response)
 
 
 class HubAndSubscriber:
@@ -58,7 +37,7 @@ class HubAndSubscriber:
         self.subscribed: list[str] = []
         self.subscriber.add_listener(lambda topic, _callback_id, body: self.received.append((topic, body)))
         self.subscriber.add_success_handler(lambda topic, _callback_id, mode: self.subscribed.append(topic))
-        self.server = make_server("127.0.0.1", 0, TopicFieldAdapter(self.app), threaded=True)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.app.config["SERVER_NAME"] = f"127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -48,6 +48,7 @@ def test_hub_is_told_about_each_changed_feed(pipeline: Pipeline, hub_url: str) -
     assert pipeline.publish("articles/a.md") == {"batchItemFailures": []}
     # Then the hub received hub.mode=publish for the main and the tag feed URLs
     topics = {form["hub.url"][0] for form in RecordingHub.received}
+    assert topics == {form["hub.topic"][0] for form in RecordingHub.received}
     assert all(form["hub.mode"] == ["publish"] for form in RecordingHub.received)
     assert {"https://feeds.example.org/feed.xml", "https://feeds.example.org/tags/film/atom.xml"} <= topics
     # And a replayed event tells the hub nothing

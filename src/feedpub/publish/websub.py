@@ -31,7 +31,9 @@ _ACCEPTED, _REFUSED, _UNREACHABLE = "accepted", "refused", "unreachable"
 
 
 def _ping(hub: str, topic: str, attempts: int, timeout_s: float) -> str:
-    body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": topic}).encode()
+    # Hubs disagree on the field that names the changed feed (PubSubHubbub's hub.url, others'
+    # hub.topic): send both, so any hub understands the ping.
+    body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": topic, "hub.topic": topic}).encode()
     for attempt in range(attempts):
         request = urllib.request.Request(  # noqa: S310 - the hub URL is validated as http(s) by SiteConfig
             hub, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, method="POST"
