@@ -120,18 +120,17 @@ def load_records(
         if isinstance(outcome, Record):
             loaded.append(outcome)
         else:
-            rejected.append(RecordError(*outcome))
+            rejected.append(outcome)
     return loaded, rejected
 
 
-def _load_files(files: list[tuple[str, str]], site: SiteConfig) -> list[Record | tuple[str, str]]:
-    # A failure travels as (path, reason): RecordError's two-argument constructor does not pickle.
-    outcomes: list[Record | tuple[str, str]] = []
+def _load_files(files: list[tuple[str, str]], site: SiteConfig) -> list[Record | RecordError]:
+    outcomes: list[Record | RecordError] = []
     for key, path in files:
         try:
             outcomes.append(records.parse_record(key, _read_record(key, path, site), site))
         except RecordError as exc:
-            outcomes.append((exc.path, exc.reason))
+            outcomes.append(exc)
     return outcomes
 
 

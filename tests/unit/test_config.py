@@ -1,9 +1,11 @@
 """site.yaml parsing: what authors may write and the errors they get."""
 
+import pickle
+
 import pytest
 
 from feedpub.config import parse_site
-from feedpub.errors import SiteConfigError
+from feedpub.errors import RecordError, SiteConfigError
 
 MINIMAL = b"title: Film Notes\nbase_url: https://feeds.example.org\n"
 
@@ -57,3 +59,19 @@ def test_given_bad_site_when_parsed_then_error_names_file_and_reason(data: bytes
         parse_site(data)
     assert str(caught.value).startswith("site.yaml: ")
     assert reason in str(caught.value)
+
+
+def _round_trip(error: Exception) -> Exception:
+    # The build's parser pool sends rejections between processes: they must survive pickling.
+    restored: Exception = pickle.loads(pickle.dumps(error))  # noqa: S301 - bytes we just made
+    return restored
+
+
+def test_given_errors_when_sent_between_processes_then_path_and_reason_survive() -> None:
+    record_error = _round_trip(RecordError("articles/x.md", "date is missing"))
+    assert isinstance(record_error, RecordError)
+    assert (record_error.path, record_error.reason) == ("articles/x.md", "date is missing")
+    assert (
+        str(_round_trip(SiteConfigError("site.yaml", "'title' is required")))
+        == "site.yaml: 'title' is required"
+    )
