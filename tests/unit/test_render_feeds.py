@@ -286,7 +286,8 @@ _items = st.lists(
         ),
         st.integers(0, 600),
         _ids,
-        st.text(max_size=20).filter(lambda t: not set(t) & set("#?%")),
+        # (feedparser rewrites "&amp;" in RSS links to "&" whatever the feed says: no "&" in paths)
+        st.text(max_size=20).filter(lambda t: not set(t) & set("#?%&")),
         _text,
         _text,
         _text,

@@ -163,9 +163,10 @@ def language_tag(value: str | None) -> str | None:
     return value if value and _LANGUAGE.fullmatch(value) else None
 
 
-# The validator flags plain-text fields holding what looks like an HTML end tag ("ContainsHTML").
-_END_TAG = re.compile(r"</\w+>")
+# Text readers would take for HTML: an end tag (the validator's "ContainsHTML") or an entity or
+# character reference (readers decode "&quot;" in an RSS title to a quote).
+_MARKUP = re.compile(r"</\w+>|&#?\w+;")
 
 
 def looks_like_markup(text: str) -> bool:
-    return _END_TAG.search(text) is not None
+    return _MARKUP.search(text) is not None
