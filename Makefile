@@ -46,11 +46,13 @@ test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP)
 	$(BIN)/mypy
 	FEEDPUB_TOOLS_BIN=$(abspath $(TOOLS))/bin $(BIN)/python -m pytest -n 2 -m "not soak" $(PYTEST_ARGS)
 
+# The long reliability runs (about an hour here); their figures go to docs/benchmarks.md.
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m soak -p no:xdist $(PYTEST_ARGS)
+	$(BIN)/python -m bench reliability
 
+# Performance figures (offline build vs Hugo, scale vs the naive way, local pipeline latency).
 bench: $(STAMP) $(SYSTEM_STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench offline-build scale local
 
 build: $(STAMP)
 	$(BIN)/feedpub build $(CONTENT) --out public
