@@ -82,7 +82,7 @@ def test_publish_function_polls_in_batches_and_reports_item_failures(spec) -> No
     assert source.max_concurrency >= 2
     assert spec.publish_function.handler == "handlers.publish.lambda_handler"
     assert spec.publish_function.architecture == "arm64"
-    assert spec.publish_function.memory_mb == 512  # the parameter's default
+    assert spec.publish_function.memory_mb == 1024  # the parameter's default
     assert spec.publish_function.environment["STATE_PREFIX"] == "_state/"
 
 
