@@ -259,7 +259,7 @@ def _survives_feedparser(text: str) -> bool:
     """feedparser "repairs" any UTF-8 text whose characters all fit in Latin-1 and whose Latin-1
     bytes happen to be valid UTF-8 ("Ã©" becomes "é"), whatever the feed says: such text cannot
     round-trip through it, so the readers-agree property leaves it out."""
-    text = _xml_text(text)
+    text = _xml_text(text).strip()  # as the renderers write it: titles and names are stripped
     try:
         text.encode("iso-8859-1").decode("utf-8")
     except UnicodeError:
