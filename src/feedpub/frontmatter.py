@@ -60,16 +60,22 @@ def load(source: str) -> object:
 def _check_depth(source: str) -> None:
     if sum(source.count(mark) for mark in _NESTING_MARKS) <= MAX_DEPTH:
         return  # too few marks to nest that deep: skip the event scan
+    too_deep = FrontMatterError(f"front matter is not valid YAML: nested more than {MAX_DEPTH} levels deep")
     depth = 0
-    for event in yaml.parse(source, Loader=FrontMatterLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise FrontMatterError(
-                    f"front matter is not valid YAML: nested more than {MAX_DEPTH} levels deep"
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(source, Loader=FrontMatterLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise too_deep
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # Newer libyaml scans a flow collection ahead and stops at its own, higher limit before
+        # emitting the events counted above: the same refusal, so the same message.
+        if "nesting depth" in str(exc.problem):
+            raise too_deep from None
+        raise
 
 
 # -- the fast path ------------------------------------------------------------------------------
