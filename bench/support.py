@@ -13,10 +13,7 @@ import os
 import platform
 import random
 import resource
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,6 +25,8 @@ from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from moto.server import ThreadedMotoServer
+
+from feedpub.local.moto_process import MotoProcess
 
 TAG_COUNT = 200
 REGION = "us-east-1"
@@ -158,30 +157,14 @@ def s3_backends_for() -> Any:
 
 
 @contextmanager
-def moto_server_process(timeout_s: float = 30.0) -> Iterator[str]:
-    """An embedded S3 + SQS in a process of its own on 127.0.0.1 (no GIL shared with the caller's threads).
-
-    Yields its endpoint URL; the process is terminated on exit.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def moto_server_process() -> Iterator[str]:
+    """An embedded S3 + SQS in a process of its own on 127.0.0.1 (no GIL shared with the caller's
+    threads), as `feedpub dev` runs it. Yields its endpoint URL; the process ends on exit."""
+    server = MotoProcess("127.0.0.1", 0)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on 127.0.0.1:{port}") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield server.endpoint
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def seed(bucket: str, objects: Iterable[tuple[str, bytes]]) -> int:

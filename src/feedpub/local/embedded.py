@@ -1,4 +1,5 @@
-"""The embedded AWS: moto's server (S3 + SQS on one endpoint) provisioned as template.yaml declares.
+"""The embedded AWS: moto's server (S3 + SQS on one endpoint, in a child process), provisioned as
+template.yaml declares.
 
 The fake credentials live only in the session our clients are built from; the process environment
 is left alone, so nothing else in the process (or a child) is pointed at the embedded endpoint.
@@ -8,15 +9,14 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import socket
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from feedpub.infra_spec import PipelineSpec
+from feedpub.local.moto_process import MotoProcess
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -62,11 +62,8 @@ class EmbeddedAws:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
         ensure_port_free(host, port, "--s3-port")
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
-        bound_host, bound_port = self._server.get_host_and_port()
-        self.endpoint = f"http://{bound_host}:{bound_port}"
+        self._server = MotoProcess(host, port)
+        self.endpoint = self._server.endpoint
         self.session = boto3.session.Session(
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

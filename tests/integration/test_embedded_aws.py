@@ -1,0 +1,142 @@
+"""The embedded S3 + SQS that `feedpub dev` runs: moto in a child process, with the SQS speedups.
+
+The speedups replace parts of moto's SQS model, so these tests pin the queue behaviour the local
+pipeline relies on (retention, visibility timeout, redelivery) with the replacements installed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sqs.models import sqs_backends
+
+from feedpub.local import moto_speedups
+from feedpub.local.moto_process import MotoProcess
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    moto_speedups.apply()
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)
+
+
+def _queue(sqs: Any, **attributes: str) -> str:
+    return str(sqs.create_queue(QueueName="speedups", Attributes=attributes)["QueueUrl"])
+
+
+def _bodies(sqs: Any, url: str, **kwargs: Any) -> list[str]:
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, **kwargs).get("Messages", [])
+    return sorted(message["Body"] for message in messages)
+
+
+def test_given_a_message_older_than_the_retention_period_when_received_then_it_is_not_delivered(sqs: Any) -> None:
+    url = _queue(sqs, MessageRetentionPeriod="60")
+    sqs.send_message(QueueUrl=url, MessageBody="fresh")
+    sqs.send_message(QueueUrl=url, MessageBody="expired")
+    # Given the second message was sent two minutes ago (the queue keeps messages one minute)
+    expired = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["speedups"]._messages[1]
+    expired.sent_timestamp -= 120_000
+    # When the queue is read, then the fresh message comes back and the expired one never does
+    assert _bodies(sqs, url) == ["fresh"]
+    assert _bodies(sqs, url) == []
+
+
+def test_given_a_received_message_then_it_is_hidden_until_its_visibility_timeout_then_delivered_again(
+    sqs: Any,
+) -> None:
+    url = _queue(sqs, VisibilityTimeout="1")
+    sqs.send_message(QueueUrl=url, MessageBody="post")
+    assert _bodies(sqs, url) == ["post"]
+    # While it is in flight nobody else gets it
+    assert _bodies(sqs, url) == []
+    # After the timeout, it is delivered again, with its receive count raised
+    time.sleep(1.2)
+    again = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert [message["Body"] for message in again] == ["post"]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_given_a_delayed_message_then_it_is_not_delivered_before_its_delay(sqs: Any) -> None:
+    url = _queue(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    assert _bodies(sqs, url) == []
+    time.sleep(1.2)
+    assert _bodies(sqs, url) == ["later"]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _wait_until_free(port: int, timeout_s: float = 15.0) -> bool:
+    ends = time.monotonic() + timeout_s
+    while not _port_is_free(port):
+        if time.monotonic() > ends:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> None:
+    server = MotoProcess("127.0.0.1", 0)
+    port = int(server.endpoint.rsplit(":", 1)[1])
+    s3 = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    s3.create_bucket(Bucket="alive")
+    assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["alive"]
+    server.stop()
+    assert _wait_until_free(port)
+
+
+def test_given_a_port_in_use_when_the_server_starts_then_it_fails_at_once_naming_the_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match=f"did not start on 127.0.0.1:{port}"):
+            MotoProcess("127.0.0.1", port)
+
+
+def test_given_the_parent_is_killed_then_the_embedded_server_exits_too() -> None:
+    # Given a process that started the embedded server and then died without stopping it
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom feedpub.local.moto_process import MotoProcess\n"
+            "server = MotoProcess('127.0.0.1', 0)\nprint(server.endpoint, flush=True)\ntime.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        port = int(parent.stdout.readline().strip().rsplit(":", 1)[1])
+        assert not _port_is_free(port)
+        os.kill(parent.pid, signal.SIGKILL)
+    finally:
+        parent.kill()
+        parent.wait()
+    # Then the server does not outlive it: its port is released
+    assert _wait_until_free(port)
