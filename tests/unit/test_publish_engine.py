@@ -407,3 +407,38 @@ def test_record_changed_without_an_event_is_taken_in_when_it_becomes_visible(sit
     # Then the feed shows the oldest as it is now (or not at all), never a stale version
     assert report.failed_keys == []
     site.assert_matches_build()
+
+
+def _publish_batches(site: Site, batches: int, per_batch: int) -> list[int]:
+    """Publish `batches` batches of new articles over ten tags; the publish-store reads of each."""
+    reads = []
+    for batch in range(batches):
+        keys = []
+        for n in range(batch * per_batch, (batch + 1) * per_batch):
+            key = f"articles/p{n:03d}.md"
+            site.put(key, article(f"Post {n}", f"2025-01-01T{n % 24:02d}:{n % 60:02d}:00Z", (f"T{n % 10}",)))
+            keys.append(key)
+        before = site.output.reads
+        site.publisher.apply(keys)
+        reads.append(site.output.reads - before)
+    return reads
+
+
+def test_given_a_warm_publisher_when_the_next_batch_arrives_then_it_reads_only_the_root(site: Site) -> None:
+    # Given a publisher that already published a batch (as a warm Lambda container or `feedpub dev`)
+    # When more batches arrive, touching shards and feeds the earlier batches wrote
+    reads = _publish_batches(site, batches=3, per_batch=20)
+    # Then the state objects come from its cache: of the publish bucket it reads the root alone
+    assert reads[1:] == [1, 1]
+    site.assert_matches_build()
+
+
+def test_given_a_state_cache_too_small_to_hold_anything_then_the_publisher_reads_and_stays_correct(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a cache bound smaller than any state object (every object is evicted at once)
+    monkeypatch.setattr("feedpub.publish.state._CACHE_BYTES", 1)
+    # When batches arrive, then the state objects are read back from the bucket, and the feeds are right
+    reads = _publish_batches(site, batches=3, per_batch=20)
+    assert all(count > 1 for count in reads[1:])
+    site.assert_matches_build()
