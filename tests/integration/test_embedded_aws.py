@@ -43,7 +43,7 @@ def _bodies(sqs: Any, url: str, **kwargs: Any) -> list[str]:
     return sorted(message["Body"] for message in messages)
 
 
-def test_given_a_message_older_than_the_retention_period_when_received_then_it_is_not_delivered(sqs: Any) -> None:
+def test_given_a_message_older_than_the_retention_period_then_it_is_never_delivered(sqs: Any) -> None:
     url = _queue(sqs, MessageRetentionPeriod="60")
     sqs.send_message(QueueUrl=url, MessageBody="fresh")
     sqs.send_message(QueueUrl=url, MessageBody="expired")
@@ -100,9 +100,8 @@ def _wait_until_free(port: int, timeout_s: float = 15.0) -> bool:
 def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> None:
     server = MotoProcess("127.0.0.1", 0)
     port = int(server.endpoint.rsplit(":", 1)[1])
-    s3 = boto3.client(
-        "s3", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
-    )
+    credentials = {"aws_access_key_id": "t", "aws_secret_access_key": "t"}
+    s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION, **credentials)
     s3.create_bucket(Bucket="alive")
     assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["alive"]
     server.stop()
