@@ -26,6 +26,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from moto.server import ThreadedMotoServer
 
+from feedpub.local import moto_speedups
 from feedpub.local.moto_process import MotoProcess
 
 TAG_COUNT = 200
@@ -142,6 +143,7 @@ def moto_server() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(
         logging.ERROR
     )  # one access-log line per request drowns the figures
+    moto_speedups.apply()  # as `feedpub dev` runs it
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

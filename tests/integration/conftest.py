@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 from feedpub import build, records
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
+from feedpub.local import moto_speedups
 from tests.support.counting import RequestCounter
 
 REGION = "us-east-1"
@@ -37,6 +38,7 @@ _names = itertools.count()
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_speedups.apply()  # as `feedpub dev` runs it
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
