@@ -32,6 +32,7 @@ from feedpub import build, records
 from feedpub.config import SITE_FILE, parse_site
 from feedpub.errors import RecordError
 from feedpub.publish import Publisher, PublishReport, S3Store
+from feedpub.publish.state import StateStore
 from tests.support.counting import RequestCounter
 from tests.support.faults import (
     WRITE_OPERATIONS,
@@ -75,6 +76,7 @@ class Site:
     publish: str
     admin: Any  # an S3 client no fault ever touches
     bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    versions: dict[str, bytes] = field(default_factory=dict)  # every content version ever put, by ETag
 
     def publisher(self, *hooks: Any) -> Publisher:
         """A publisher with a client of its own; each hook is attached to that client's events."""
@@ -94,7 +96,8 @@ class Site:
         if data is None:
             self.admin.delete_object(Bucket=self.content, Key=key)
         else:
-            self.admin.put_object(Bucket=self.content, Key=key, Body=data)
+            etag = self.admin.put_object(Bucket=self.content, Key=key, Body=data)["ETag"].strip('"')
+            self.versions[etag] = data
 
     def public(self) -> dict[str, bytes]:
         """Every public output as the edge would serve it (the private state excluded).
@@ -114,17 +117,37 @@ class Site:
                 found[key] = self.bodies[(key, etag)]
         return found
 
-    def scratch(self) -> dict[str, bytes]:
-        """What a from-scratch build of the content as it stands now produces."""
-        site = parse_site(self.admin.get_object(Bucket=self.content, Key=SITE_FILE)["Body"].read())
-        loaded = []
+    def content_versions(self) -> dict[str, str]:
+        """The records in the content bucket now: key -> ETag."""
+        found = {}
         for page in self.admin.get_paginator("list_objects_v2").paginate(Bucket=self.content):
             for item in page.get("Contents", []):
                 if records.is_record_path(item["Key"]):
-                    data = self.admin.get_object(Bucket=self.content, Key=item["Key"])["Body"].read()
-                    with contextlib.suppress(RecordError):
-                        loaded.append(records.parse_record(item["Key"], data, site))
+                    found[item["Key"]] = item["ETag"].strip('"')
+        return found
+
+    def committed_versions(self) -> dict[str, str]:
+        """The record versions the publisher's committed state says it published: key -> ETag."""
+        state = StateStore(S3Store(self.admin, self.publish), STATE_PREFIX)
+        root, _ = state.load_root()
+        return {
+            key: entry["etag"]
+            for shard in root["shards"].values()
+            for key, entry in state.load(shard).items()
+        }
+
+    def build(self, versions: dict[str, str]) -> dict[str, bytes]:
+        """A from-scratch build of these record versions (key -> ETag) with the current site.yaml."""
+        site = parse_site(self.admin.get_object(Bucket=self.content, Key=SITE_FILE)["Body"].read())
+        loaded = []
+        for key, etag in versions.items():
+            with contextlib.suppress(RecordError):
+                loaded.append(records.parse_record(key, self.versions[etag], site))
         return build.render_site(site, loaded, NOW).outputs
+
+    def scratch(self) -> dict[str, bytes]:
+        """What a from-scratch build of the content as it stands now produces."""
+        return self.build(self.content_versions())
 
 
 def _new_site(endpoint: str) -> Site:
@@ -201,9 +224,13 @@ class FaultTally:
 def run_fault_campaign(site: Site, rate: float, publishes: int, seed: int) -> FaultTally:
     """`publishes` random batches published through a client failing `rate` of S3 requests.
 
-    A run that fails must leave every public output as it was, or, when it failed after its
-    commit while writing outputs (which S3 cannot make atomic), at the bytes of the new state:
-    never anything else, never an output lost. Failed keys are redelivered with the next batch.
+    A run that completes leaves the public outputs equal to a from-scratch build of the content.
+    A run that fails may still have published part of its batch (the records it could read; the
+    rest are retried): its committed state must then name, for every record, either the version
+    published before or the one in the bucket, and every public output must be at its previous
+    bytes or at the bytes of a from-scratch build of exactly those versions (S3 cannot make the
+    writes of one run atomic): never anything else, never an output lost. Failed keys are
+    redelivered with the next batch.
     """
     rng = random.Random(seed)
     seed_site(site, rng)
@@ -213,22 +240,29 @@ def run_fault_campaign(site: Site, rate: float, publishes: int, seed: int) -> Fa
     redeliver: list[str] = []
     for _ in range(publishes):
         keys = sorted(set(random_changes(rng, site, rng.randint(1, 3)) + redeliver))
-        before, target = site.public(), site.scratch()
+        before, published_before = site.public(), site.committed_versions()
         is_failure, report = failed(lambda k=keys: publisher.apply(k))  # type: ignore[misc]
         tally.runs += 1
+        after = site.public()
         if not is_failure:
             redeliver = []
+            if after != site.scratch():
+                tally.mismatches.append("a run that completed left outputs unlike a from-scratch build")
             continue
         tally.failed_runs += 1
         redeliver = keys
-        after = site.public()
         if after == before:
             tally.failed_before_writes += 1
             continue
         tally.failed_mid_flush += 1
+        committed, current = site.committed_versions(), site.content_versions()
+        for key in committed.keys() | published_before.keys():
+            if committed.get(key) not in (published_before.get(key), current.get(key)):
+                tally.mismatches.append(f"{key}: the state names a version neither published nor current")
+        target = site.build(committed)
         for path in before.keys() | after.keys():
             if after.get(path) not in (before.get(path), target.get(path)):
-                tally.mismatches.append(f"{path}: neither its previous bytes nor the new state's")
+                tally.mismatches.append(f"{path}: neither its previous bytes nor the committed state's")
     tally.faults = faults.total
     faults.active = False
     report = site.publisher().reconcile()
