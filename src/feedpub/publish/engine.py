@@ -158,6 +158,8 @@ class _Run:
         self.fetched: dict[str, StoredObject | _Missing] = {}
         self.records: dict[str, Record] = {}
         self.rendered: dict[tuple[str, str], FeedItem] = {}  # one Markdown rendering per record version
+        # The outputs rendered for the commit, written as they are unless a newer root takes over.
+        self.bodies: dict[str, bytes] = {}
         self.site: SiteConfig | None = None
 
     # -- entry points ----------------------------------------------------------------------
@@ -368,17 +370,17 @@ class _Run:
         """Compute the new outputs' digests; write objects and the root. None when nothing changed."""
         site = self._site()
         root = tx.root
-        digests: dict[str, str] = {}
+        bodies = self.bodies
+        bodies.clear()
         for prefix in tx.dirty_feeds:
             head = tx.head(prefix)
             if head.count or prefix == MAIN_FEED:
-                tag = head.tag_spelling()
-                for path, body in outputs.render_head(site, prefix, tag, head).items():
-                    digests[path] = outputs.md5(body)
+                bodies.update(outputs.render_head(site, prefix, head.tag_spelling(), head))
         feeds = tx.spellings()
-        digests[OPML_PATH] = outputs.md5(outputs.render_list(site, feeds))
-        digests[XSL_PATH] = outputs.md5(outputs.render_stylesheet())
-        digests[self.state.report_key] = outputs.md5(outputs.render_report(root))
+        bodies[OPML_PATH] = outputs.render_list(site, feeds)
+        bodies[XSL_PATH] = outputs.render_stylesheet()
+        bodies[self.state.report_key] = outputs.render_report(root)
+        digests = {path: outputs.md5(body) for path, body in bodies.items()}
         published = dict(root["outputs"])
         new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
         new_outputs.update(digests)
@@ -420,13 +422,14 @@ class _Run:
                 return
             except PreconditionFailedError:
                 root, etag = self.state.load_root()  # a newer run committed: its state wins
+                self.bodies.clear()
                 if root["site"] is not None:
                     self.site = parse_site(root["site"]["text"].encode())
         raise CommitConflictError("outputs kept changing under this run")
 
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()
-        bodies: dict[str, bytes] = {}
+        bodies = {path: body for path, body in self.bodies.items() if path in paths}
         report_key = self.state.report_key
         for path in paths:
             if path not in root["outputs"] or path in bodies:
