@@ -13,7 +13,9 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "feedpub")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "feedpub"), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Only botocore: patching everything X-Ray supports imports requests, sqlite3 and more that feedpub
+# never uses (65 ms of every cold start, measured with bench/cold_start.py).
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 
 
 def record_report(report: PublishReport, action: str) -> None:
