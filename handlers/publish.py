@@ -15,8 +15,6 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
@@ -37,10 +35,6 @@ TEST_EVENT = "s3:TestEvent"
 
 class UnreadableMessageError(ValueError):
     """An SQS message whose body is not an S3 event notification."""
-
-
-class KeysFailedError(RuntimeError):
-    """Some of this message's keys could not be published now; SQS will deliver it again."""
 
 
 def build_publisher(settings: Settings, s3_client: Any = None, cf_client: Any = None) -> Publisher:
@@ -110,12 +104,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.set_correlation_id(messages[0].get("messageId"))
     metrics.add_metric(name="MessagesReceived", unit=MetricUnit.Count, value=len(messages))
     keys_of: dict[str, list[str]] = {}
-    unreadable: dict[str, str] = {}
+    unreadable: set[str] = set()
     for message in messages:
         try:
             keys_of[message["messageId"]] = message_keys(message.get("body", ""))
         except UnreadableMessageError as exc:
-            unreadable[message["messageId"]] = str(exc)
+            unreadable.add(message["messageId"])
             logger.error("unreadable message", extra={"message_id": message["messageId"], "reason": str(exc)})
     keys = sorted({key for message_keys_ in keys_of.values() for key in message_keys_})
     failed: set[str] = set()
@@ -124,15 +118,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         record_report(report, "apply")
         failed = set(report.failed_keys)
 
-    def judge(record: SQSRecord) -> None:  # Powertools passes the message as `record`
-        if record.message_id in unreadable:
-            raise UnreadableMessageError(unreadable[record.message_id])
-        lost = [key for key in keys_of[record.message_id] if key in failed]
-        if lost:
-            raise KeysFailedError(f"not published yet: {', '.join(lost)}")
-
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event, judge, processor, context))
+    # ReportBatchItemFailures: each message fails alone, when unreadable or when a key it names
+    # was not published (SQS then delivers just those again, and after maxReceiveCount, the DLQ).
+    retry = [
+        message["messageId"]
+        for message in messages
+        if message["messageId"] in unreadable or failed.intersection(keys_of.get(message["messageId"], []))
+    ]
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}
 
 
 @tracer.capture_method
