@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the end-to-end tests and benchmarks use, when missing.
+# Installs the Debian packages the end-to-end tests, the edge-function tests and the benchmarks use,
+# when missing.
 set -euo pipefail
 need=()
 command -v newsboat >/dev/null || need+=(newsboat)
 command -v chromium >/dev/null || need+=(chromium)
 command -v hugo >/dev/null || need+=(hugo)
+command -v node >/dev/null || need+=(nodejs)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo

@@ -314,12 +314,26 @@ def test_alarms_watch_the_dead_letter_queue_and_both_functions(document: dict[st
     assert document["Resources"]["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
 
 
-def test_edge_function_in_the_template_is_the_one_in_infra(document: dict[str, Any]) -> None:
-    # Given the CloudFront Function inlined in the template and its source in infra/edge
-    inline = resources_of_type(document, "AWS::CloudFront::Function")["PublicPathFilter"]["FunctionCode"]
-    source = (PROJECT_ROOT / "infra" / "edge" / "viewer.js").read_text(encoding="utf-8")
-    # Then they are the same code, so what is reviewed is what is deployed
+@pytest.mark.parametrize(
+    ("resource", "source_file", "event_type"),
+    [
+        ("PublicPathFilter", "viewer.js", "viewer-request"),
+        ("BrowserFeedTypes", "viewer-response.js", "viewer-response"),
+    ],
+)
+def test_edge_function_in_the_template_is_the_one_in_infra(
+    document: dict[str, Any], resource: str, source_file: str, event_type: str
+) -> None:
+    # Given a CloudFront Function inlined in the template and its source in infra/edge
+    inline = resources_of_type(document, "AWS::CloudFront::Function")[resource]["FunctionCode"]
+    source = (PROJECT_ROOT / "infra" / "edge" / source_file).read_text(encoding="utf-8")
+    # Then they are the same code, so what is reviewed (and run by test_edge_functions.py) is deployed
     assert inline == source
+    # And the distribution runs it on the event it was written for
+    distribution = resources_of_type(document, "AWS::CloudFront::Distribution")["Distribution"]
+    associations = distribution["DistributionConfig"]["DefaultCacheBehavior"]["FunctionAssociations"]
+    arn = {"Fn::GetAtt": [resource, "FunctionMetadata.FunctionARN"]}
+    assert {"EventType": event_type, "FunctionARN": arn} in associations
 
 
 def test_lambda_requirements_mirror_the_engine_dependencies() -> None:
