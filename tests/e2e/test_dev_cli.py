@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import REPO, SAMPLE_CONTENT, fetch
+from tests.support.ports import wait_until_free
 
 FEEDPUB = [sys.executable, "-m", "feedpub.cli"]
 
@@ -94,17 +95,7 @@ def test_dev_serves_feeds_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "aws s3 cp post.md s3://feedpub-content/articles/" in stdout
     # And the edge is gone, and so is the embedded S3 + SQS (its own process: no orphan left listening)
     assert fetch_or_none(url + "feed.xml") is None
-    assert port_is_free(s3_port)
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+    assert wait_until_free(s3_port)
 
 
 def fetch_or_none(url: str) -> int | None:

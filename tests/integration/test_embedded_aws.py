@@ -23,6 +23,7 @@ from moto.sqs.models import sqs_backends
 
 from feedpub.local import moto_speedups
 from feedpub.local.moto_process import MotoProcess
+from tests.support.ports import port_is_free, wait_until_free
 
 REGION = "us-east-1"
 
@@ -78,25 +79,6 @@ def test_given_a_delayed_message_then_it_is_not_delivered_before_its_delay(sqs: 
     assert _bodies(sqs, url) == ["later"]
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _wait_until_free(port: int, timeout_s: float = 15.0) -> bool:
-    ends = time.monotonic() + timeout_s
-    while not _port_is_free(port):
-        if time.monotonic() > ends:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> None:
     server = MotoProcess("127.0.0.1", 0)
     port = int(server.endpoint.rsplit(":", 1)[1])
@@ -105,7 +87,7 @@ def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> N
     s3.create_bucket(Bucket="alive")
     assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["alive"]
     server.stop()
-    assert _wait_until_free(port)
+    assert wait_until_free(port)
 
 
 def test_given_a_port_in_use_when_the_server_starts_then_it_fails_at_once_naming_the_port() -> None:
@@ -132,10 +114,10 @@ def test_given_the_parent_is_killed_then_the_embedded_server_exits_too() -> None
     try:
         assert parent.stdout is not None
         port = int(parent.stdout.readline().strip().rsplit(":", 1)[1])
-        assert not _port_is_free(port)
+        assert not port_is_free(port)
         os.kill(parent.pid, signal.SIGKILL)
     finally:
         parent.kill()
         parent.wait()
     # Then the server does not outlive it: its port is released
-    assert _wait_until_free(port)
+    assert wait_until_free(port)
