@@ -80,9 +80,11 @@ def render(summary: dict[str, Any], status: int | None) -> str:
         "A failed run is one that reported its keys failed (SQS redelivers them) or raised.",
         "S3 cannot write several objects atomically, so a run that fails *after* committing its state,",
         "while writing outputs (“mid-flush”), may leave some outputs at their new bytes: the tests check",
-        "that every public output is then byte-identical to either its previous version or the new",
-        "state's, and that the next run converges to a from-scratch build.",
-        "“Data lost or corrupted” counts outputs that were neither.",
+        "that every public output is then byte-identical to either its previous version or a build of",
+        "exactly the record versions its committed state names (a failed run may publish the records it",
+        "could read; the rest are retried), that those versions are the previously published or the",
+        "current ones, that every completed run equals a from-scratch build, and that the next run",
+        "converges to one. “Data lost or corrupted” counts outputs or versions that were neither.",
     ]
     return "\n".join(lines)
 
