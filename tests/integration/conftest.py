@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,15 +18,14 @@ from typing import Any
 import boto3
 import handlers.publish
 import pytest
+from bench.support import moto_server
 from botocore.config import Config
 from handlers.publish import CLIENT_CONFIG, build_publisher
 from handlers.settings import Settings
-from moto.server import ThreadedMotoServer
 
 from feedpub import build, records
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
-from feedpub.local import moto_speedups
 from tests.support.counting import RequestCounter
 
 REGION = "us-east-1"
@@ -37,15 +35,8 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto_speedups.apply()  # as `feedpub dev` runs it
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(autouse=True)
