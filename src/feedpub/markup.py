@@ -178,35 +178,60 @@ def _shallow_raw_html(tokens: list[Token]) -> None:
                 each.type = "text"  # rendered escaped, so it adds no depth
 
 
-class _ParagraphText(HTMLParser):
-    """Collects the text of each top-level <p>, entities decoded."""
+class _FirstParagraph(HTMLParser):
+    """The text of the first top-level <p> with any, entities decoded; it stops reading after `enough`.
 
-    def __init__(self) -> None:
+    Text arrives in many small pieces (one per tag boundary), so they are kept in a list and
+    joined once: adding them to a string would be quadratic in a paragraph of a million tags.
+    """
+
+    def __init__(self, enough: int) -> None:
         super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
+        self.enough = enough
+        self.pieces: list[str] = []
+        self.done = False
         self._depth = 0
+        self._length = 0
+        self._checked_at = 0
+
+    def text(self) -> str:
+        return " ".join("".join(self.pieces).split())
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "p":
-            if self._depth == 0:
-                self.paragraphs.append("")
             self._depth += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "p" and self._depth:
             self._depth -= 1
+            if not self._depth:
+                if self.text():
+                    self.done = True
+                else:
+                    self.pieces, self._length, self._checked_at = [], 0, 0
 
     def handle_data(self, data: str) -> None:
-        if self._depth:
-            self.paragraphs[-1] += data
+        if not self._depth or self.done:
+            return
+        self.pieces.append(data)
+        self._length += len(data)
+        # Collapsing whitespace costs a pass over the text: do it each time the text doubles.
+        if self._length > max(self.enough, 2 * self._checked_at):
+            self._checked_at = self._length
+            self.done = len(self.text()) > self.enough
 
 
 def summary_text(html: str, limit: int = 300) -> str:
     """Plain text of the first non-empty paragraph, cut at a word boundary with "…" past `limit`."""
-    parser = _ParagraphText()
-    parser.feed(html)
-    parser.close()
-    text = next((" ".join(p.split()) for p in parser.paragraphs if p.strip()), "")
+    parser = _FirstParagraph(enough=limit)
+    chunk = 16 * 1024
+    for start in range(0, len(html), chunk):
+        parser.feed(html[start : start + chunk])
+        if parser.done:
+            break
+    else:
+        parser.close()
+    text = parser.text()
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
