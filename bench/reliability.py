@@ -75,6 +75,16 @@ def render(summary: dict[str, Any], status: int | None) -> str:
             f"{h.get('published', 0)} published) | – | 0 crashes | 0 invalid XML/JSON |"
         )
         lines.append(f"| XSS corpus | {h['xss_vectors']} vectors × 4 renderings | – | – | 0 active content |")
+    if p := summary.get("pathological_markdown"):
+        shapes = p["shapes"]
+        rejected = sorted(name for name, shape in shapes.items() if shape["outcome"] == "rejected")
+        slowest = max(shape["seconds"] for shape in shapes.values())
+        published = len(shapes) - len(rejected)
+        lines.append(
+            f"| pathological Markdown, {p['bytes']:,} bytes | {len(shapes)} shapes ({published} "
+            f"published, {len(rejected)} rejected by a render limit: {', '.join(rejected) or 'none'}; "
+            f"slowest {slowest:.1f} s) | – | 0 crashes | 0 active content |"
+        )
     lines += [
         "",
         "A failed run is one that reported its keys failed (SQS redelivers them) or raised.",

@@ -53,6 +53,9 @@ class SiteConfig(BaseModel):
     timezone: str = "UTC"
     feed_limit: Annotated[int, Field(ge=1, le=1000)] = 20
     max_record_bytes: Annotated[int, Field(ge=1024, le=64 * MiB)] = MiB
+    # A body larger than feedpub.bounded_render.INLINE_LIMIT renders within these, or is rejected.
+    render_cpu_seconds: Annotated[int, Field(ge=1, le=300)] = 5
+    render_memory_mib: Annotated[int, Field(ge=64, le=4096)] = 256
     hub: str | None = None
     icon: str | None = None
     favicon: str | None = None

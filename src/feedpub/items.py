@@ -9,7 +9,12 @@ from feedpub.model import FeedItem, Record
 
 def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
     """The record rendered for every feed format: relative URLs in the body resolve against the home page."""
-    content_html = render_body(record.body, directory_url(site.home)) if record.body.strip() else ""
+    if record.body_html is not None:
+        content_html = record.body_html
+    elif record.body.strip():
+        content_html = render_body(record.body, directory_url(site.home))
+    else:
+        content_html = ""
     return FeedItem(
         id=record.id,
         url=record.url,

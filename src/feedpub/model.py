@@ -33,7 +33,11 @@ class Enclosure(BaseModel):
 
 
 class Record(BaseModel):
-    """One article as its author wrote it: validated, dates aware, URLs absolute, body unrendered."""
+    """One article as its author wrote it: validated, dates aware, URLs absolute.
+
+    The body is rendered later, when a feed shows it, unless it is large: then parse_record renders
+    it under the site's CPU and memory limits, so that a body too costly to render is a rejection.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -52,6 +56,7 @@ class Record(BaseModel):
     language: str | None = None
     enclosure: Enclosure | None = None
     body: str = ""  # Markdown source
+    body_html: str | None = None  # rendered while parsing, when the body is too large to render lazily
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from feedpub import frontmatter
+from feedpub.bounded_render import INLINE_LIMIT, RenderLimitError, render_bounded
 from feedpub.config import SiteConfig
 from feedpub.dates import parse_when
 from feedpub.errors import RecordError
@@ -51,9 +52,23 @@ def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
     try:
         text = _decode(data)
         fields, body = _split_json(text) if path.endswith(".json") else _split_markdown(text)
-        return _build(path, fields, body, site)
+        return _with_large_body_rendered(_build(path, fields, body, site), site)
     except _Invalid as exc:
         raise RecordError(path, str(exc)) from None
+
+
+def _with_large_body_rendered(record: Record, site: SiteConfig) -> Record:
+    # Whether a large body can be rendered at all decides whether the record is published, so it
+    # is rendered now, under the site's limits, and never again.
+    if len(record.body) <= INLINE_LIMIT:
+        return record
+    try:
+        html = render_bounded(
+            record.body, directory_url(site.home), site.render_cpu_seconds, site.render_memory_mib
+        )
+    except RenderLimitError as exc:
+        raise _Invalid(exc.reason) from None
+    return record.model_copy(update={"body_html": html})
 
 
 def _decode(data: bytes) -> str:
