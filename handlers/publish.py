@@ -8,19 +8,22 @@ failure: it is reported, and retrying it would only loop.
 
 from __future__ import annotations
 
-import json
-import threading
-import urllib.parse
-from typing import Any
+from handlers.startup import collection_paused
 
-import boto3
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
+with collection_paused():  # a cold start imports all of this once: see handlers/startup.py
+    import json
+    import threading
+    import urllib.parse
+    from typing import Any
 
-from feedpub.publish import CloudFrontInvalidator, Publisher, PublishReport, S3Store
-from handlers.observability import logger, metrics, record_report, tracer
-from handlers.settings import Settings
+    import boto3
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from botocore.config import Config
+
+    from feedpub.publish import CloudFrontInvalidator, Publisher, PublishReport, S3Store
+    from handlers.observability import logger, metrics, record_report, tracer
+    from handlers.settings import Settings
 
 # Standard retries (exponential backoff with jitter, 6 attempts): adaptive mode's client-side rate
 # limiter would stall every worker thread of a run after one SlowDown.
@@ -61,7 +64,8 @@ def current_publisher() -> Publisher:
     global _publisher
     with _publisher_lock:
         if _publisher is None:
-            _publisher = build_publisher(Settings.from_env())
+            with collection_paused():
+                _publisher = build_publisher(Settings.from_env())
         return _publisher
 
 
