@@ -3,18 +3,26 @@ as a ratio to a fresh interpreter running `import boto3`, measured alternately i
 
 Whole-process wall time (start to exit) is what a cold start costs, so that is what is timed;
 medians over repeated runs smooth out the noise of a shared machine.
+
+`measure_artifact` times the same start from the function's layout instead: the runtime
+dependencies pip-installed into one directory with feedpub and the handlers, and no bytecode
+written while running (Lambda's /var/task is read-only), with and without the bytecode the build
+ships. It needs pip to reach the package index.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "import boto3"
 # What a cold Lambda does before its first batch: import the handler and build its publisher
 # (an S3 and a CloudFront client).
@@ -67,3 +75,51 @@ def measure(runs: int = 15) -> ColdStart:
         baseline.append(_time_process(BASELINE, env))
         handler.append(_time_process(HANDLER, env))
     return ColdStart(runs, statistics.median(baseline), statistics.median(handler))
+
+
+@dataclass(frozen=True)
+class ArtifactStart:
+    runs: int
+    without_bytecode_s: float
+    with_bytecode_s: float
+
+
+def measure_artifact(runs: int = 5) -> ArtifactStart:
+    """The handler's cold start from a function-shaped directory, before and after compiling it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        artifact = Path(scratch, "artifact")
+        requirements = ROOT / "handlers" / "requirements.txt"
+        pip = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+        ]
+        subprocess.run([*pip, "--target", str(artifact), "-r", str(requirements)], check=True)
+        skipped = shutil.ignore_patterns("__pycache__", "local", "requirements.txt")
+        shutil.copytree(ROOT / "src" / "feedpub", artifact / "feedpub", ignore=skipped)
+        shutil.copytree(ROOT / "handlers", artifact / "handlers", ignore=skipped)
+        env = {
+            **os.environ,
+            **LAMBDA_ENV,
+            "LAMBDA_TASK_ROOT": str(artifact),
+            "PYTHONPATH": str(artifact),  # ahead of this interpreter's own site-packages
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        without = statistics.median(_time_process(HANDLER, env) for _ in range(runs))
+        compile_all = [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+        ]
+        subprocess.run([*compile_all, str(artifact)], check=True, stdout=subprocess.DEVNULL)
+        with_ = statistics.median(_time_process(HANDLER, env) for _ in range(runs))
+    return ArtifactStart(runs, without, with_)

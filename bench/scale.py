@@ -150,7 +150,12 @@ def _fmt_requests(requests: dict[str, int]) -> str:
     return ", ".join(f"{op} {n}" for op, n in sorted(requests.items(), key=lambda kv: -kv[1]))
 
 
-def _report(measures: list[Measure], cold: cold_start.ColdStart | None, sizes: list[int]) -> str:
+def _report(
+    measures: list[Measure],
+    cold: cold_start.ColdStart | None,
+    sizes: list[int],
+    artifact: cold_start.ArtifactStart | None = None,
+) -> str:
     by = {(m.size, m.scenario, m.way): m for m in measures}
     lines = [
         "## Scale: incremental publishing against the naive way",
@@ -199,6 +204,15 @@ def _report(measures: list[Measure], cold: cold_start.ColdStart | None, sizes: l
             f"Lambda cold start (fresh interpreter: import `handlers.publish` and create its clients), "
             f"median of {cold.runs}: {cold.handler_s * 1000:.0f} ms against {cold.baseline_s * 1000:.0f} ms "
             f'for `python -c "import boto3"` in the same run: **{cold.ratio:.2f}×**.',
+        ]
+    if artifact is not None:
+        lines += [
+            "",
+            "The same start from the function's layout (dependencies pip-installed into one directory "
+            "with feedpub and the handlers; no bytecode written while running, as /var/task is "
+            f"read-only), median of {artifact.runs}: {artifact.without_bytecode_s * 1000:.0f} ms without "
+            f"bytecode, {artifact.with_bytecode_s * 1000:.0f} ms with the bytecode the Lambda build "
+            "(infra/lambda/Makefile) ships.",
         ]
     lines += ["", "### Targets (issue 5)", "", *_targets(by, sizes, cold)]
     return "\n".join(lines)
@@ -284,7 +298,9 @@ def main(argv: list[str]) -> int:
             )
     print("scale: cold start", flush=True)
     cold = cold_start.measure(args.cold_start_runs)
-    report = _report(measures, cold, sizes)
+    print("scale: cold start from the function's layout", flush=True)
+    artifact = cold_start.measure_artifact()
+    report = _report(measures, cold, sizes, artifact)
     if args.no_docs:
         print(report)
     else:

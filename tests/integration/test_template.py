@@ -122,7 +122,9 @@ def test_checkov_reports_zero_failed_checks_and_every_skip_has_a_reason() -> Non
         )
 
 
-def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -> None:
+def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(
+    built: Path, document: dict[str, Any]
+) -> None:
     # Given `sam build` ran without Docker (fixture)
     for function in ("PublishFunction", "ReconcileFunction"):
         artifact = built / function
@@ -136,7 +138,9 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -
         # And nothing that is not runtime code
         for unwanted in NEVER_SHIPPED:
             assert unwanted not in top_level, f"{function} ships {unwanted}"
-        assert not list(artifact.rglob("__pycache__")), f"{function} ships bytecode of the build host"
+        # And bytecode for the runtime's Python beside every module (/var/task is read-only: without
+        # it, each cold start compiles everything), trusted without a timestamp check, and no other
+        _assert_runtime_bytecode(artifact, function, document["Globals"]["Function"]["Runtime"])
         assert not (artifact / "feedpub" / "local").exists(), f"{function} ships the local pipeline"
         # And every module the shipped code imports is in the artifact or the standard library
         missing = third_party_imports(artifact) - top_level
@@ -150,6 +154,20 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(built: Path) -
     built_template = (built / "template.yaml").read_text(encoding="utf-8")
     assert "CodeUri: PublishFunction" in built_template
     assert "CodeUri: ReconcileFunction" in built_template
+
+
+def _assert_runtime_bytecode(artifact: Path, function: str, runtime: str) -> None:
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")  # python3.12 -> cpython-312
+    sources = {path.with_suffix("") for path in artifact.rglob("*.py")}
+    compiled = {}
+    for pyc in artifact.rglob("*.pyc"):
+        assert pyc.parent.name == "__pycache__", f"{function} ships {pyc} outside __pycache__"
+        assert pyc.name.endswith(f".{tag}.pyc"), f"{function} ships {pyc}, not for {runtime}"
+        compiled[pyc.parent.parent / pyc.name.removesuffix(f".{tag}.pyc")] = pyc
+    assert sources - compiled.keys() == set(), f"{function} lacks bytecode for some modules"
+    for pyc in compiled.values():
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{pyc} is not an unchecked-hash pyc (flags {flags:#b})"
 
 
 def test_a_message_is_never_redelivered_while_a_run_still_holds_it() -> None:
