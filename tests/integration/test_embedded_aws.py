@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,6 +89,24 @@ def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> N
     assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["alive"]
     server.stop()
     assert wait_until_free(port)
+
+
+def test_given_the_embedded_server_when_reset_again_and_again_then_each_reset_empties_it() -> None:
+    # Given the embedded server (its backend look-ups short-cut for known accounts)
+    server = MotoProcess("127.0.0.1", 0)
+    credentials = {"aws_access_key_id": "t", "aws_secret_access_key": "t"}
+    s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION, **credentials)
+    reset = urllib.request.Request(f"{server.endpoint}/moto-api/reset", method="POST")
+    try:
+        for bucket in ("first-life", "second-life", "third-life"):
+            # When a bucket is made and the server reset
+            s3.create_bucket(Bucket=bucket)
+            assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [bucket]
+            urllib.request.urlopen(reset).close()
+            # Then it is gone: every reset still reaches the S3 backend made after the last one
+            assert s3.list_buckets()["Buckets"] == []
+    finally:
+        server.stop()
 
 
 def test_given_a_port_in_use_when_the_server_starts_then_it_fails_at_once_naming_the_port() -> None:

@@ -5,13 +5,17 @@ freezegun-aware clock (about 20 µs a call) per message, and on every message it
 whole attribute table again just to read the retention period. With 1,000 messages queued one
 ReceiveMessage took over a second and draining the queue took minutes. And for every request, of
 any service, the server lists moto's package directory (a stat per service, about 180) to tell
-whether the host names a service: a quarter of the time of an S3 GET. Behaviour-preserving
+whether the host names a service: a quarter of the time of an S3 GET. And each of the ~8 backend
+look-ups of a request takes a process-wide lock and compares the service's backend table with
+every other one in use (a list search through a Python `__eq__`). Behaviour-preserving
 replacements:
 
 - the SQS model's clock reads `time.time()` directly (the same instant: moto's clock is the Unix
   epoch in UTC; only freezegun, which `feedpub dev` never uses, could tell them apart);
 - the retention check reads the queue's retention period instead of the attribute table;
-- the list of moto's service modules is read once (the installed package does not change).
+- the list of moto's service modules is read once (the installed package does not change);
+- a backend look-up for an account the table already holds returns at once: the table only gains
+  an account on moto's slow path, which also registers the table, and moto's reset empties both.
 
 Applied once per process, by the code that starts an embedded server (`feedpub dev`, the
 benchmarks, the integration tests).
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto.backends as moto_backends
+import moto.core.base_backend as base_backend
 import moto.sqs.models as sqs_models
 
 _applied = False
@@ -53,6 +58,14 @@ def _read_once(original: Callable[[], Iterable[str]]) -> Callable[[], tuple[str,
     return modules
 
 
+def _known_account_first(original: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    def create(table: Any, account_id: str) -> None:
+        if not dict.__contains__(table, account_id):
+            original(table, account_id)
+
+    return create
+
+
 def apply() -> None:
     """Install the replacements (idempotent); fail loudly if moto no longer has what they replace."""
     global _applied
@@ -64,6 +77,7 @@ def apply() -> None:
             (sqs_models, "unix_time_millis"),
             (sqs_models.SQSBackend, "is_message_valid_based_on_retention_period"),
             (moto_backends, "list_of_moto_modules"),
+            (base_backend.BackendDict, "_create_account_specific_backend"),
         ]
         for owner, name in replaced:
             if not callable(getattr(owner, name, None)):
@@ -73,4 +87,8 @@ def apply() -> None:
         sqs_models.unix_time_millis = _wall_clock(sqs_models.unix_time_millis, 1000.0)
         sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign,assignment]
         moto_backends.list_of_moto_modules = _read_once(moto_backends.list_of_moto_modules)
+        backends = base_backend.BackendDict
+        backends._create_account_specific_backend = _known_account_first(  # type: ignore[method-assign,assignment]
+            backends._create_account_specific_backend
+        )
         _applied = True
