@@ -202,6 +202,10 @@ def test_publish_function_runtime_settings(document: dict[str, Any]) -> None:
     functions = resources_of_type(document, "AWS::Serverless::Function")
     assert functions["PublishFunction"]["Handler"] == "handlers.publish.lambda_handler"
     assert functions["ReconcileFunction"]["Handler"] == "handlers.reconcile.lambda_handler"
+    # And the scheduled reconcile, which finishes rebuilds too long for a queue-driven run, may take
+    # Lambda's longest run
+    assert functions["PublishFunction"].get("Timeout", globals_["Timeout"]) == 60
+    assert functions["ReconcileFunction"]["Timeout"] == 900
 
 
 def test_both_buckets_are_private_encrypted_versioned_and_tls_only(document: dict[str, Any]) -> None:

@@ -377,6 +377,21 @@ def test_reconcile_heals_lost_events_and_collects_old_state(site: Site) -> None:
     site.assert_matches_build()
 
 
+def test_reconcile_rebuilds_after_a_site_yaml_change_no_run_finished(site: Site) -> None:
+    # Given a published site whose site.yaml then changed (a new title, and a time zone that moves
+    # a naive date), while the queue-driven run for it never finished (timed out on a large site)
+    site.put("articles/a.md", article("Alpha", "2025-01-01 23:30"))
+    site.publisher.apply(["articles/a.md"])
+    site.put("site.yaml", SITE.replace(b"Test Site", b"Renamed Site").replace(b"UTC", b"Asia/Tokyo"))
+    # When the scheduled reconcile runs
+    report = site.publisher.reconcile()
+    # Then it rebuilt every feed from the new settings
+    assert not report.failed_keys
+    site.assert_matches_build()
+    assert b"Renamed Site" in site.public()["feed.xml"]
+    assert b"<pubDate>Wed, 01 Jan 2025 23:30:00 +0900</pubDate>" in site.public()["feed.xml"]
+
+
 def test_report_object_lists_rejected_and_scheduled(site: Site) -> None:
     site.put("articles/bad.md", b"not a record")
     site.put("articles/later.md", article("Later", "2026-01-01"))
