@@ -19,8 +19,10 @@ class Settings(BaseModel):
     publish_bucket: str = Field(min_length=3)
     distribution_id: str | None = None  # no CloudFront locally
     state_prefix: str = "_state/"
+    # Set for the queue-driven function only: it hands site.yaml rebuilds to this longer-lived one.
+    reconcile_function: str | None = None
 
-    @field_validator("distribution_id")
+    @field_validator("distribution_id", "reconcile_function")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value else None
@@ -35,7 +37,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read CONTENT_BUCKET, PUBLISH_BUCKET, DISTRIBUTION_ID and STATE_PREFIX.
+        """Read CONTENT_BUCKET, PUBLISH_BUCKET, DISTRIBUTION_ID, STATE_PREFIX and RECONCILE_FUNCTION.
 
         The S3 endpoint is boto3's own business (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).
         """
@@ -45,6 +47,7 @@ class Settings(BaseModel):
             "publish_bucket": env.get("PUBLISH_BUCKET", ""),
             "distribution_id": env.get("DISTRIBUTION_ID") or None,
             "state_prefix": env.get("STATE_PREFIX") or "_state/",
+            "reconcile_function": env.get("RECONCILE_FUNCTION") or None,
         }
         try:
             return cls.model_validate(values)

@@ -206,6 +206,18 @@ def test_publish_function_runtime_settings(document: dict[str, Any]) -> None:
     # Lambda's longest run
     assert functions["PublishFunction"].get("Timeout", globals_["Timeout"]) == 60
     assert functions["ReconcileFunction"]["Timeout"] == 900
+    # And the queue-driven function hands site.yaml rebuilds to it, allowed to invoke it and no other
+    publish = functions["PublishFunction"]
+    assert publish["Environment"]["Variables"]["RECONCILE_FUNCTION"] == {"Ref": "ReconcileFunction"}
+    statements = [st for policy in publish["Policies"] for st in policy.get("Statement", [])]
+    invokes = [st for st in statements if "lambda:InvokeFunction" in str(st["Action"])]
+    assert invokes == [
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {"Fn::GetAtt": ["ReconcileFunction", "Arn"]},
+        }
+    ]
 
 
 def test_both_buckets_are_private_encrypted_versioned_and_tls_only(document: dict[str, Any]) -> None:

@@ -392,6 +392,31 @@ def test_reconcile_rebuilds_after_a_site_yaml_change_no_run_finished(site: Site)
     assert b"<pubDate>Wed, 01 Jan 2025 23:30:00 +0900</pubDate>" in site.public()["feed.xml"]
 
 
+def test_publisher_that_leaves_rebuilds_to_reconcile_reads_and_writes_nothing_for_site_yaml(
+    site: Site,
+) -> None:
+    # Given a published site and a publisher that leaves site.yaml rebuilds to reconcile
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    before = site.public()
+    queue_driven = Publisher(
+        content=site.content, output=site.output, clock=lambda: site.now, rebuild_on_site_change=False
+    )
+    # When site.yaml changes, in one batch with a new article
+    site.put("site.yaml", SITE.replace(b"Test Site", b"Renamed Site"))
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    report = queue_driven.apply(["site.yaml", "articles/b.md"])
+    # Then it reports the rebuild as deferred, fails nothing, reads no record and writes nothing
+    assert report.rebuild_deferred
+    assert not report.failed_keys
+    assert report.records_read == 1  # site.yaml
+    assert site.public() == before
+    # When the same publisher reconciles, Then it rebuilds (reconcile never defers)
+    assert not queue_driven.reconcile().failed_keys
+    site.assert_matches_build()
+    assert b"Renamed Site" in site.public()["feed.xml"]
+
+
 def test_report_object_lists_rejected_and_scheduled(site: Site) -> None:
     site.put("articles/bad.md", b"not a record")
     site.put("articles/later.md", article("Later", "2026-01-01"))

@@ -16,6 +16,10 @@ def test_settings_from_the_function_environment() -> None:
     assert settings.distribution_id is None
     assert settings.state_prefix == "st/"
     assert Settings.from_env({"CONTENT_BUCKET": "abc", "PUBLISH_BUCKET": "def"}).state_prefix == "_state/"
+    # The function rebuilds hand off to is named only where the template sets it
+    assert settings.reconcile_function is None
+    handing_off = Settings.from_env({**environment, "RECONCILE_FUNCTION": "stack-ReconcileFunction-1"})
+    assert handing_off.reconcile_function == "stack-ReconcileFunction-1"
 
 
 def test_missing_bucket_variable_is_named_in_the_error() -> None:

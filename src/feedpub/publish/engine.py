@@ -96,7 +96,10 @@ class Publisher:
         websub: bool = True,
         workers: int = 16,
         attempts: int = 8,
+        rebuild_on_site_change: bool = True,
     ) -> None:
+        """`rebuild_on_site_change=False`: `apply` leaves a changed site.yaml to `reconcile` (run by
+        another, longer-lived process) and reports `rebuild_deferred`; a missing state is still built."""
         self.content = content
         self.output = output
         self.cdn = cdn
@@ -105,10 +108,11 @@ class Publisher:
         self.websub = websub
         self.workers = workers
         self.attempts = attempts
+        self.rebuild_on_site_change = rebuild_on_site_change
 
     def apply(self, keys: Sequence[str]) -> PublishReport:
         """Publish the effect of these content keys having changed (in any order, any number of times)."""
-        return _Run(self).apply(keys)
+        return _Run(self, defer_site_rebuild=not self.rebuild_on_site_change).apply(keys)
 
     def publish_due(self) -> PublishReport:
         """Publish scheduled records whose date has come (and finish any interrupted run's writes)."""
@@ -116,7 +120,7 @@ class Publisher:
 
     def reconcile(self) -> PublishReport:
         """Compare a LIST of the content with the state, apply every difference, collect old state objects."""
-        report = _Run(self).reconcile()
+        report = _Run(self, defer_site_rebuild=False).reconcile()
         if not report.failed_keys and report.site_error is None:
             self.collect_garbage()
         return report
@@ -149,8 +153,9 @@ class _Plan:
 class _Run:
     """One publish run: its content reads, its report, and the commit/flush protocol."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(self, publisher: Publisher, defer_site_rebuild: bool = False) -> None:
         self.pub = publisher
+        self.defer_site_rebuild = defer_site_rebuild
         self.state = publisher.state
         self.report = PublishReport()
         self.started = time.perf_counter()
@@ -241,9 +246,14 @@ class _Run:
 
         rebuild = force_rebuild or root["site"] is None
         if rebuild or SITE_FILE in keys:
-            rebuild = self._read_site(root) or rebuild
+            site_changed = self._read_site(root)
             if self.report.site_error or self.report.failed_keys:
                 return None
+            if site_changed and not rebuild and self.defer_site_rebuild:
+                log.info("site.yaml changed: the rebuild is left to reconcile")
+                self.report.rebuild_deferred = True
+                return None
+            rebuild = site_changed or rebuild
         if not rebuild:
             self.site = parse_site(root["site"]["text"].encode())
             records = [key for key in keys if key != SITE_FILE]

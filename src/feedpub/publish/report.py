@@ -20,6 +20,7 @@ class PublishReport:
     records_read: int = 0
     duration_s: float = 0.0
     site_error: str | None = None  # site.yaml missing or invalid: nothing was published
+    rebuild_deferred: bool = False  # site.yaml changed and this publisher leaves rebuilds to reconcile
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
