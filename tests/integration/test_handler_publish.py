@@ -222,6 +222,19 @@ def test_deployed_first_publish_still_builds_in_the_queue_driven_function(site: 
     assert lambda_api.invokes == []
 
 
+def test_a_feed_rewritten_at_once_still_gets_a_later_last_modified(site: Pipeline) -> None:
+    # Given a feed just published (S3's Last-Modified counts whole seconds)
+    site.upload("articles/a.md", article("Alpha", "2024-01-01"))
+    site.publish("articles/a.md")
+    first = site.head("feed.xml")["LastModified"]
+    # When the next change is published straight away
+    site.upload("articles/b.md", article("Beta", "2024-01-02"))
+    site.publish("articles/b.md")
+    # Then the new feed carries a later Last-Modified, so readers that send If-Modified-Since
+    # (newsboat, through curl) take it as new rather than as the bytes they already have
+    assert site.head("feed.xml")["LastModified"] > first
+
+
 def test_invalid_site_yaml_leaves_feeds_untouched_and_does_not_loop(site: Pipeline) -> None:
     site.upload("articles/a.md", article("Alpha", "2024-01-01"))
     site.publish("articles/a.md")

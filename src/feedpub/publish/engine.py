@@ -424,9 +424,10 @@ class _Run:
             todo = set(root["pending"]) | mine
             if not todo:
                 return
+            self._after_the_last_outputs_second(root)
             self._write_outputs(root, todo, heads)
             mine |= todo
-            cleared = dict(root, pending=[])
+            cleared = dict(root, pending=[], outputs_written_at=time.time())
             try:
                 self.state.commit_root(cleared, etag)
                 return
@@ -436,6 +437,21 @@ class _Run:
                 if root["site"] is not None:
                     self.site = parse_site(root["site"]["text"].encode())
         raise CommitConflictError("outputs kept changing under this run")
+
+    def _after_the_last_outputs_second(self, root: dict[str, Any]) -> None:
+        """Wait, if need be, for the wall-clock second after the previous run's output writes.
+
+        S3's Last-Modified counts whole seconds. A feed rewritten within the second of its previous
+        version keeps the same Last-Modified, and readers built on curl (newsboat) then take the
+        new bytes for the old ones whenever they sent If-Modified-Since: they would miss the change
+        until the next one. Only stores that keep such times ask for this.
+        """
+        resolution = getattr(self.pub.output, "modified_resolution_s", 0)
+        previous = root.get("outputs_written_at")
+        if resolution and isinstance(previous, int | float):
+            wait = (previous // resolution + 1) * resolution - time.time()
+            if 0 < wait <= resolution:
+                time.sleep(wait)
 
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()

@@ -74,6 +74,9 @@ def _error_code(exc: ClientError) -> str:
 class S3Store:
     """One S3 bucket through a boto3 client (retries and timeouts are the client's configuration)."""
 
+    # Last-Modified, as S3 reports it, counts whole seconds (see the publisher's flush).
+    modified_resolution_s = 1.0
+
     def __init__(self, client: Any, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
