@@ -65,9 +65,16 @@ def _post(title: str, age_s: int = 0) -> bytes:
     return f"---\ntitle: {title}\ndate: {when}\n---\nBenchmark post.\n".encode()
 
 
+# An author's next change comes at least this long after the previous one showed. Sooner, within
+# the second of the previous publish, it waits for the next second (the publisher keeps every
+# feed's Last-Modified increasing: docs/publisher.md), about 1 s in all.
+PAUSE_BETWEEN_CHANGES_S = 1.0
+
+
 def file_saved(pipeline: DevPipeline, content_dir: Path, runs: int) -> list[float]:
     times = []
     for run in range(runs):
+        time.sleep(PAUSE_BETWEEN_CHANGES_S)
         title = f"Saved file number {run}"
         started = time.monotonic()
         (content_dir / "articles" / f"bench-saved-{run}.md").write_bytes(_post(title))
@@ -78,6 +85,7 @@ def file_saved(pipeline: DevPipeline, content_dir: Path, runs: int) -> list[floa
 def boto3_upload(pipeline: DevPipeline, s3: Any, runs: int) -> list[float]:
     times = []
     for run in range(runs):
+        time.sleep(PAUSE_BETWEEN_CHANGES_S)
         title = f"Uploaded object number {run}"
         started = time.monotonic()
         s3.put_object(
@@ -166,7 +174,10 @@ def main(argv: list[str]) -> int:
 
 `feedpub dev`'s pipeline over a copy of content/: embedded S3 + SQS (moto, in a process of its
 own, as `feedpub dev` runs it), the SQS poller, the real handler, the edge. Visibility is measured at the
-edge (the new title in feed.xml), polling every 10 ms. "All processed": the queue is drained
+edge (the new title in feed.xml), polling every 10 ms; each change comes 1 s after the previous one
+showed (sooner, within the second of the previous publish, it would wait for the next second, so
+that every feed's Last-Modified increases: about 1 s in all, median 1.00 s back to back on
+2026-12-02). "All processed": the queue is drained
 (nothing visible or in flight) and the newest article is in feed.xml at the edge. The poller
 closes a batch after 0.3 s without a new message, at the template's 5 s window, or at 100 messages.
 
