@@ -3,8 +3,9 @@
 markdown-it-py is pure Python: a hostile 1 MiB body (a run of "*a" or "[") takes 20-40 s of CPU
 and half a GiB of memory, enough to stall or kill the whole batch it arrived in. A child process
 is the one place such work can be stopped: RLIMIT_CPU ends it, RLIMIT_AS turns runaway allocation
-into MemoryError, and the record is rejected naming the limit. Bodies up to INLINE_LIMIT render
-in process: at that size even the worst shapes take about a second and a few tens of MiB.
+into MemoryError, and the record is rejected naming the limit. parse_record sends only bodies
+over INLINE_LIMIT here: up to that size even the worst shapes take about a second and a few
+tens of MiB in process, less than a child costs to start.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from feedpub.markup import render_body
 
-INLINE_LIMIT = 32 * 1024  # characters of Markdown rendered without a child process
+INLINE_LIMIT = 32 * 1024  # characters of Markdown that parse_record leaves to render in process
 _MiB = 1024 * 1024
 _OUT_OF_MEMORY = 3  # the child's exit status when the memory limit stopped it
 _CPU_SIGNALS = (-signal.SIGXCPU, -signal.SIGKILL)  # the soft and the hard RLIMIT_CPU
@@ -37,9 +38,7 @@ class RendererFailedError(RuntimeError):
 
 
 def render_bounded(markdown: str, base: str, cpu_seconds: int, memory_mib: int) -> str:
-    """render_body(markdown, base), stopped with RenderLimitError past either limit."""
-    if len(markdown) <= INLINE_LIMIT:
-        return render_body(markdown, base)
+    """render_body(markdown, base) in a child process, stopped with RenderLimitError past either limit."""
     # Wall time is only a backstop for a child starved of CPU: the CPU limit is the budget.
     wall_seconds = 4 * cpu_seconds + 10
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError, render_bounded
+from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError
 from feedpub.config import parse_site
 from feedpub.errors import SiteConfigError
 from feedpub.items import to_feed_item
@@ -41,14 +41,20 @@ def test_given_a_long_article_when_parsed_then_its_body_renders_as_it_would_in_p
 
 
 def test_given_a_short_body_then_no_child_process_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given no way to start a child process, When a body at the in-process limit renders,
-    # Then it renders anyway: short bodies never pay for a process
+    # Given no way to start a child process, When a record whose body is at the in-process limit
+    # is parsed and rendered, Then it renders anyway: short bodies never pay for a process
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    site = parse_site(SITE)
     body = long_article(INLINE_LIMIT)
-    assert render_bounded(body, BASE, cpu_seconds=1, memory_mib=64) == render_body(body, BASE)
+    record = parse_record(
+        "articles/short.md", f"---\ntitle: Short\ndate: 2025-01-01\n---\n{body}".encode(), site
+    )
+    assert len(record.body) == INLINE_LIMIT
+    assert record.body_html is None
+    assert to_feed_item(record, site).content_html == render_body(body, BASE)
     # and one character more does need the child
     with pytest.raises(RendererFailedError, match="cannot start the renderer process"):
-        render_bounded(body + "x", BASE, cpu_seconds=1, memory_mib=64)
+        parse_record("articles/long.md", f"---\ntitle: Long\ndate: 2025-01-01\n---\n{body}x".encode(), site)
 
 
 def test_given_no_renderer_when_a_long_article_is_published_then_its_key_is_retried_not_rejected(
