@@ -21,12 +21,14 @@ from feedpub.markup import render_body
 INLINE_LIMIT = 32 * 1024  # characters of Markdown that parse_record leaves to render in process
 _MiB = 1024 * 1024
 _OUT_OF_MEMORY = 3  # the child's exit status when the memory limit stopped it
+_BODY_FAILED = 4  # the child's exit status when rendering this body raised (the record's fault)
 _CPU_SIGNALS = (-signal.SIGXCPU, -signal.SIGKILL)  # the soft and the hard RLIMIT_CPU
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class RenderLimitError(Exception):
-    """The body needed more CPU time or memory than the site allows; `reason` says which."""
+    """The body cannot be rendered: it needed more CPU time or memory than the site allows, or
+    rendering it failed; `reason` says which. The record is rejected."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -69,6 +71,8 @@ def render_bounded(markdown: str, base: str, cpu_seconds: int, memory_mib: int) 
             "simplify its Markdown or raise the limit in site.yaml"
         )
     detail = child.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+    if child.returncode == _BODY_FAILED:
+        raise RenderLimitError(f"body cannot be rendered: {detail[0]}")
     raise RendererFailedError(f"renderer process exited with status {child.returncode}: {detail[0]}")
 
 
@@ -110,6 +114,10 @@ def _main(argv: list[str]) -> None:
         html = render_body(markdown, base)
     except MemoryError:
         os._exit(_OUT_OF_MEMORY)  # no clean-up: it could need memory too
+    except Exception as exc:
+        sys.stderr.write(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}\n")
+        sys.stderr.flush()
+        os._exit(_BODY_FAILED)
     sys.stdout.buffer.write(html.encode())
 
 

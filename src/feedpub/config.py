@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from feedpub import frontmatter
-from feedpub.errors import SiteConfigError
+from feedpub.errors import SiteConfigError, describe_failure, describe_value
+from feedpub.urls import web_url_problem
 
 SITE_FILE = "site.yaml"
 MiB = 1024 * 1024
@@ -19,8 +20,9 @@ def _absolute_http_url(value: str, *, directory: bool) -> str:
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
         raise ValueError(f"{value!r} is not an absolute http(s) URL")
-    if any(ch.isspace() for ch in value):
-        raise ValueError(f"{value!r} contains whitespace")
+    problem = web_url_problem(value)
+    if problem:
+        raise ValueError(f"{value!r} {problem}")
     if directory and not value.endswith("/"):
         value += "/"
     return value
@@ -56,7 +58,7 @@ class SiteConfig(BaseModel):
     # A body larger than feedpub.bounded_render.INLINE_LIMIT renders within these, or is rejected.
     render_cpu_seconds: Annotated[int, Field(ge=1, le=300)] = 5
     render_memory_mib: Annotated[int, Field(ge=64, le=4096)] = 256
-    hub: str | None = None
+    hub: str | None = None  # validated here, so a ping can never fail on the URL itself
     icon: str | None = None
     favicon: str | None = None
 
@@ -72,7 +74,7 @@ class SiteConfig(BaseModel):
     def _base(cls, v: str) -> str:
         return _absolute_http_url(v, directory=True)
 
-    @field_validator("home_page_url", "hub")
+    @field_validator("home_page_url", "hub", "icon", "favicon")
     @classmethod
     def _urls(cls, v: str | None) -> str | None:
         return None if v is None else _absolute_http_url(v, directory=False)
@@ -82,8 +84,8 @@ class SiteConfig(BaseModel):
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a long name: "File name too long"
+            raise ValueError(f"unknown time zone {_shortened(v)!r}") from exc
         return v
 
     @property
@@ -97,7 +99,19 @@ class SiteConfig(BaseModel):
 
 
 def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:
-    """Parse site.yaml bytes; raise SiteConfigError naming the file and the reason."""
+    """Parse site.yaml bytes; raise SiteConfigError naming the file and the reason.
+
+    Whatever goes wrong is a SiteConfigError: it is reported, never retried as if it were I/O.
+    """
+    try:
+        return _parse_site(data, source)
+    except SiteConfigError:
+        raise
+    except Exception as exc:
+        raise SiteConfigError(source, describe_failure(exc)) from exc
+
+
+def _parse_site(data: bytes, source: str) -> SiteConfig:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -118,7 +132,7 @@ def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:
 def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = _shortened(".".join(describe_value(p) for p in err["loc"])) or "(top level)"
         if err["type"] == "extra_forbidden":
             parts.append(f"unknown key '{where}'")
         elif err["type"] == "missing":
@@ -126,3 +140,7 @@ def _describe(exc: ValidationError) -> str:
         else:
             parts.append(f"'{where}': {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

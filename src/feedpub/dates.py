@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from feedpub.errors import describe_value
+
 # Four-digit years only: feeds print years as four digits, and a year-9999 date with a
 # negative offset would overflow when converted to UTC.
 MIN_YEAR = 1000
@@ -53,7 +55,11 @@ def _parse_text(value: str, field: str) -> datetime:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         raise ValueError(f"{field} {_quoted(value)} is not a valid date") from None
+    except OverflowError:  # a year such as 99999999999 does not fit the C library's time types
+        raise ValueError(
+            f"{field} {_quoted(value)} is out of range (years {MIN_YEAR} to {MAX_YEAR})"
+        ) from None
 
 
 def _quoted(value: object) -> str:
-    return f"'{value}'"
+    return f"'{describe_value(value)}'"

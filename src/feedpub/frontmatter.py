@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from feedpub.errors import describe_failure
+
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -52,9 +54,11 @@ def load(source: str) -> object:
         # +2: line 1 of the file is the opening "---".
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
         raise FrontMatterError(f"front matter is not valid YAML{where}: {exc.problem or exc}") from None
-    except (yaml.YAMLError, RecursionError) as exc:
-        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise FrontMatterError(f"front matter is not valid YAML: {reason}") from None
+    except FrontMatterError:
+        raise
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        # ValueError: a decimal number of more than 4,300 digits (Python's int conversion limit).
+        raise FrontMatterError(f"front matter is not valid YAML: {describe_failure(exc)}") from None
 
 
 def _check_depth(source: str) -> None:

@@ -13,13 +13,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from feedpub import frontmatter
-from feedpub.bounded_render import INLINE_LIMIT, RenderLimitError, render_bounded
+from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError, RenderLimitError, render_bounded
 from feedpub.config import SiteConfig
 from feedpub.dates import parse_when
-from feedpub.errors import RecordError
+from feedpub.errors import RecordError, describe_failure, describe_value
 from feedpub.markup import absolute_url, directory_url, url_scheme, xml_safe
 from feedpub.model import Enclosure, Person, Record
 from feedpub.slugs import record_slug, tag_slug
+from feedpub.urls import web_url_problem
 
 ARTICLES_PREFIX = "articles/"
 RECORD_SUFFIXES = (".md", ".json")
@@ -27,6 +28,9 @@ _BOM = b"\xef\xbb\xbf"
 _FENCE = "---"
 _CLOSING_FENCES = ("---", "...")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_DOT_SEGMENTS = ("", ".", "..")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
+MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bit integer
 
 
 class _Invalid(ValueError):
@@ -34,19 +38,42 @@ class _Invalid(ValueError):
 
 
 def is_record_path(path: str) -> bool:
-    """Whether a content key is an article record (editor temp and hidden files are not)."""
+    """Whether a content key is an article record (editor temp and hidden files are not).
+
+    A key with an empty, "." or ".." segment (`articles//x.md`, `articles/../x.md`) is a record
+    too, one that key_problem rejects: S3 keeps such keys as written, and silently ignoring one
+    would leave its author wondering where the article went.
+    """
     if not path.startswith(ARTICLES_PREFIX):
         return False
     parts = path[len(ARTICLES_PREFIX) :].split("/")
     name = parts[-1]
-    if any(not part or part.startswith(".") for part in parts):
-        return False
+    if any(part.startswith(".") and part not in _DOT_SEGMENTS for part in parts):
+        return False  # hidden files and folders (.git, .DS_Store, editor swap files)
     stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
     return f".{suffix}" in RECORD_SUFFIXES and bool(stem) and not name.startswith(("#", "~"))
 
 
+def key_problem(path: str) -> str | None:
+    """Why a record key cannot be published as it is, or None."""
+    parts = path[len(ARTICLES_PREFIX) :].split("/")
+    if "" in parts:
+        return "is not a valid record key: it has an empty segment ('//'); rename the object"
+    if any(part in _DOT_SEGMENTS for part in parts):
+        return "is not a valid record key: it has a '.' or '..' segment; rename the object"
+    return None
+
+
 def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
-    """Parse and validate one record; raise RecordError(path, reason) if it cannot be published."""
+    """Parse and validate one record; raise RecordError(path, reason) if it cannot be published.
+
+    This is the boundary between one record and the rest: whatever goes wrong while reading it
+    becomes its rejection with a reason, never an exception that would fail a whole run. Only a
+    RendererFailedError (the renderer process could not start: the machine's fault) passes.
+    """
+    problem = key_problem(path)
+    if problem is not None:
+        raise RecordError(path, problem)
     if len(data) > site.max_record_bytes:
         raise RecordError(path, f"is {len(data)} bytes, over max_record_bytes ({site.max_record_bytes})")
     try:
@@ -55,6 +82,10 @@ def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
         return _with_large_body_rendered(_build(path, fields, body, site), site)
     except _Invalid as exc:
         raise RecordError(path, str(exc)) from None
+    except RendererFailedError:
+        raise
+    except Exception as exc:
+        raise RecordError(path, f"cannot be read: {describe_failure(exc)}") from None
 
 
 def _with_large_body_rendered(record: Record, site: SiteConfig) -> Record:
@@ -108,7 +139,7 @@ def _split_json(text: str) -> tuple[dict[str, Any], str]:
     except json.JSONDecodeError as exc:
         raise _Invalid(f"is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except (ValueError, RecursionError) as exc:
-        raise _Invalid(f"is not valid JSON: {_brief(exc)}") from None
+        raise _Invalid(f"is not valid JSON: {describe_failure(exc)}") from None
     if not isinstance(fields, dict):
         raise _Invalid(f"must be a JSON object of fields, not {_kind(fields)}")
     body = fields.get("body")
@@ -117,11 +148,6 @@ def _split_json(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(body, str):
         raise _Invalid(f"body must be Markdown text, not {_kind(body)}")
     return fields, body
-
-
-def _brief(exc: BaseException) -> str:
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    return message if len(message) <= 120 else message[:119] + "…"
 
 
 def _kind(value: object) -> str:
@@ -163,7 +189,11 @@ def _text(value: object, field: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _Invalid(f"{field} must be text, not {_kind(value)}")
-    return xml_safe(str(value)).strip() or None
+    try:
+        text = str(value)
+    except ValueError:  # YAML reads 0x... numbers of any length; Python will not print them
+        raise _Invalid(f"{field} is {describe_value(value)}") from None
+    return xml_safe(text).strip() or None
 
 
 def _required_text(fields: dict[str, Any], field: str) -> str:
@@ -198,10 +228,18 @@ def _web_url(value: object, field: str, home: str) -> str:
     text = _text(value, field)
     if text is None:
         raise _Invalid(f"{field} is empty")
+    shown = describe_value(text)
     scheme = url_scheme(text)
     if scheme is not None and scheme not in ("http", "https"):
-        raise _Invalid(f"{field} '{text}' must be an http(s) URL or a path relative to the site")
-    return absolute_url(text, home)
+        raise _Invalid(f"{field} '{shown}' must be an http(s) URL or a path relative to the site")
+    try:
+        url = absolute_url(text, home)
+    except ValueError as exc:  # urljoin on an unclosed "[" and the like
+        raise _Invalid(f"{field} '{shown}' is not a usable URL: {describe_failure(exc)}") from None
+    problem = web_url_problem(url)
+    if problem is not None:
+        raise _Invalid(f"{field} '{shown}' is not a usable URL: it {problem}")
+    return url
 
 
 def _optional_url(fields: dict[str, Any], field: str, home: str) -> str | None:
@@ -213,7 +251,7 @@ def _draft(value: object) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _Invalid(f"draft must be true or false, not {value!r}")
+        raise _Invalid(f"draft must be true or false, not '{describe_value(value)}'")
     return value
 
 
@@ -238,7 +276,7 @@ def _tags(value: object) -> tuple[str, ...]:
 def _language(value: object) -> str | None:
     text = _text(value, "language")
     if text is not None and not _LANGUAGE_TAG.fullmatch(text):
-        raise _Invalid(f"language '{text}' is not a language tag such as en or en-GB")
+        raise _Invalid(f"language '{describe_value(text)}' is not a language tag such as en or en-GB")
     return text
 
 
@@ -254,7 +292,7 @@ def _person(value: object, field: str, home: str) -> Person:
     url = value.get("url")
     email = _text(value.get("email"), f"{field} email")
     if email is not None and ("@" not in email or any(ch.isspace() for ch in email)):
-        raise _Invalid(f"{field} email '{email}' is not an email address")
+        raise _Invalid(f"{field} email '{describe_value(email)}' is not an email address")
     person = Person(name=name, url=None if url is None else _web_url(url, f"{field} url", home), email=email)
     if not (person.name or person.url or person.email):
         raise _Invalid(f"{field} needs at least a name, url or email")
@@ -286,9 +324,14 @@ def _enclosure(value: object, home: str) -> Enclosure | None:
     if missing:
         raise _Invalid(f"enclosure is missing {', '.join(missing)}")
     mime = _text(mime_type, "enclosure mime_type")
-    if mime is None or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", mime):
-        raise _Invalid(f"enclosure mime_type {mime_type!r} is not a media type such as audio/mpeg")
+    if mime is None or not _MEDIA_TYPE.fullmatch(mime):
+        raise _Invalid(
+            f"enclosure mime_type '{describe_value(mime_type)}' is not a media type such as audio/mpeg"
+        )
     length = value["length"]
-    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
-        raise _Invalid(f"enclosure length must be a positive whole number of bytes, not {length!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or not 0 < length <= MAX_ENCLOSURE_BYTES:
+        raise _Invalid(
+            f"enclosure length must be a positive whole number of bytes (at most {MAX_ENCLOSURE_BYTES}), "
+            f"not '{describe_value(length)}'"
+        )
     return Enclosure(url=_web_url(value["url"], "enclosure url", home), mime_type=mime, length=length)

@@ -6,6 +6,7 @@ that cannot run at all is a fault (the key is retried) and never a rejection.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError
 from feedpub.config import parse_site
-from feedpub.errors import SiteConfigError
+from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
 from feedpub.markup import render_body
 from feedpub.records import parse_record
@@ -112,3 +113,21 @@ def test_given_an_impossible_render_limit_then_site_yaml_is_refused_naming_it(
     with pytest.raises(SiteConfigError) as caught:
         parse_site(SITE + setting.encode() + b"\n")
     assert message in caught.value.reason
+
+
+def test_given_a_body_whose_rendering_raises_in_the_child_then_its_record_is_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a renderer process that reports the body itself failed to render (exit status 4),
+    # When a long record is parsed, Then the record is rejected with the child's one-line reason
+    # (the record's fault: retrying would only fail again), not retried as a machine fault
+    def failed_child(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(args, 4, b"", b"Traceback ...\nValueError: boom\n")
+
+    monkeypatch.setattr(subprocess, "run", failed_child)
+    body = long_article(INLINE_LIMIT + 10)
+    with pytest.raises(RecordError) as caught:
+        parse_record(
+            "articles/x.md", f"---\ntitle: X\ndate: 2025-01-01\n---\n{body}".encode(), parse_site(SITE)
+        )
+    assert caught.value.reason == "body cannot be rendered: ValueError: boom"

@@ -71,7 +71,7 @@ def base_url_rewrite(edge_url: str) -> Rewrite:
             return body
         try:
             document = yaml.safe_load(body)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: a number over 4,300 digits
             return body  # the publisher reports the broken file; nothing to point anywhere
         if not isinstance(document, dict):
             return body
