@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from feedpub.infra_spec import EdgeSpec, load_pipeline_spec
-from feedpub.local.edge import (
-    accepts_gzip,
-    for_browsers,
-    link_header,
-    not_modified,
-    origin_key,
-    should_compress,
-)
+from feedpub.local.conditional import entity_tags, http_date, not_modified
+from feedpub.local.edge import accepts_gzip, for_browsers, link_header, origin_key, should_compress
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 MODIFIED = datetime(2026, 11, 23, 12, 0, 0, 500_000, tzinfo=UTC)
@@ -65,6 +59,66 @@ def test_if_modified_since_compares_whole_seconds() -> None:
     assert not not_modified({"if-modified-since": "Mon, 23 Nov 2026 11:59:59 GMT"}, '"a"', MODIFIED)
     assert not not_modified({"if-modified-since": "yesterday"}, '"a"', MODIFIED)
     assert not not_modified({}, '"a"', MODIFIED)
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "Mon, 01 Jan 99999999999 00:00:00 GMT",  # overflows the C integer the date parser uses
+        "Fri, 31 Dec 9999 23:59:59 -2359",  # past year 9999 once in UTC, and not GMT
+        "Mon, 01 Jan 2024 25:00:00 GMT",
+        "Mon, 01 Jan 2024 23:59:60 GMT",
+        "Mon, 30 Feb 2024 00:00:00 GMT",
+        "Mon, 01 Jan 2024 00:00:00 +9999",
+        "Mon, 01 Jan 2024 00:00:00 +0100",  # an HTTP-date is always GMT
+        "Mon, 01 Jan 2024 00:00:00 GMT, Tue, 02 Jan 2024 00:00:00 GMT",  # two fields joined
+        "Mon, 01 Jan " + "9" * 5000 + " 00:00:00 GMT",
+        "",
+        "0",
+        "\x00\xff",
+    ],
+)
+def test_a_malformed_if_modified_since_is_ignored_as_cloudfront_does(since: str) -> None:
+    # Given an If-Modified-Since that is no valid HTTP-date, then it is ignored: the full response
+    assert http_date(since) is None
+    assert not not_modified({"if-modified-since": since}, '"a"', MODIFIED)
+
+
+def test_the_three_http_date_forms_are_read() -> None:
+    expected = datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
+    assert http_date("Sun, 06 Nov 1994 08:49:37 GMT") == expected
+    assert http_date("Sunday, 06-Nov-94 08:49:37 GMT") == expected
+    assert http_date("Sun Nov  6 08:49:37 1994") == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "tags"),
+    [
+        ('"abc"', ['"abc"']),
+        ('W/"abc", "def"', ['"abc"', '"def"']),
+        ('"a,b", "c"', ['"a,b"', '"c"']),  # a comma may sit inside a tag
+        (' ,, "x" ,', ['"x"']),  # empty list members are allowed
+        ("*", ["*"]),
+        ("abc", None),  # unquoted
+        ('"abc', None),
+        ('"a" "b"', None),
+        ('"a"b', None),
+        ("W/", None),
+        ('*, "a"', None),
+        ('"\x00"', None),
+    ],
+)
+def test_if_none_match_lists_are_read_strictly_and_a_malformed_one_is_ignored(
+    field: str, tags: list[str] | None
+) -> None:
+    assert entity_tags(field) == tags
+
+
+def test_a_malformed_if_none_match_falls_back_to_if_modified_since() -> None:
+    # Given an unreadable If-None-Match and a valid If-Modified-Since, then the date decides
+    headers = {"if-none-match": "not-a-tag", "if-modified-since": "Mon, 23 Nov 2026 12:00:00 GMT"}
+    assert not_modified(headers, '"abc"', MODIFIED)
+    assert not not_modified({"if-none-match": "not-a-tag"}, '"abc"', MODIFIED)
 
 
 @pytest.mark.parametrize(

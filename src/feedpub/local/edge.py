@@ -13,12 +13,13 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from feedpub.infra_spec import EdgeSpec
+from feedpub.local.conditional import not_modified
 
 FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
 # CloudFront compresses objects between 1,000 bytes and 10 MB of these types.
@@ -35,6 +37,8 @@ COMPRESSIBLE = ("application/", "text/")
 NOT_FOUND_CACHE = "max-age=60"
 BROWSER_PLAIN_TYPES = ("application/rss+xml", "application/atom+xml")
 XML_FOR_BROWSERS = "application/xml; charset=utf-8"
+# A connection that sends nothing for this long is closed (CloudFront closes idle viewer connections too).
+IDLE_TIMEOUT_S = 10.0
 
 log = logging.getLogger("feedpub.local.edge")
 
@@ -49,28 +53,6 @@ def origin_key(raw_path: str, edge: EdgeSpec) -> str | None:
     if path == "/" and edge.root_object:
         path = "/" + edge.root_object
     return path[1:] if is_public(path, edge.public_path) else None
-
-
-def _etags(header: str) -> list[str]:
-    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
-
-
-def not_modified(request_headers: dict[str, str], etag: str, last_modified: datetime) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
-    if_none_match = request_headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = _etags(if_none_match)
-        return "*" in tags or etag in tags
-    if_modified_since = request_headers.get("if-modified-since")
-    if if_modified_since is None:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as the RFC says
-    if since.tzinfo is None:
-        return False
-    return last_modified.replace(microsecond=0) <= since
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -204,9 +186,27 @@ class Edge:
         return HTTPStatus.NOT_FOUND, headers, body
 
 
+def joined_fields(message: Any) -> dict[str, str]:
+    """Request header fields by lower-case name; a repeated field's lines joined with ", " (RFC 9110 §5.3)."""
+    fields: dict[str, str] = {}
+    for name, value in message.items():
+        key = name.lower()
+        fields[key] = f"{fields[key]}, {value}" if key in fields else value
+    return fields
+
+
+def _one_line(exc: BaseException | None) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 class _EdgeRequestHandler(BaseHTTPRequestHandler):
     server: EdgeHttpServer
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout_s)  # a read that waits longer ends the connection
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -215,7 +215,7 @@ class _EdgeRequestHandler(BaseHTTPRequestHandler):
         self._serve("HEAD")
 
     def _serve(self, method: str) -> None:
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers = joined_fields(self.headers)
         edge = self.server.edge
         status: int
         try:
@@ -223,8 +223,8 @@ class _EdgeRequestHandler(BaseHTTPRequestHandler):
                 status, response_headers, body = HTTPStatus.SERVICE_UNAVAILABLE, {"Content-Length": "0"}, b""
             else:
                 status, response_headers, body = edge.respond(method, self.path, headers)
-        except Exception:
-            log.exception("edge: %s %s failed", method, self.path)
+        except Exception as exc:
+            log.error("edge: %s %s failed: %s", method, self.path, _one_line(exc))
             status, response_headers, body = HTTPStatus.BAD_GATEWAY, {"Content-Length": "0"}, b""
         self.send_response(status)
         for name, value in response_headers.items():
@@ -238,12 +238,18 @@ class _EdgeRequestHandler(BaseHTTPRequestHandler):
 
 
 class EdgeHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+    """One thread per connection; a connection idle for `idle_timeout_s` (half-open, or a keep-alive
+    client that went quiet) is closed, so its thread ends."""
 
-    def __init__(self, host: str, port: int) -> None:
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 left a burst of connections waiting on SYN retries
+
+    def __init__(self, host: str, port: int, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         self.edge: Edge | None = None  # set once the pipeline behind it is ready; 503 until then
+        self.idle_timeout_s = idle_timeout_s
         super().__init__((host, port), _EdgeRequestHandler)
         self._thread = threading.Thread(target=self.serve_forever, name="feedpub-edge", daemon=True)
+        self._serving = False
 
     @property
     def url(self) -> str:
@@ -251,9 +257,20 @@ class EdgeHttpServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/"
 
     def start(self) -> None:
+        self._serving = True
         self._thread.start()
 
     def stop(self) -> None:
-        self.shutdown()
+        if self._serving:  # shutdown() waits for a serve loop: it would wait forever for one never started
+            self.shutdown()
+            self._thread.join()
         self.server_close()
-        self._thread.join()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request is one line in the log, never a traceback."""
+        exc = sys.exc_info()[1]
+        peer = ":".join(str(part) for part in client_address[:2]) if client_address else "a client"
+        if isinstance(exc, OSError):
+            log.info("edge: connection from %s closed: %s", peer, _one_line(exc))
+        else:
+            log.error("edge: request from %s failed: %s", peer, _one_line(exc))
