@@ -27,6 +27,8 @@ def record_report(report: PublishReport, action: str) -> None:
         metrics.add_metric(name="SiteConfigErrors", unit=MetricUnit.Count, value=1)
     if report.failed_keys:
         logger.error("keys failed and will be retried", extra={"failed_keys": report.failed_keys})
+    if report.hub_failures:
+        metrics.add_metric(name="HubPingFailures", unit=MetricUnit.Count, value=report.hub_failures)
     logger.info(
         "publish run finished",
         extra={
@@ -40,6 +42,7 @@ def record_report(report: PublishReport, action: str) -> None:
             "published": report.published,
             "next_due": report.next_due.isoformat() if report.next_due else None,
             "records_read": report.records_read,
+            "hub_failures": report.hub_failures,
             "duration_s": round(report.duration_s, 3),
         },
     )

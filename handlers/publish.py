@@ -88,12 +88,14 @@ def use_publisher(publisher: Publisher | None, hand_off: RebuildHandOff | None =
         _publisher, _hand_off = publisher, hand_off
 
 
-def message_keys(body: str) -> list[str]:
+def message_keys(body: object) -> list[str]:
     """The content keys an S3 event notification names ([] for s3:TestEvent)."""
+    if not isinstance(body, str):
+        raise UnreadableMessageError("message body is not text")
     try:
         notification = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise UnreadableMessageError(f"message body is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, a number over 4,300 digits, deep nesting
+        raise UnreadableMessageError(f"message body is not JSON: {' '.join(str(exc).split())[:200]}") from exc
     if not isinstance(notification, dict):
         raise UnreadableMessageError("message body is not a JSON object")
     if notification.get("Event") == TEST_EVENT:
@@ -105,8 +107,10 @@ def message_keys(body: str) -> list[str]:
     for record in records:
         try:
             raw_key = record["s3"]["object"]["key"]
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, IndexError) as exc:
             raise UnreadableMessageError("an S3 record has no s3.object.key") from exc
+        if not isinstance(raw_key, str) or not raw_key:
+            raise UnreadableMessageError(f"s3.object.key is {type(raw_key).__name__}, not a key")
         keys.append(urllib.parse.unquote_plus(raw_key))  # S3 URL-encodes keys in notifications
     return keys
 
@@ -125,6 +129,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         try:
             keys_of[message["messageId"]] = message_keys(message.get("body", ""))
         except UnreadableMessageError as exc:
+            # Only this message fails (and after maxReceiveCount goes to the DLQ); its batch goes on.
             unreadable.add(message["messageId"])
             logger.error("unreadable message", extra={"message_id": message["messageId"], "reason": str(exc)})
     keys = sorted({key for message_keys_ in keys_of.values() for key in message_keys_})

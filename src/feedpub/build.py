@@ -147,12 +147,14 @@ def _read_record(key: str, path: str, site: SiteConfig) -> bytes:
 
 
 def _render_items(feed_records: list[Record], site: SiteConfig) -> list[FeedItem]:
-    return [items.to_feed_item(record, site) for record in feed_records]
+    return [items.render_item(record, site) for record in feed_records]
 
 
 def _render_feeds(feeds: list[tuple[FeedSpec, list[FeedItem]]], site: SiteConfig) -> list[tuple[str, bytes]]:
     return [
-        output for spec, feed_items in feeds for output in render.render_feed(site, spec, feed_items).items()
+        output
+        for spec, feed_items in feeds
+        for output in items.render_feed_of(site, spec, feed_items).items()
     ]
 
 
@@ -161,15 +163,34 @@ def render_site(
 ) -> BuildResult:
     """Every output for these records as of `now`: all feeds in all formats, OPML and XSL.
 
-    Only records shown in some feed are rendered, each once however many feeds show it.
+    Only records shown in some feed are rendered, each once however many feeds show it. A record
+    whose item or feed fails to render is rejected with the reason and the site rendered without it.
     """
+    kept = list(loaded)
+    unrenderable: list[RecordError] = []
+    while True:
+        try:
+            result = _render_site(site, kept, now, workers)
+        except items.UnrenderableError as exc:
+            unrenderable.append(RecordError(exc.path or "", exc.reason))
+            kept = [record for record in kept if record.path != exc.path]
+            continue
+        return replace(result, rejected=[*result.rejected, *unrenderable])
+
+
+def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers: Workers) -> BuildResult:
     chosen = selection.select(list(loaded), site, now)
     shown = list({record.id: record for _, feed_records in chosen.feeds for record in feed_records}.values())
     rendered = dict(
         zip((record.id for record in shown), workers.map(_render_items, shown, site), strict=True)
     )
     feeds = [(spec, [rendered[record.id] for record in feed_records]) for spec, feed_records in chosen.feeds]
-    outputs = dict(workers.map(_render_feeds, feeds, site))
+    try:
+        outputs = dict(workers.map(_render_feeds, feeds, site))
+    except items.UnrenderableError as exc:  # a feed names the item at fault: which record is it?
+        raise items.UnrenderableError(
+            exc.reason, path=next(record.path for record in shown if record.id == exc.item_id)
+        ) from None
     outputs[OPML_PATH] = render.render_opml(site, [spec for spec, _ in chosen.feeds])
     outputs[XSL_PATH] = render.render_xsl()
     return BuildResult(

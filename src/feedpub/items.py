@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from feedpub.config import SiteConfig
+from feedpub.errors import describe_failure
 from feedpub.markup import directory_url, render_body, summary_text
-from feedpub.model import FeedItem, Record
+from feedpub.model import FeedItem, FeedSpec, Record
 
 
 def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
@@ -29,3 +33,68 @@ def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
         language=record.language,
         enclosure=record.enclosure,
     )
+
+
+class UnrenderableError(Exception):
+    """A record's item, or a feed showing it, cannot be rendered: the build rejects the record.
+
+    `path` names the record when known; a failed feed names its item's `item_id` instead.
+    """
+
+    def __init__(self, reason: str, path: str | None = None, item_id: str | None = None) -> None:
+        super().__init__(f"{path or item_id}: {reason}")
+        self.reason = reason
+        self.path = path
+        self.item_id = item_id
+
+    def __reduce__(self) -> tuple[type[UnrenderableError], tuple[str, str | None, str | None]]:
+        return (UnrenderableError, (self.reason, self.path, self.item_id))  # crosses the build's pool
+
+
+_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def render_item(record: Record, site: SiteConfig) -> FeedItem:
+    """to_feed_item, with whatever it raises turned into an UnrenderableError naming the record."""
+    from feedpub.bounded_render import RendererFailedError
+
+    try:
+        return to_feed_item(record, site)
+    except (RendererFailedError, *_PASS):
+        raise
+    except BaseException as exc:  # nh3/pyo3 panics are BaseExceptions too
+        raise UnrenderableError(f"cannot be rendered: {describe_failure(exc)}", path=record.path) from None
+
+
+def render_feed_of(site: SiteConfig, spec: FeedSpec, feed_items: Sequence[FeedItem]) -> dict[str, bytes]:
+    """render_feed; if it fails, the first item that fails alone is named in an UnrenderableError."""
+    from feedpub.render import render_feed
+
+    try:
+        return render_feed(site, spec, feed_items)
+    except _PASS:
+        raise
+    except BaseException:
+        for item in feed_items:
+            problem = render_problem(site, item)
+            if problem is not None:
+                raise UnrenderableError(problem, item_id=item.id) from None
+        raise  # no single item is at fault: not a record's problem
+
+
+def render_problem(site: SiteConfig, item: FeedItem | Mapping[str, Any]) -> str | None:
+    """Why this item cannot be written into a feed, tried alone in all three formats; None if it can.
+
+    Asked only after a whole feed failed to render, to find the record at fault.
+    """
+    from feedpub.render import render_feed
+
+    try:
+        render_feed(
+            site, FeedSpec.main(), [item if isinstance(item, FeedItem) else FeedItem.model_validate(item)]
+        )
+    except _PASS:
+        raise
+    except BaseException as exc:  # nh3/pyo3 panics are BaseExceptions too
+        return f"cannot be rendered into a feed: {describe_failure(exc)}"
+    return None

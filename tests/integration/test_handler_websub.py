@@ -67,3 +67,40 @@ def test_hub_that_is_down_does_not_fail_the_publish(pipeline: Pipeline) -> None:
     # When an article is published, Then the batch succeeds and the feeds are there
     assert pipeline.publish("articles/a.md") == {"batchItemFailures": []}
     pipeline.assert_matches_build()
+
+
+class SlowHub(BaseHTTPRequestHandler):
+    """A hub that takes far longer than any publish may wait for it."""
+
+    release = threading.Event()
+
+    def do_POST(self) -> None:
+        SlowHub.release.wait(10)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_a_slow_hub_costs_one_shared_deadline_and_is_counted_not_raised(pipeline: Pipeline) -> None:
+    # Given a hub that answers each ping after 10 s (on main: 3 tries per topic, no overall deadline)
+    SlowHub.release.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pipeline.upload(
+            "site.yaml", SITE_YAML + f"hub: http://127.0.0.1:{server.server_address[1]}/\n".encode()
+        )
+        pipeline.upload("articles/a.md", article("Alpha", "2024-01-01", ["Film"]))
+        pipeline.publisher.ping_deadline_s = 0.5
+        # When an article is published
+        report = pipeline.publisher.apply(["site.yaml", "articles/a.md"])
+        # Then the run succeeds with its feeds written, and every feed the hub did not confirm is counted
+        assert report.failed_keys == []
+        assert report.hub_failures == 6  # main and tag feed, three formats each
+        pipeline.assert_matches_build()
+    finally:
+        SlowHub.release.set()
+        server.shutdown()
+        server.server_close()

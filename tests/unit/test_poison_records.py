@@ -8,10 +8,14 @@ accepts always renders in all three formats.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import lxml.etree
 import pytest
 
+from feedpub import cli
+from feedpub.build import render_site
 from feedpub.config import parse_site
 from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
@@ -167,3 +171,84 @@ def test_any_site_yaml_problem_is_a_site_error(data: bytes) -> None:
         parse_site(data)
     assert str(caught.value).startswith("site.yaml: ")
     assert len(caught.value.reason) < 400
+
+
+# -- feedpub check / build: the same boundary, offline -----------------------------------------
+
+
+def content_dir(tmp_path: Path, site_yaml: bytes, records: dict[str, bytes]) -> Path:
+    (tmp_path / "articles").mkdir(parents=True)
+    (tmp_path / "site.yaml").write_bytes(site_yaml)
+    for name, data in records.items():
+        (tmp_path / "articles" / name).write_bytes(data)
+    return tmp_path
+
+
+SITE_YAML = b"title: Poison\nbase_url: https://feeds.example.org/\n"
+POISON_FILES = {
+    "overflow.md": b"---\ntitle: O\ndate: 'Mon, 01 Jan 99999999999 00:00:00 GMT'\n---\n",
+    "huge.json": f'{{"title": "H", "date": "2024-01-01", "x": {HUGE}}}'.encode(),
+    "ipv6.md": b"---\ntitle: I\ndate: 2024-01-01\nurl: 'https://[::1'\n---\n",
+    "good.md": b"---\ntitle: Good\ndate: 2024-01-02\n---\nHello.\n",
+}
+
+
+def test_check_and_build_reject_poison_records_and_build_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a content directory with the poison records and a good one
+    content = content_dir(tmp_path / "content", SITE_YAML, POISON_FILES)
+    # When checked, Then one REJECTED line names each poison record, and the exit status is 1 (no traceback)
+    assert cli.main(["check", str(content)]) == 1
+    err = capsys.readouterr().err
+    for name in ("overflow.md", "huge.json", "ipv6.md"):
+        assert f"REJECTED articles/{name}: " in err
+    assert "Traceback" not in err
+    # And a build publishes the good record
+    assert cli.main(["build", str(content), "--out", str(tmp_path / "public")]) == 0
+    assert [
+        item["title"] for item in json.loads((tmp_path / "public" / "feed.json").read_bytes())["items"]
+    ] == ["Good"]
+
+
+@pytest.mark.parametrize(
+    "site_yaml",
+    [SITE_YAML + f"feed_limit: {HUGE}\n".encode(), SITE_YAML + b"hub: 'http://[::1/'\n", b"title: [" * 3000],
+)
+def test_check_and_build_exit_2_with_the_reason_for_any_site_yaml_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], site_yaml: bytes
+) -> None:
+    content = content_dir(tmp_path / "content", site_yaml, {"good.md": POISON_FILES["good.md"]})
+    for command in (["check", str(content)], ["build", str(content), "--out", str(tmp_path / "out")]):
+        assert cli.main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"feedpub: {content / 'site.yaml'}: ")
+        assert "Traceback" not in err
+
+
+def test_a_record_whose_feed_fails_to_render_is_rejected_by_the_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a renderer that fails on one item (standing in for any value the parser let through)
+    from feedpub import render
+
+    real = render.render_atom
+
+    def broken(site_config, spec, items):  # type: ignore[no-untyped-def]
+        if any(item.title == "Poison" for item in items):
+            raise ValueError("Invalid IPv6 URL")
+        return real(site_config, spec, items)
+
+    monkeypatch.setattr(render, "render_atom", broken)
+    records = [
+        parse_record("articles/poison.md", md("tags: [Film]\n"), SITE),
+        parse_record(
+            "articles/good.md", md("tags: [Film]\n").replace(b"title: Poison", b"title: Good"), SITE
+        ),
+    ]
+    # When the site is rendered, Then the record at fault is rejected and both feeds carry the other
+    result = render_site(SITE, records, datetime(2025, 1, 1, tzinfo=UTC))
+    assert [(error.path, error.reason) for error in result.rejected] == [
+        ("articles/poison.md", "cannot be rendered into a feed: Invalid IPv6 URL (ValueError)")
+    ]
+    assert [item["title"] for item in json.loads(result.outputs["tags/film/feed.json"])["items"]] == ["Good"]

@@ -50,3 +50,21 @@ def test_s3_test_event_names_no_keys() -> None:
 def test_unreadable_messages_say_why(body: str, reason: str) -> None:
     with pytest.raises(UnreadableMessageError, match=reason):
         message_keys(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"Records": [{"s3": {"object": {"key": 42}}}]}),
+        json.dumps({"Records": [{"s3": {"object": {"key": None}}}]}),
+        json.dumps({"Records": [{"s3": {"object": {"key": ["articles/a.md"]}}}]}),
+        json.dumps({"Records": ["not a record"]}),
+        '{"Records": [' + "1" * 5000 + "]}",
+        "[" * 100_000,
+    ],
+)
+def test_a_notification_with_a_key_that_is_not_text_is_unreadable_not_a_crash(body: str) -> None:
+    # Given a notification whose key is a number, null or a list (or whose JSON cannot be read),
+    # when decoded, then it is an unreadable message (its batch goes on without it)
+    with pytest.raises(UnreadableMessageError):
+        message_keys(body)

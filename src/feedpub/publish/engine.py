@@ -25,23 +25,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
-from feedpub.errors import RecordError, SiteConfigError
+from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, Record
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.heads import Head
 from feedpub.publish.report import PublishReport
-from feedpub.publish.state import StateStore, empty_root, referenced_objects
-from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError, StoredObject
+from feedpub.publish.state import StateStore, empty_root, referenced_objects, shard_of
+from feedpub.publish.store import (
+    NotFoundError,
+    ObjectStore,
+    PreconditionFailedError,
+    StoredObject,
+    UnreadableObjectError,
+)
 from feedpub.publish.tx import DRAFT, MAIN_FEED, PUBLISHED, REJECTED, Entry, Transaction
-from feedpub.publish.websub import notify_hub
+from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 from feedpub.slugs import tag_slug
 
 log = logging.getLogger("feedpub.publish")
 
 ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
-MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event
+MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
 KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
 
 
@@ -57,11 +63,40 @@ class StaleRecordError(Exception):
         self.key = key
 
 
+class PoisonedRecordError(Exception):
+    """A record the parser accepted failed while its feed item or a feed showing it was rendered.
+
+    The run starts again with this version of the record rejected (`reason`), so it leaves every
+    feed instead of failing each run that shows it.
+    """
+
+    def __init__(self, key: str, etag: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.etag = etag
+        self.reason = reason
+
+
 class _Missing:
     """A content GET that answered 404: the record was deleted."""
 
 
 MISSING = _Missing()
+
+
+class _Unreadable:
+    """A content GET that can never succeed as the object is (archived, undecryptable): a rejection."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def entry(self) -> Entry:
+        # No ETag comes with the error: "" never matches a listing, so the hourly reconcile reads the
+        # object again and publishes it once it is readable (restored from an archive, say).
+        return {"etag": "", "status": REJECTED, "reason": f"cannot be read: {self.reason}"}
+
+
+_RECORD_FAILURES_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, Record | None]:
@@ -97,6 +132,7 @@ class Publisher:
         workers: int = 16,
         attempts: int = 8,
         rebuild_on_site_change: bool = True,
+        ping_deadline_s: float = PING_DEADLINE_S,
     ) -> None:
         """`rebuild_on_site_change=False`: `apply` leaves a changed site.yaml to `reconcile` (run by
         another, longer-lived process) and reports `rebuild_deferred`; a missing state is still built."""
@@ -109,6 +145,7 @@ class Publisher:
         self.workers = workers
         self.attempts = attempts
         self.rebuild_on_site_change = rebuild_on_site_change
+        self.ping_deadline_s = ping_deadline_s
 
     def apply(self, keys: Sequence[str]) -> PublishReport:
         """Publish the effect of these content keys having changed (in any order, any number of times)."""
@@ -160,12 +197,14 @@ class _Run:
         self.report = PublishReport()
         self.started = time.perf_counter()
         self.now = publisher.clock()
-        self.fetched: dict[str, StoredObject | _Missing] = {}
+        self.fetched: dict[str, StoredObject | _Missing | _Unreadable] = {}
         self.records: dict[str, Record] = {}
         self.rendered: dict[tuple[str, str], FeedItem] = {}  # one Markdown rendering per record version
         # The outputs rendered for the commit, written as they are unless a newer root takes over.
         self.bodies: dict[str, bytes] = {}
         self.site: SiteConfig | None = None
+        # Record versions found unrenderable by an earlier attempt of this run: key -> (ETag, reason).
+        self.poisoned: dict[str, tuple[str, str]] = {}
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -178,6 +217,11 @@ class _Run:
         from feedpub.records import is_record_path
 
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
+        root, failed = self._attempt(keys, force_rebuild)
+        return self._finish(failed=failed, root=root)
+
+    def _attempt(self, keys: list[str], force_rebuild: bool) -> tuple[dict[str, Any] | None, list[str]]:
+        """Attempts until one commits and writes its outputs: (its root, []), or (None, the keys to retry)."""
         conflicts = taken_in = 0
         while conflicts < self.pub.attempts:
             self.fetched.clear()
@@ -189,10 +233,10 @@ class _Run:
                 plan = self._plan(root, keys, force_rebuild)
             except Exception:
                 log.exception("cannot read the publisher state or list the content")
-                return self._finish(failed=keys)
+                return None, keys
             if plan is None:  # site.yaml unusable (reported, not retried) or content unreadable (retried)
                 unreadable, self.report.failed_keys = self.report.failed_keys, []
-                return self._finish(failed=keys if unreadable else ())
+                return None, keys if unreadable else []
             try:
                 tx = Transaction(self.state, root, self._site(), self.now, self._item)
                 if plan.fresh:
@@ -203,33 +247,37 @@ class _Run:
                     root, etag = committed
                 self._note_rejections(tx)
                 self._flush(root, etag, tx.saved_heads())
-                return self._finish(root=root)
+                return root, []
             except PreconditionFailedError:
                 conflicts += 1
                 log.info("state changed by a concurrent run (conflict %d); recomputing", conflicts)
                 time.sleep(random.uniform(0, 0.02 * 2**conflicts))
-            except StaleRecordError as exc:
+            except (StaleRecordError, PoisonedRecordError) as exc:
                 taken_in += 1
                 if taken_in > MAX_TAKEN_IN:  # many lost events at once: the hourly reconcile is for that
-                    log.error("too many records changed without events; the keys will be retried")
-                    return self._finish(failed=keys)
-                log.info("%s changed without an event in this run; taking it in", exc.key)
+                    log.error("too many records to take in after the fact; the keys will be retried")
+                    return None, keys
+                if isinstance(exc, PoisonedRecordError):
+                    log.warning("%s failed to render (%s); publishing again without it", exc.key, exc.reason)
+                    self.poisoned[exc.key] = (exc.etag, exc.reason)
+                else:
+                    log.info("%s changed without an event in this run; taking it in", exc.key)
                 keys = sorted({*keys, exc.key})
             except Exception:
                 log.exception("publish failed; the keys will be retried")
-                return self._finish(failed=keys)
+                return None, keys
         log.error("gave up after %d commit conflicts in a row", self.pub.attempts)
-        return self._finish(failed=keys)
+        return None, keys
 
     def reconcile(self) -> PublishReport:
         from feedpub.records import is_record_path
 
         try:
             root, _ = self.state.load_root()
-            if root["site"] is None:
+            self.site = _stored_site(root)
+            if self.site is None:
                 return self.apply([SITE_FILE], force_rebuild=True)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
-            self.site = parse_site(root["site"]["text"].encode())
             tx = Transaction(self.state, root, self.site, self.now, self._item)
             known = {key: entry["etag"] for key, entry in tx.all_entries()}
         except Exception:
@@ -244,7 +292,8 @@ class _Run:
         """Read site.yaml if needed and the content the attempt needs; None if it cannot go on."""
         from feedpub.records import is_record_path
 
-        rebuild = force_rebuild or root["site"] is None
+        stored_site = _stored_site(root)
+        rebuild = force_rebuild or stored_site is None
         if rebuild or SITE_FILE in keys:
             site_changed = self._read_site(root)
             if self.report.site_error or self.report.failed_keys:
@@ -255,7 +304,7 @@ class _Run:
                 return None
             rebuild = site_changed or rebuild
         if not rebuild:
-            self.site = parse_site(root["site"]["text"].encode())
+            self.site = stored_site
             records = [key for key in keys if key != SITE_FILE]
             self._fetch(records)
             return _Plan(records, fresh=False)
@@ -263,6 +312,12 @@ class _Run:
         self._fetch(listed)
         if self.report.failed_keys:  # never publish a site that lost records to a transient error
             log.error("rebuild stopped: %d records could not be read", len(self.report.failed_keys))
+            return None
+        if len(listed) > 1 and all(isinstance(self.fetched[key], _Unreadable) for key in listed):
+            # One unreadable record is reported and the rebuild goes on without it; all of them at
+            # once is the function's permissions, not the content: publishing empty feeds would be wrong.
+            log.error("rebuild stopped: none of the %d records can be read (permissions?)", len(listed))
+            self.report.failed_keys = listed
             return None
         return _Plan(listed, fresh=True)
 
@@ -278,6 +333,9 @@ class _Run:
             stored = self.pub.content.get(SITE_FILE)
         except NotFoundError:
             self._site_error(SiteConfigError(SITE_FILE, "is missing from the content bucket"))
+            return False
+        except UnreadableObjectError as exc:
+            self._site_error(SiteConfigError(SITE_FILE, f"cannot be read: {exc.reason}"))
             return False
         except Exception:
             log.exception("cannot read %s", SITE_FILE)
@@ -312,11 +370,14 @@ class _Run:
         if not todo:
             return
 
-        def get(key: str) -> tuple[str, StoredObject | _Missing | None]:
+        def get(key: str) -> tuple[str, StoredObject | _Missing | _Unreadable | None]:
             try:
                 return key, self.pub.content.get(key)
             except NotFoundError:
                 return key, MISSING
+            except UnreadableObjectError as exc:
+                log.warning("cannot read %s, and retrying will not help: %s", key, exc.reason)
+                return key, _Unreadable(exc.reason)
             except Exception as exc:
                 log.warning("cannot read %s: %s", key, exc)
                 return key, None
@@ -337,23 +398,40 @@ class _Run:
         return rendered
 
     def _render(self, key: str, etag: str) -> FeedItem:
+        """The record's feed item; what reading or rendering this version raises is its rejection."""
+        from feedpub.bounded_render import RendererFailedError
         from feedpub.items import to_feed_item
         from feedpub.records import parse_record
 
         site = self._site()
         record = self.records.get(key)
-        if record is None:
-            stored = self.fetched.get(key)
-            if not isinstance(stored, StoredObject):
-                try:
-                    stored = self.pub.content.get(key)  # other errors fail the run: it is retried
-                except NotFoundError as exc:
-                    raise StaleRecordError(key) from exc
-                self.report.records_read += 1
-            if stored.etag != etag:
-                raise StaleRecordError(key)
-            record = parse_record(key, stored.body, site)
-        return to_feed_item(record, site)
+        stored = None if record is not None else self._version(key, etag)
+        try:
+            if stored is not None:  # accepted once, but the parser may be stricter now
+                record = parse_record(key, stored.body, site)
+            assert record is not None
+            return to_feed_item(record, site)
+        except RecordError as exc:
+            raise PoisonedRecordError(key, etag, exc.reason) from exc
+        except (RendererFailedError, *_RECORD_FAILURES_PASS):
+            raise
+        except BaseException as exc:  # nh3 panics arrive as pyo3's PanicException, a BaseException
+            raise PoisonedRecordError(key, etag, f"cannot be rendered: {describe_failure(exc)}") from exc
+
+    def _version(self, key: str, etag: str) -> StoredObject:
+        """The bytes of exactly this version of a record, as fetched by this run or read now."""
+        stored = self.fetched.get(key)
+        if not isinstance(stored, StoredObject):
+            try:
+                stored = self.pub.content.get(key)  # transient errors fail the run: it is retried
+            except NotFoundError as exc:
+                raise StaleRecordError(key) from exc
+            except UnreadableObjectError as exc:
+                raise PoisonedRecordError(key, etag, f"cannot be read: {exc.reason}") from exc
+            self.report.records_read += 1
+        if stored.etag != etag:
+            raise StaleRecordError(key)
+        return stored
 
     # -- the transaction ------------------------------------------------------------------------
 
@@ -365,6 +443,16 @@ class _Run:
             if isinstance(stored, _Missing):
                 if old is not None:
                     tx.replace(key, None)
+                continue
+            poisoned = self.poisoned.get(key)
+            if isinstance(stored, _Unreadable) or (poisoned and poisoned[0] == stored.etag):
+                rejected: Entry = (
+                    stored.entry()
+                    if isinstance(stored, _Unreadable)
+                    else {"etag": stored.etag, "status": REJECTED, "reason": poisoned[1] if poisoned else ""}
+                )
+                if old != rejected:
+                    tx.replace(key, rejected)
                 continue
             if old is not None and old["etag"] == stored.etag:
                 continue  # a replayed or duplicated event
@@ -385,7 +473,7 @@ class _Run:
         for prefix in tx.dirty_feeds:
             head = tx.head(prefix)
             if head.count or prefix == MAIN_FEED:
-                bodies.update(outputs.render_head(site, prefix, head.tag_spelling(), head))
+                bodies.update(self._render_head(prefix, head.tag_spelling(), head, tx.entry))
         feeds = tx.spellings()
         bodies[OPML_PATH] = outputs.render_list(site, feeds)
         bodies[XSL_PATH] = outputs.render_stylesheet()
@@ -434,8 +522,7 @@ class _Run:
             except PreconditionFailedError:
                 root, etag = self.state.load_root()  # a newer run committed: its state wins
                 self.bodies.clear()
-                if root["site"] is not None:
-                    self.site = parse_site(root["site"]["text"].encode())
+                self.site = _stored_site(root) or self.site
         raise CommitConflictError("outputs kept changing under this run")
 
     def _after_the_last_outputs_second(self, root: dict[str, Any]) -> None:
@@ -453,6 +540,35 @@ class _Run:
             if 0 < wait <= resolution:
                 time.sleep(wait)
 
+    def _render_head(
+        self, prefix: str, tag: str | None, head: Head, entry_of: Callable[[str], Entry | None]
+    ) -> dict[str, bytes]:
+        """A feed's three formats; if they fail, the item at fault is found and its record rejected."""
+        from feedpub.items import render_problem
+
+        site = self._site()
+        try:
+            return outputs.render_head(site, prefix, tag, head)
+        except _RECORD_FAILURES_PASS:
+            raise
+        except BaseException:
+            for member in head.items[: site.feed_limit]:
+                problem = render_problem(site, member["item"])
+                entry = entry_of(member["key"])
+                if problem is not None and entry is not None:
+                    raise PoisonedRecordError(member["key"], entry["etag"], problem) from None
+            raise  # no one item fails alone: not a record's fault, so the run fails and is retried
+
+    def _entry_in(self, root: dict[str, Any]) -> Callable[[str], Entry | None]:
+        """Look up a record's entry in a committed root's shards (only when a feed fails to render)."""
+
+        def entry(key: str) -> Entry | None:
+            shard = root["shards"].get(shard_of(key))
+            found: Entry | None = self.state.load(shard).get(key) if shard else None
+            return found
+
+        return entry
+
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()
         bodies = {path: body for path, body in self.bodies.items() if path in paths}
@@ -464,7 +580,7 @@ class _Run:
             if prefix is not None:
                 feed = root["feeds"][prefix]
                 head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
-                bodies.update(outputs.render_head(site, prefix, feed["tag"], head))
+                bodies.update(self._render_head(prefix, feed["tag"], head, self._entry_in(root)))
             elif path == OPML_PATH:
                 bodies[path] = outputs.render_list(site, {p: f["tag"] for p, f in root["feeds"].items()})
             elif path == XSL_PATH:
@@ -508,10 +624,27 @@ class _Run:
                 # The objects are written; edges catch up within their short max-age.
                 log.exception("CloudFront invalidation of %d paths failed", len(report.invalidation_paths))
         if public and self.pub.websub and self.site is not None and self.site.hub:
+            # After the outputs are written, within one deadline for all of them; never raises.
             changed = [p for p in public if outputs.feed_prefix(p) is not None and p in report.written]
-            notify_hub(self.site.hub, [self.site.base_url + p for p in changed])
+            missed = notify_hub(
+                self.site.hub, [self.site.base_url + p for p in changed], deadline_s=self.pub.ping_deadline_s
+            )
+            report.hub_failures = len(missed)
         report.duration_s = time.perf_counter() - self.started
         return report
+
+
+def _stored_site(root: dict[str, Any]) -> SiteConfig | None:
+    """The site.yaml the state was built with; None if there is none, or if it no longer passes
+    validation (a stricter feedpub): then the run rebuilds from the current site.yaml, which is
+    reported as a site error if it is still invalid."""
+    if root["site"] is None:
+        return None
+    try:
+        return parse_site(root["site"]["text"].encode())
+    except SiteConfigError as exc:
+        log.warning("the published site.yaml no longer passes validation (%s): rebuilding", exc.reason)
+        return None
 
 
 def _feed_alive(path: str, feeds: dict[str, str | None]) -> bool:

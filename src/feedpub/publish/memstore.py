@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from feedpub.publish.store import Listing, NotFoundError, PreconditionFailedError, StoredObject
+from feedpub.publish.store import Listing, NotFoundError, PreconditionFailedError, StoredObject, read_error
 
 
 class MemoryStore:
@@ -20,12 +20,16 @@ class MemoryStore:
         self.writes = 0
         self.reads = 0
         self.before_put: Callable[[str], None] | None = None
+        self._read_errors: dict[str, Exception] = {}
 
     def get(self, key: str) -> StoredObject:
         with self._lock:
             self.reads += 1
             if key not in self._objects:
                 raise NotFoundError(key)
+            if key in self._read_errors:
+                error = self._read_errors[key]
+                raise read_error(key, error) from error
             body, etag, *_ = self._objects[key]
             return StoredObject(body, etag)
 
@@ -62,6 +66,15 @@ class MemoryStore:
             items = sorted((k, v[1], v[4]) for k, v in self._objects.items() if k.startswith(prefix))
         for key, etag, modified in items:
             yield Listing(key, etag, modified)
+
+    def fail_reads(self, key: str, error: Exception | None) -> None:
+        """Make every GET of `key` fail as S3 would with `error` (e.g. a ClientError for a GLACIER
+        object), classified like S3Store's; None lifts it. The object still lists."""
+        with self._lock:
+            if error is None:
+                self._read_errors.pop(key, None)
+            else:
+                self._read_errors[key] = error
 
     def headers(self, key: str) -> tuple[str, str | None]:
         """(Content-Type, Cache-Control) the object was stored with."""

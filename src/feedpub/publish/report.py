@@ -21,6 +21,7 @@ class PublishReport:
     duration_s: float = 0.0
     site_error: str | None = None  # site.yaml missing or invalid: nothing was published
     rebuild_deferred: bool = False  # site.yaml changed and this publisher leaves rebuilds to reconcile
+    hub_failures: int = 0  # changed feeds the WebSub hub was not told about (logged, never retried)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,9 +1,16 @@
 """Object stores the publisher reads and writes: S3, or anything with the same small interface.
 
 The publisher needs five things from a store: GET with the ETag, PUT with an optional
-condition (If-Match / If-None-Match), DELETE, LIST with ETags, and clear errors for
-"not there" and "condition failed". Every other error is transient to the publisher:
-the keys it was working on fail and are retried later.
+condition (If-Match / If-None-Match), DELETE, LIST with ETags, and clear errors for the
+answers that are not worth retrying. Which S3 error means what is decided in ONE table,
+S3_ERRORS, that the tests walk:
+
+- transient (throttling, 5xx, timeouts, connection errors, and any code not in the table):
+  the keys the publisher was working on fail and are retried later;
+- missing (NoSuchKey): NotFoundError, a definite answer (the record was deleted);
+- condition (412, 409): PreconditionFailedError, a lost race for a conditional write;
+- unreadable (an archived object, a key the function may not use to decrypt it, ...):
+  UnreadableObjectError on GET, the record is rejected with the reason and never retried.
 """
 
 from __future__ import annotations
@@ -11,13 +18,62 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-# 409 ConditionalRequestConflict: S3's answer when two conditional writes race on one key.
-_CONDITION_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+Kind = Literal["transient", "missing", "condition", "unreadable"]
+TRANSIENT: Kind = "transient"
+MISSING: Kind = "missing"
+CONDITION: Kind = "condition"
+UNREADABLE: Kind = "unreadable"
+
+_KMS_KEY = "its SSE-KMS key cannot be used to decrypt it"
+# S3 error code (or the HTTP status when S3 gives no code) -> what it means for the publisher, and
+# for an unreadable object what its author is told (`{storage_class}` and `{message}` come from
+# the error response).
+S3_ERRORS: dict[str, tuple[Kind, str]] = {
+    "NoSuchKey": (MISSING, ""),
+    "NotFound": (MISSING, ""),
+    "404": (MISSING, ""),
+    "PreconditionFailed": (CONDITION, ""),
+    "412": (CONDITION, ""),
+    # 409 ConditionalRequestConflict: S3's answer when two conditional writes race on one key.
+    "ConditionalRequestConflict": (CONDITION, ""),
+    "409": (CONDITION, ""),
+    "InvalidObjectState": (
+        UNREADABLE,
+        "the object is in the {storage_class} storage class (restore it or copy it to STANDARD)",
+    ),
+    "AccessDenied": (UNREADABLE, "access is denied ({message}); for an SSE-KMS object, " + _KMS_KEY),
+    "403": (UNREADABLE, "access is denied (HTTP 403)"),
+    "KMS.DisabledException": (UNREADABLE, _KMS_KEY + ": the key is disabled"),
+    "KMS.KMSInvalidStateException": (UNREADABLE, _KMS_KEY + ": the key is pending deletion or unavailable"),
+    "KMS.NotFoundException": (UNREADABLE, _KMS_KEY + ": the key does not exist"),
+    "KMS.AccessDeniedException": (UNREADABLE, _KMS_KEY + ": access to the key is denied"),
+    "KMS.InvalidCiphertextException": (UNREADABLE, _KMS_KEY + ": the ciphertext is invalid"),
+    "KMS.IncorrectKeyException": (UNREADABLE, _KMS_KEY + ": the key is not the one it was encrypted with"),
+    # SSE-C: the object can only be read with the customer's own key, which the function never has.
+    "InvalidRequest": (UNREADABLE, "S3 refuses to serve it ({message})"),
+    "InvalidArgument": (UNREADABLE, "S3 refuses to serve it ({message})"),
+    "SlowDown": (TRANSIENT, ""),
+    "Throttling": (TRANSIENT, ""),
+    "ThrottlingException": (TRANSIENT, ""),
+    "RequestLimitExceeded": (TRANSIENT, ""),
+    "TooManyRequests": (TRANSIENT, ""),
+    "KMS.ThrottlingException": (TRANSIENT, ""),
+    "KMS.KMSInternalException": (TRANSIENT, ""),
+    "KMS.DependencyTimeoutException": (TRANSIENT, ""),
+    "RequestTimeout": (TRANSIENT, ""),
+    "RequestTimeTooSkewed": (TRANSIENT, ""),
+    "InternalError": (TRANSIENT, ""),
+    "ServiceUnavailable": (TRANSIENT, ""),
+    "429": (TRANSIENT, ""),
+    "500": (TRANSIENT, ""),
+    "502": (TRANSIENT, ""),
+    "503": (TRANSIENT, ""),
+    "504": (TRANSIENT, ""),
+}
 
 
 class NotFoundError(Exception):
@@ -26,6 +82,15 @@ class NotFoundError(Exception):
 
 class PreconditionFailedError(Exception):
     """A conditional write lost: the object changed (or exists) since it was read."""
+
+
+class UnreadableObjectError(Exception):
+    """The object exists but can never be read as it is: its record is rejected with `reason`."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key} cannot be read: {reason}")
+        self.key = key
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -64,11 +129,35 @@ def _etag(value: str) -> str:
     return value.strip('"')
 
 
-def _error_code(exc: ClientError) -> str:
+def classify(exc: BaseException) -> tuple[Kind, str]:
+    """What an exception from an S3 call means (S3_ERRORS), and for an unreadable object, why.
+
+    Anything that is not an S3 error response (timeouts, connection errors) is transient; so is
+    an error code the table does not know, since retrying costs little and losing a record a lot.
+    """
+    if not isinstance(exc, ClientError):
+        return TRANSIENT, ""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-    return code if code else status
+    kind, reason = S3_ERRORS.get(code) or S3_ERRORS.get(status) or (TRANSIENT, "")
+    if code not in S3_ERRORS and status.startswith("5"):
+        kind = TRANSIENT
+    details = {
+        "storage_class": str(error.get("StorageClass") or exc.response.get("StorageClass") or "archive"),
+        "message": " ".join(str(error.get("Message") or code or status).split())[:160],
+    }
+    return kind, reason.format(**details)
+
+
+def read_error(key: str, exc: Exception) -> Exception:
+    """The exception a failed GET of `key` raises: NotFoundError, UnreadableObjectError or `exc` itself."""
+    kind, reason = classify(exc)
+    if kind == MISSING:
+        return NotFoundError(key)
+    if kind == UNREADABLE:
+        return UnreadableObjectError(key, reason)
+    return exc
 
 
 class S3Store:
@@ -85,9 +174,7 @@ class S3Store:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _error_code(exc) in _NOT_FOUND_CODES:
-                raise NotFoundError(key) from exc
-            raise
+            raise read_error(key, exc) from exc
         with response["Body"] as body:
             data = body.read()
         return StoredObject(data, _etag(response["ETag"]))
@@ -112,7 +199,7 @@ class S3Store:
         try:
             response = self.client.put_object(**args)
         except ClientError as exc:
-            if _error_code(exc) in _CONDITION_CODES:
+            if classify(exc)[0] == CONDITION:
                 raise PreconditionFailedError(key) from exc
             raise
         return _etag(response["ETag"])
