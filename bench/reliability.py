@@ -75,6 +75,13 @@ def render(summary: dict[str, Any], status: int | None) -> str:
             f"{h.get('published', 0)} published) | – | 0 crashes | 0 invalid XML/JSON |"
         )
         lines.append(f"| XSS corpus | {h['xss_vectors']} vectors × 4 renderings | – | – | 0 active content |")
+    if b := summary.get("hostile_publisher"):
+        lines.append(
+            f"| hostile batches through the publisher (hypothesis, MemoryStore) | {b['batches']} batches, "
+            f"each applied then rebuilt ({b.get('published', 0)} records published, {b.get('rejected', 0)} "
+            f"named in report.json, {b.get('scheduled', 0)} scheduled, {b.get('draft', 0)} drafts) | – "
+            "| 0 failed runs | 0 good records lost, 0 records unaccounted for |"
+        )
     if p := summary.get("pathological_markdown"):
         shapes = p["shapes"]
         rejected = sorted(name for name, shape in shapes.items() if shape["outcome"] == "rejected")

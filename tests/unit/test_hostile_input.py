@@ -14,7 +14,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ from feedpub.errors import RecordError
 from feedpub.items import to_feed_item
 from feedpub.markup import render_body
 from feedpub.model import FeedSpec, Record
+from feedpub.publish import MemoryStore, Publisher
 from feedpub.records import parse_record
 from feedpub.render import render_feed
+from feedpub.render.common import atom_id, clean
 from tests.support.active_content import active_content
 from tests.support.soak import record_figures
 
@@ -264,6 +266,132 @@ def _plausible_record(draw: st.DrawFn) -> bytes:
     return ("---\n" + yaml.safe_dump(fields, allow_unicode=True) + "---\n" + body).encode()
 
 
+# Values an author (or an attacker) can write into any field, as raw YAML scalars, so they reach the
+# parser exactly as typed: absurd dates, numbers over Python's 4,300-digit limit or too long to
+# print, URLs no renderer can write, nested mappings, huge strings.
+_HOSTILE_URLS = [
+    "https://[::1",
+    "//[::1",
+    "http://[not-an-address]/x",
+    "http://example.org:notaport/",
+    "https://example.org:99999/",
+    "http://[::1]:8080/ok/",
+    "https:",
+    "http:///nohost",
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "https://bücher.example/ü ö.png",
+    "https://example.org/%zz%",
+    "https://user:pa@ss@example.org/",
+    "/relative/path",
+    "relative path/x.png",
+    "https://example.org/" + "a" * 3000,
+    "\u0000https://example.org/",
+]
+_HOSTILE_DATES = [
+    "Mon, 01 Jan 99999999999 00:00:00 GMT",
+    "Mon, 01 Jan 9999 00:00:00 -2359",
+    "Sat, 01 Jan 0001 00:00:00 +2359",
+    "9998-12-31T23:59:59-23:59",
+    "1000-01-01T00:00:00+23:59",
+    "2024-02-30",
+    "2024-01-01T25:00",
+    "0000-00-00",
+    "2024-W01-1",
+    "+002024-01-01",
+]
+_RAW_HOSTILE = st.sampled_from(
+    [
+        "1" * 4400,
+        "-" + "9" * 4301,
+        "0x" + "f" * 4000,
+        "0b" + "1" * 15000,
+        ".inf",
+        ".nan",
+        "-.inf",
+        "1e400",
+        "9223372036854775808",
+        "1:2:3:4:5:6:7:8:9:10:11:12:13:14:15",
+        "!!binary aGVsbG8=",
+        "{a: {b: {c: [1, {d: 2}]}}}",
+        "[[], {}, null, ~, true]",
+        "&a [*a]",
+        "''",
+        "null",
+    ]
+)
+
+
+def _raw(value: object) -> str:
+    """A value as a YAML flow scalar (JSON is YAML), or a raw token as it is."""
+    return value if isinstance(value, _RawYaml) else json.dumps(value, ensure_ascii=False)
+
+
+class _RawYaml(str):
+    """Text to place into front matter as it is, not quoted."""
+
+
+_hostile_value = st.one_of(
+    _value,
+    st.sampled_from(_HOSTILE_URLS),
+    st.sampled_from(_HOSTILE_DATES),
+    _RAW_HOSTILE.map(_RawYaml),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(min_size=1000, max_size=20_000).filter(lambda text: len(text) < 20_000),
+)
+_url_field = st.one_of(st.sampled_from(_HOSTILE_URLS), _hostile_value)
+_date_field = st.one_of(_when, st.sampled_from(_HOSTILE_DATES), _hostile_value)
+_hostile_fields = st.fixed_dictionaries(
+    {
+        "title": st.one_of(st.text(min_size=1, max_size=60).filter(str.strip), _hostile_value),
+        "date": _date_field,
+    },
+    optional={
+        "updated": _date_field,
+        "url": _url_field,
+        "image": _url_field,
+        "id": _hostile_value,
+        "slug": _hostile_value,
+        "summary": _hostile_value,
+        "tags": st.one_of(st.lists(_hostile_value, max_size=3), _hostile_value),
+        "language": _hostile_value,
+        "draft": _hostile_value,
+        "author": st.one_of(
+            st.fixed_dictionaries({"name": _hostile_value, "url": _url_field, "email": _hostile_value}),
+            _hostile_value,
+        ),
+        "authors": st.lists(
+            st.fixed_dictionaries({"name": st.text(max_size=20)}, optional={"url": _url_field}), max_size=2
+        ),
+        "enclosure": st.fixed_dictionaries(
+            {
+                "url": _url_field,
+                "mime_type": st.sampled_from(["audio/mpeg", "x", "a/b/c"]),
+                "length": _hostile_value,
+            }
+        ),
+        "ignored": _hostile_value,
+    },
+)
+
+
+@st.composite
+def _hostile_record(draw: st.DrawFn) -> bytes:
+    """A record with hostile values in well-known fields; raw YAML tokens go in unquoted (Markdown)."""
+    fields = draw(_hostile_fields)
+    lines = []
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{json.dumps(k)}: {_raw(v)}" for k, v in value.items())
+            lines.append(f"{key}: {{{inner}}}")
+        elif isinstance(value, list):
+            lines.append(f"{key}: [{', '.join(_raw(each) for each in value)}]")
+        else:
+            lines.append(f"{key}: {_raw(value)}")
+    return ("---\n" + "\n".join(lines) + "\n---\n" + draw(_body)).encode("utf-8", "surrogatepass")
+
+
 _any_record = st.one_of(
     st.tuples(st.just("articles/fuzz.md"), st.binary(max_size=600)),
     st.tuples(st.just("articles/fuzz.json"), st.binary(max_size=600)),
@@ -272,7 +400,81 @@ _any_record = st.one_of(
     _plausible_record().map(
         lambda data: ("articles/fuzz.json" if data.startswith(b"{") else "articles/fuzz.md", data)
     ),
+    st.tuples(st.just("articles/fuzz.md"), _hostile_record()),
 )
+
+
+# -- the same records through the publisher ------------------------------------------------------
+
+SITE_YAML = (
+    b"title: Hostile Times\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
+)
+PUBLISH_NOW = datetime(2036, 1, 1, tzinfo=UTC)  # after every plausible date (1990-2035)
+_batch = st.lists(_any_record, min_size=1, max_size=5)
+
+
+def _good_record(number: int) -> bytes:
+    return f"---\ntitle: Good {number}\ndate: 2020-01-0{number + 1}\ntags: [Good]\n---\nFine.\n".encode()
+
+
+def _feed_id(record: Record) -> str:
+    return clean(record.id) or atom_id(record.id)  # as feed.json writes it
+
+
+def _publish_batch(cases: list[tuple[str, bytes]]) -> Counter[str]:
+    """Publish hostile records with two good ones in one batch, then rebuild; check the property.
+
+    Every run completes (no failed key, no site error); the good records are in the main feed;
+    every other record is in the main feed, a draft, scheduled or rejected in report.json; no
+    record the parser accepted is rejected later for failing to render; every output is valid.
+    """
+    content, output = MemoryStore(), MemoryStore()
+    content.put("site.yaml", SITE_YAML)
+    keys = {}
+    for number, (path, data) in enumerate(cases):
+        key = path.replace("fuzz", f"fuzz-{number}")
+        content.put(key, data)
+        keys[key] = data
+    good = {f"articles/good-{number}.md": _good_record(number) for number in range(2)}
+    for key, data in good.items():
+        content.put(key, data)
+    publisher = Publisher(content, output, clock=lambda: PUBLISH_NOW, websub=False)
+    for report in (publisher.apply(["site.yaml", *keys, *good]), publisher.rebuild()):
+        assert report.failed_keys == []
+        assert report.site_error is None
+    public = {key: output.get(key).body for key in output.keys(prefix="") if not key.startswith("_state/")}
+    _assert_valid_feeds(public)
+    shown = {item["id"] for item in json.loads(public["feed.json"])["items"]}
+    state = json.loads(output.get("_state/report.json").body)
+    rejected = {entry["path"]: entry["reason"] for entry in state["rejected"]}
+    scheduled = {entry["path"] for entry in state["scheduled"]}
+    assert not [reason for reason in rejected.values() if reason.startswith("cannot be rendered")]
+    site = parse_site(SITE_YAML)
+    outcomes: Counter[str] = Counter()
+    for key, data in {**good, **keys}.items():
+        if key in rejected:
+            assert key not in good, rejected[key]
+            outcomes["rejected"] += 1
+            continue
+        record = parse_record(key, data, site)  # not rejected: so the parser accepts it
+        if record.draft:
+            outcomes["draft"] += 1
+        elif key in scheduled:
+            outcomes["scheduled"] += 1
+        else:
+            assert _feed_id(record) in shown, f"{key} is neither published nor reported"
+            outcomes["published"] += 1
+    return outcomes
+
+
+@FAST
+@given(_batch)
+def test_hostile_batches_through_the_publisher_complete_and_name_every_record(
+    cases: list[tuple[str, bytes]],
+) -> None:
+    # Given hostile and plausible records in one batch with good ones, when the publisher applies
+    # them and then rebuilds, then every run completes and every record is accounted for.
+    _publish_batch(cases)
 
 
 @FAST
@@ -302,6 +504,25 @@ def test_fuzzed_record_campaign_soak(case: tuple[str, bytes], campaign_tally: Co
     # The same property over the soak budget (10,000 examples).
     campaign_tally["examples"] += 1
     campaign_tally["rejected" if _check_record(*case) else "published"] += 1
+
+
+@pytest.fixture(scope="module")
+def publisher_tally() -> Iterator[Counter[str]]:
+    tally: Counter[str] = Counter()
+    yield tally
+    if tally:
+        record_figures("hostile_publisher", dict(tally))
+
+
+@pytest.mark.soak
+@SOAK
+@given(cases=_batch)
+def test_hostile_batches_through_the_publisher_soak(
+    cases: list[tuple[str, bytes]], publisher_tally: Counter[str]
+) -> None:
+    # The publisher property over the soak budget (10,000 batches, each applied and rebuilt).
+    publisher_tally["batches"] += 1
+    publisher_tally.update(_publish_batch(cases))
 
 
 def pathological(size: int) -> dict[str, str]:
