@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, FeedSpec, Record
 from feedpub.outdir import WriteReport, write_outputs
 
 ARTICLES_DIR = "articles"
+MAX_SITE_BYTES = 1024 * 1024  # site.yaml holds a few settings
 # Starting and stopping two forked workers costs about 0.1 s; parsing a record about 0.17 ms of CPU,
 # so a pool pays off from roughly 1,500 records. Below this, one process.
 PARALLEL_MIN_RECORDS = 2000
@@ -45,12 +47,28 @@ class BuildResult:
 def load_site(root: Path) -> SiteConfig:
     path = root / SITE_FILE
     try:
+        size = _regular_file_size(str(path))
+        if size > MAX_SITE_BYTES:
+            raise SiteConfigError(str(path), f"is {size} bytes: a site.yaml holds a few settings")
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise SiteConfigError(str(path), "is missing (every content directory needs one)") from exc
     except OSError as exc:
         raise SiteConfigError(str(path), f"cannot be read: {exc.strerror}") from exc
+    except NotARegularFileError as exc:
+        raise SiteConfigError(str(path), str(exc)) from exc
     return parse_site(data, str(path))
+
+
+class NotARegularFileError(Exception):
+    """A FIFO, a device or a link to one: reading it could block or never end."""
+
+
+def _regular_file_size(path: str) -> int:
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotARegularFileError("is not a regular file (a FIFO, a device or a link to one)")
+    return info.st_size
 
 
 def record_files(root: Path) -> list[tuple[str, str]]:
@@ -137,13 +155,15 @@ def _load_files(files: list[tuple[str, str]], site: SiteConfig) -> list[Record |
 def _read_record(key: str, path: str, site: SiteConfig) -> bytes:
     # Size first, so an oversized file is rejected without being read into memory.
     try:
+        size = _regular_file_size(path)
+        if size > site.max_record_bytes:
+            raise RecordError(key, f"is {size} bytes, over max_record_bytes ({site.max_record_bytes})")
         with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > site.max_record_bytes:
-                raise RecordError(key, f"is {size} bytes, over max_record_bytes ({site.max_record_bytes})")
-            return file.read()
+            return file.read(site.max_record_bytes + 1)  # a file that grew meanwhile is caught by the parser
     except OSError as exc:
         raise RecordError(key, f"cannot be read: {exc.strerror}") from exc
+    except NotARegularFileError as exc:
+        raise RecordError(key, str(exc)) from exc
 
 
 def _render_items(feed_records: list[Record], site: SiteConfig) -> list[FeedItem]:

@@ -31,6 +31,9 @@ _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _DOT_SEGMENTS = ("", ".", "..")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
 MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bit integer
+# Each tag is a feed in three formats: a record with thousands of tags would make one run write
+# thousands of files and time out, again at every retry.
+MAX_TAGS = 100
 
 
 class _Invalid(ValueError):
@@ -270,6 +273,8 @@ def _tags(value: object) -> tuple[str, ...]:
         if tag is not None:
             tag = " ".join(tag.split())
             seen.setdefault(tag_slug(tag), tag)
+    if len(seen) > MAX_TAGS:
+        raise _Invalid(f"has {len(seen)} tags; at most {MAX_TAGS} (each tag is a feed of its own)")
     return tuple(seen.values())
 
 

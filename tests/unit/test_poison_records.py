@@ -8,6 +8,7 @@ accepts always renders in all three formats.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import lxml.etree
 import pytest
 
 from feedpub import cli
-from feedpub.build import render_site
+from feedpub.build import check_directory, render_site
 from feedpub.config import parse_site
 from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
@@ -252,3 +253,27 @@ def test_a_record_whose_feed_fails_to_render_is_rejected_by_the_build(
         ("articles/poison.md", "cannot be rendered into a feed: Invalid IPv6 URL (ValueError)")
     ]
     assert [item["title"] for item in json.loads(result.outputs["tags/film/feed.json"])["items"]] == ["Good"]
+
+
+def test_a_record_with_more_tags_than_feeds_a_run_can_write_is_rejected() -> None:
+    # Given a record with 5,000 distinct tags (each one a feed in three formats: one run would write
+    # 15,000 files, time out and be retried forever), when parsed, then it is rejected saying why.
+    tags = ", ".join(f"t{n}" for n in range(5000))
+    assert (
+        rejected("articles/a.md", md(f"tags: [{tags}]\n"))
+        == "has 5000 tags; at most 100 (each tag is a feed of its own)"
+    )
+
+
+def test_check_rejects_files_that_are_not_regular_files_instead_of_hanging(tmp_path: Path) -> None:
+    # Given a FIFO and a link to /dev/zero named like records (reading either would block or never end)
+    content = content_dir(tmp_path, SITE_YAML, {"good.md": POISON_FILES["good.md"]})
+    os.mkfifo(content / "articles" / "fifo.md")
+    (content / "articles" / "zero.md").symlink_to("/dev/zero")
+    # When checked, Then both are rejected by name and the good record is published
+    result = check_directory(content, datetime(2025, 1, 1, tzinfo=UTC))
+    assert {(error.path, error.reason) for error in result.rejected} == {
+        ("articles/fifo.md", "is not a regular file (a FIFO, a device or a link to one)"),
+        ("articles/zero.md", "is not a regular file (a FIFO, a device or a link to one)"),
+    }
+    assert result.published == 1
