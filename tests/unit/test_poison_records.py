@@ -277,3 +277,19 @@ def test_check_rejects_files_that_are_not_regular_files_instead_of_hanging(tmp_p
         ("articles/zero.md", "is not a regular file (a FIFO, a device or a link to one)"),
     }
     assert result.published == 1
+
+
+@pytest.mark.parametrize(
+    "site_yaml", [SITE_YAML + f"feed_limit: {HUGE}\n".encode(), SITE_YAML + b"icon: 'javascript:x'\n"]
+)
+def test_dev_exits_2_with_the_reason_for_any_site_yaml_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], site_yaml: bytes
+) -> None:
+    # Given a content directory whose site.yaml used to crash `feedpub dev` (a 5,000-digit number)
+    # or pass an icon no feed should carry, when dev starts, then it exits 2 naming the file, before
+    # starting anything
+    content = content_dir(tmp_path / "content", site_yaml, {"good.md": POISON_FILES["good.md"]})
+    assert cli.main(["dev", "--content", str(content), "--port", "20080", "--s3-port", "20081"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"feedpub: {content / 'site.yaml'}: ")
+    assert "Traceback" not in err
