@@ -610,6 +610,8 @@ class _Run:
     def _finish(self, failed: Iterable[str] = (), root: dict[str, Any] | None = None) -> PublishReport:
         report = self.report
         report.failed_keys = sorted(set(report.failed_keys) | set(failed))
+        # Attempts that committed may each have noted rejections: the latest reason for each record.
+        report.rejected = list({each["path"]: each for each in report.rejected}.values())
         report.written = sorted(set(report.written))
         report.deleted = sorted(set(report.deleted))
         public = [p for p in report.written + report.deleted if not p.startswith(self.state.prefix)]
