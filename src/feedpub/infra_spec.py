@@ -162,21 +162,50 @@ class _Template:
         self.source = source
         self.resources: dict[str, dict[str, JSONish]] = document["Resources"]
         self.parameters: dict[str, JSONish] = document.get("Parameters") or {}
+        self.conditions: dict[str, JSONish] = document.get("Conditions") or {}
         self.function_globals: dict[str, JSONish] = (document.get("Globals") or {}).get("Function") or {}
 
     def fail(self, where: str, reason: str) -> TemplateError:
         return TemplateError(f"{self.source}: {where}", reason)
 
     def literal(self, value: JSONish, where: str) -> JSONish:
-        """A plain value, or the default of the parameter it !Refs."""
+        """A plain value, the default of the parameter it !Refs, or the branch an !If takes with the
+        parameters at their defaults (None for AWS::NoValue)."""
+        if value == {"Ref": "AWS::NoValue"}:
+            return None
         if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.parameters:
             parameter = self.parameters[value["Ref"]]
             if "Default" not in parameter:
                 raise self.fail(where, f"parameter {value['Ref']} has no Default to run with locally")
             return parameter["Default"]
+        if isinstance(value, dict) and set(value) == {"Fn::If"}:
+            name, when_true, when_false = value["Fn::If"]
+            return self.literal(when_true if self.condition(name, where) else when_false, where)
         if isinstance(value, dict):
             raise self.fail(where, f"{value} is not a literal or a parameter with a default")
         return value
+
+    def condition(self, name: str, where: str) -> bool:
+        """A condition of the template, decided with the parameters at their defaults."""
+        if name not in self.conditions:
+            raise self.fail(where, f"condition {name} is not defined")
+
+        def decide(node: JSONish) -> bool:
+            ((function, argument),) = node.items()
+            if function == "Fn::Equals":
+                left, right = (self.literal(item, where) for item in argument)
+                return str(left) == str(right)
+            if function == "Fn::Not":
+                return not decide(argument[0])
+            if function == "Fn::And":
+                return all(decide(item) for item in argument)
+            if function == "Fn::Or":
+                return any(decide(item) for item in argument)
+            if function == "Condition":
+                return self.condition(argument, where)
+            raise self.fail(where, f"condition {name} uses {function}, which feedpub dev cannot decide")
+
+        return decide(self.conditions[name])
 
     def number(self, value: JSONish, where: str) -> int:
         resolved = self.literal(value, where)
@@ -214,7 +243,7 @@ class _Template:
             **((own.get("Environment") or {}).get("Variables") or {}),
         }
         environment = {name: str(value) for name, value in variables.items() if not isinstance(value, dict)}
-        reserved = properties.get("ReservedConcurrentExecutions")
+        reserved = self.literal(properties.get("ReservedConcurrentExecutions"), where)
         return FunctionSpec(
             logical_id=logical_id,
             handler=properties.get("Handler", ""),

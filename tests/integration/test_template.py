@@ -338,8 +338,11 @@ def test_alarms_watch_the_dead_letter_queue_and_both_functions(document: dict[st
     ) in watched
     assert ("Errors", '{"Ref": "PublishFunction"}') in watched
     assert ("Errors", '{"Ref": "ReconcileFunction"}') in watched
+    # (and a message waiting too long in the content queue: test_template_operations.py)
+    assert ("ApproximateAgeOfOldestMessage", '{"Fn::GetAtt": ["ContentQueue", "QueueName"]}') in watched
     for alarm in alarms:
-        assert alarm["Threshold"] == 0
+        if alarm["MetricName"] != "ApproximateAgeOfOldestMessage":
+            assert alarm["Threshold"] == 0  # a single failure counts
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     topic = resources_of_type(document, "AWS::SNS::Topic")["AlarmTopic"]

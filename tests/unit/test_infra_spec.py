@@ -96,6 +96,32 @@ def test_schedules_publish_due_posts_often_and_reconcile_hourly(spec) -> None:
         assert spec.schedule_functions[schedule.function].handler == "handlers.reconcile.lambda_handler"
 
 
+def test_a_conditional_setting_is_read_as_the_default_parameters_decide_it(tmp_path: Path) -> None:
+    # Given the template as it is: ReconcileFunction's reservation depends on SerializeRebuilds
+    reconcile = load_pipeline_spec(TEMPLATE).schedule_functions["ReconcileFunction"]
+    # Then with the default ("true") it has one slot
+    assert reconcile.reserved_concurrency == 1
+
+    # When the parameter's default is "false"
+    def edit(document):
+        document["Parameters"]["SerializeRebuilds"]["Default"] = "false"
+
+    variant = load_pipeline_spec(write_variant(tmp_path, edit)).schedule_functions["ReconcileFunction"]
+    # Then the !If takes its other branch, AWS::NoValue: no reservation at all
+    assert variant.reserved_concurrency is None
+
+
+def test_a_condition_the_local_pipeline_cannot_decide_is_refused(tmp_path: Path) -> None:
+    # Given a condition built on something other than parameters (a region check)
+    def edit(document):
+        region_check = {"Fn::Contains": [["us-east-1"], {"Ref": "AWS::Region"}]}
+        document["Conditions"]["RebuildsOneAtATime"] = region_check
+
+    # Then loading names the condition and the function it cannot evaluate
+    with pytest.raises(TemplateError, match=r"RebuildsOneAtATime uses Fn::Contains"):
+        load_pipeline_spec(write_variant(tmp_path, edit))
+
+
 def test_edge_headers_and_paths_match_cloudfront(spec) -> None:
     # Given what CloudFront adds to every response
     edge = spec.edge
