@@ -5,27 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from feedpub import frontmatter
 from feedpub.errors import SiteConfigError, describe_failure, describe_value
-from feedpub.urls import web_url_problem
+from feedpub.podcast.show import PodcastShow
+from feedpub.urls import absolute_http_url
 
 SITE_FILE = "site.yaml"
 MiB = 1024 * 1024
-
-
-def _absolute_http_url(value: str, *, directory: bool) -> str:
-    value = value.strip()
-    scheme, sep, rest = value.partition("://")
-    if not sep or scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
-    problem = web_url_problem(value)
-    if problem:
-        raise ValueError(f"{value!r} {problem}")
-    if directory and not value.endswith("/"):
-        value += "/"
-    return value
 
 
 class SiteAuthor(BaseModel):
@@ -38,7 +26,7 @@ class SiteAuthor(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        return None if v is None else _absolute_http_url(v, directory=False)
+        return None if v is None else absolute_http_url(v, directory=False)
 
 
 class SiteConfig(BaseModel):
@@ -61,6 +49,7 @@ class SiteConfig(BaseModel):
     hub: str | None = None  # validated here, so a ping can never fail on the URL itself
     icon: str | None = None
     favicon: str | None = None
+    podcast: PodcastShow | None = None  # the show: with it, podcast.xml is published
 
     @field_validator("title")
     @classmethod
@@ -72,12 +61,12 @@ class SiteConfig(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base(cls, v: str) -> str:
-        return _absolute_http_url(v, directory=True)
+        return absolute_http_url(v, directory=True)
 
     @field_validator("home_page_url", "hub", "icon", "favicon")
     @classmethod
     def _urls(cls, v: str | None) -> str | None:
-        return None if v is None else _absolute_http_url(v, directory=False)
+        return None if v is None else absolute_http_url(v, directory=False)
 
     @field_validator("timezone")
     @classmethod
@@ -87,6 +76,13 @@ class SiteConfig(BaseModel):
         except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a long name: "File name too long"
             raise ValueError(f"unknown time zone {_shortened(v)!r}") from exc
         return v
+
+    @model_validator(mode="after")
+    def _show(self) -> SiteConfig:
+        problems = self.podcast.problems_with(self) if self.podcast else []
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
@@ -137,6 +133,8 @@ def _describe(exc: ValidationError) -> str:
             parts.append(f"unknown key '{where}'")
         elif err["type"] == "missing":
             parts.append(f"'{where}' is required")
+        elif not err["loc"]:  # a rule about several keys (the podcast show's defaults)
+            parts.append(err["msg"].removeprefix("Value error, "))
         else:
             parts.append(f"'{where}': {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)

@@ -35,6 +35,20 @@ def web_url_problem(url: str) -> str | None:
     return None
 
 
+def absolute_http_url(value: str, *, directory: bool = False) -> str:
+    """`value` as an absolute http(s) URL (a directory's ends in "/"); ValueError saying why if it is not."""
+    value = value.strip()
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in WEB_SCHEMES or not rest or rest.startswith("/"):
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    problem = web_url_problem(value)
+    if problem:
+        raise ValueError(f"{value!r} {problem}")
+    if directory and not value.endswith("/"):
+        value += "/"
+    return value
+
+
 def _url_error(exc: Exception) -> str:
     message = " ".join(str(exc).split())
     if "IPv6" in message:
