@@ -32,6 +32,7 @@ def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
         image=record.image,
         language=record.language,
         enclosure=record.enclosure,
+        episode=record.episode,
     )
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from feedpub.podcast.episode import Episode
+
 FEED_FORMATS = ("feed.xml", "atom.xml", "feed.json")
 OPML_PATH = "feeds.opml"
 XSL_PATH = "feed.xsl"
@@ -30,6 +32,18 @@ class Enclosure(BaseModel):
     url: str  # absolute
     mime_type: str
     length: int  # bytes, > 0
+
+
+class MediaRef(BaseModel):
+    """An enclosure that is a file in the content bucket (`media/...`), published at the same path.
+
+    Its length and type come from the file unless the author gave them (the author's values win)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # "media/ep12.mp3"
+    mime_type: str | None = None
+    length: int | None = None
 
 
 class Record(BaseModel):
@@ -54,7 +68,9 @@ class Record(BaseModel):
     image: str | None = None  # absolute
     draft: bool = False
     language: str | None = None
-    enclosure: Enclosure | None = None
+    enclosure: Enclosure | None = None  # for `media`, filled in from the file once it has been read
+    media: MediaRef | None = None
+    episode: Episode | None = None  # podcast fields, read when the site has a podcast show
     body: str = ""  # Markdown source
     body_html: str | None = None  # rendered while parsing, when the body is too large to render lazily
 
@@ -81,6 +97,7 @@ class FeedItem(BaseModel):
     image: str | None = None
     language: str | None = None
     enclosure: Enclosure | None = None
+    episode: Episode | None = None
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

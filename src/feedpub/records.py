@@ -18,7 +18,10 @@ from feedpub.config import SiteConfig
 from feedpub.dates import parse_when
 from feedpub.errors import RecordError, describe_failure, describe_value
 from feedpub.markup import absolute_url, directory_url, url_scheme, xml_safe
-from feedpub.model import Enclosure, Person, Record
+from feedpub.model import Enclosure, MediaRef, Person, Record
+from feedpub.podcast.episode import FIELDS as EPISODE_FIELDS
+from feedpub.podcast.episode import Episode, EpisodeError, parse_episode
+from feedpub.podcast.media import is_episode_type, is_media_key, media_key_problem, type_from_name
 from feedpub.slugs import record_slug, tag_slug
 from feedpub.urls import web_url_problem
 
@@ -83,7 +86,7 @@ def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
         text = _decode(data)
         fields, body = _split_json(text) if path.endswith(".json") else _split_markdown(text)
         return _with_large_body_rendered(_build(path, fields, body, site), site)
-    except _Invalid as exc:
+    except (_Invalid, EpisodeError) as exc:
         raise RecordError(path, str(exc)) from None
     except RendererFailedError:
         raise
@@ -167,6 +170,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig) -> Re
     date = _required_when(fields, "date", site)
     slug = record_slug(_optional_text(fields, "slug") or PurePosixPath(path).stem)
     url = _optional_url(fields, "url", home) or home + slug + "/"
+    enclosure, media = _attachment(fields.get("enclosure"), home)
     return Record(
         path=path,
         id=_optional_text(fields, "id") or home + slug + "/",
@@ -181,7 +185,9 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig) -> Re
         image=_optional_url(fields, "image", home),
         draft=_draft(fields.get("draft")),
         language=_language(fields.get("language")),
-        enclosure=_enclosure(fields.get("enclosure"), home),
+        enclosure=enclosure,
+        media=media,
+        episode=_episode(fields, site, home, enclosure, media),
         body=xml_safe(body),
     )
 
@@ -317,26 +323,84 @@ def _authors(fields: dict[str, Any], site: SiteConfig, home: str) -> tuple[Perso
     return (Person(name=site.author.name, url=site.author.url, email=site.author.email),)
 
 
+def _attachment(value: object, home: str) -> tuple[Enclosure | None, MediaRef | None]:
+    """The enclosure: a file of the content bucket's media/ (as `media/x.mp3` or a mapping whose url is
+    one), whose length and type feedpub reads from the file; or any URL with its length and type."""
+    url = value.get("url") if isinstance(value, dict) else value
+    if not (isinstance(url, str) and is_media_key(url.strip())):
+        return _enclosure(value, home), None
+    key = url.strip()
+    problem = media_key_problem(key)
+    if problem is not None:
+        raise _Invalid(f"enclosure {problem}")
+    fields = value if isinstance(value, dict) else {}
+    mime_type = fields.get("mime_type", fields.get("type"))
+    length = fields.get("length")
+    return None, MediaRef(
+        key=key,
+        mime_type=None if mime_type is None else _media_type(mime_type),
+        length=None if length is None else _length(length),
+    )
+
+
+def _episode(
+    fields: dict[str, Any], site: SiteConfig, home: str, enclosure: Enclosure | None, media: MediaRef | None
+) -> Episode | None:
+    """The podcast fields, on a site with a show; a serial show's episodes must each have a number."""
+    if site.podcast is None:
+        return None
+    given = any(fields.get(name) is not None for name in EPISODE_FIELDS)
+    episode = parse_episode(fields, lambda value, field: _web_url(value, field, home)) if given else Episode()
+    mime_type = enclosure.mime_type if enclosure else None
+    if media is not None:
+        mime_type = media.mime_type or type_from_name(media.key)
+    if (
+        site.podcast.type == "serial"
+        and is_episode_type(mime_type)
+        and episode.number is None
+        and episode.episode_type in (None, "full")
+    ):
+        raise _Invalid(
+            "has no 'episode' number, and the show is serial (site.yaml podcast.type): Apple Podcasts "
+            "lists a serial show's episodes by number, so every full episode needs one"
+        )
+    return episode if given else None
+
+
+def _media_type(value: object) -> str:
+    mime = _text(value, "enclosure mime_type")
+    if mime is None or not _MEDIA_TYPE.fullmatch(mime):
+        raise _Invalid(
+            f"enclosure mime_type '{describe_value(value)}' is not a media type such as audio/mpeg"
+        )
+    return mime
+
+
+def _length(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ENCLOSURE_BYTES:
+        raise _Invalid(
+            f"enclosure length must be a positive whole number of bytes (at most {MAX_ENCLOSURE_BYTES}), "
+            f"not '{describe_value(value)}'"
+        )
+    return value
+
+
 def _enclosure(value: object, home: str) -> Enclosure | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _Invalid(f"enclosure must be a mapping of url, mime_type and length, not {_kind(value)}")
+        raise _Invalid(
+            "enclosure must be a mapping of url, mime_type and length, or a file under media/, "
+            f"not {_kind(value)}"
+        )
     missing = [key for key in ("url", "length") if value.get(key) is None]
     mime_type = value.get("mime_type", value.get("type"))
     if mime_type is None:
         missing.insert(1, "mime_type")
     if missing:
         raise _Invalid(f"enclosure is missing {', '.join(missing)}")
-    mime = _text(mime_type, "enclosure mime_type")
-    if mime is None or not _MEDIA_TYPE.fullmatch(mime):
-        raise _Invalid(
-            f"enclosure mime_type '{describe_value(mime_type)}' is not a media type such as audio/mpeg"
-        )
-    length = value["length"]
-    if isinstance(length, bool) or not isinstance(length, int) or not 0 < length <= MAX_ENCLOSURE_BYTES:
-        raise _Invalid(
-            f"enclosure length must be a positive whole number of bytes (at most {MAX_ENCLOSURE_BYTES}), "
-            f"not '{describe_value(length)}'"
-        )
-    return Enclosure(url=_web_url(value["url"], "enclosure url", home), mime_type=mime, length=length)
+    return Enclosure(
+        url=_web_url(value["url"], "enclosure url", home),
+        mime_type=_media_type(mime_type),
+        length=_length(value["length"]),
+    )

@@ -99,7 +99,7 @@ def test_every_front_matter_field_reaches_the_record() -> None:
         "image: img/cover.png\n"
         "draft: true\n"
         "language: en-GB\n"
-        "enclosure: {url: media/ep1.mp3, type: audio/mpeg, length: 12345}\n"
+        "enclosure: {url: audio/ep1.mp3, type: audio/mpeg, length: 12345}\n"
         "unknown_key: ignored\n",
         body="# Heading\n\nText.\n",
     )
@@ -119,7 +119,7 @@ def test_every_front_matter_field_reaches_the_record() -> None:
     assert record.image == HOME + "img/cover.png"
     assert record.draft is True
     assert record.language == "en-GB"
-    assert record.enclosure == Enclosure(url=HOME + "media/ep1.mp3", mime_type="audio/mpeg", length=12345)
+    assert record.enclosure == Enclosure(url=HOME + "audio/ep1.mp3", mime_type="audio/mpeg", length=12345)
     assert record.body == "# Heading\n\nText.\n"
 
 
