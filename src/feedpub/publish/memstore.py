@@ -8,7 +8,14 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from feedpub.publish.store import Listing, NotFoundError, PreconditionFailedError, StoredObject, read_error
+from feedpub.publish.store import (
+    Listing,
+    NotFoundError,
+    ObjectInfo,
+    PreconditionFailedError,
+    StoredObject,
+    read_error,
+)
 
 
 class MemoryStore:
@@ -21,6 +28,16 @@ class MemoryStore:
         self.reads = 0
         self.before_put: Callable[[str], None] | None = None
         self._read_errors: dict[str, Exception] = {}
+        self.ranges: builtins.list[tuple[str, int, int]] = []  # every ranged GET: (key, start, end)
+        self.copies = 0
+
+    def _current(self, key: str) -> tuple[bytes, str, str, str | None, datetime]:
+        if key not in self._objects:
+            raise NotFoundError(key)
+        if key in self._read_errors:
+            error = self._read_errors[key]
+            raise read_error(key, error) from error
+        return self._objects[key]
 
     def get(self, key: str) -> StoredObject:
         with self._lock:
@@ -66,6 +83,33 @@ class MemoryStore:
             items = sorted((k, v[1], v[4]) for k, v in self._objects.items() if k.startswith(prefix))
         for key, etag, modified in items:
             yield Listing(key, etag, modified)
+
+    def head(self, key: str) -> ObjectInfo:
+        with self._lock:
+            body, etag, *_ = self._current(key)
+            return ObjectInfo(len(body), etag)
+
+    def get_range(self, key: str, start: int, end: int, *, if_match: str) -> builtins.bytes:
+        with self._lock:
+            self.reads += 1
+            body, etag, *_ = self._current(key)
+            if etag != if_match:
+                raise PreconditionFailedError(key)
+            self.ranges.append((key, start, end))
+            return body[start : end + 1]
+
+    def copy_from(
+        self, source: MemoryStore, key: str, *, if_match: str, content_type: str, cache_control: str
+    ) -> None:
+        """As S3's CopyObject: the bytes move between the stores, never through the caller."""
+        with source._lock:
+            body, etag, *_ = source._current(key)
+            if etag != if_match:
+                raise PreconditionFailedError(key)
+        with self._lock:
+            self._objects[key] = (body, etag, content_type, cache_control, datetime.now(UTC))
+            self.writes += 1
+            self.copies += 1
 
     def fail_reads(self, key: str, error: Exception | None) -> None:
         """Make every GET of `key` fail as S3 would with `error` (e.g. a ClientError for a GLACIER

@@ -1,9 +1,10 @@
 """Object stores the publisher reads and writes: S3, or anything with the same small interface.
 
-The publisher needs five things from a store: GET with the ETag, PUT with an optional
-condition (If-Match / If-None-Match), DELETE, LIST with ETags, and clear errors for the
-answers that are not worth retrying. Which S3 error means what is decided in ONE table,
-S3_ERRORS, that the tests walk:
+The publisher needs from a store: GET with the ETag, PUT with an optional condition
+(If-Match / If-None-Match), DELETE, LIST with ETags; for episode media, HEAD, a ranged GET of
+one version and a server-side copy between buckets (the bytes never pass through the function);
+and clear errors for the answers that are not worth retrying. Which S3 error means what is
+decided in ONE table, S3_ERRORS, that the tests walk:
 
 - transient (throttling, 5xx, timeouts, connection errors, and any code not in the table):
   the keys the publisher was working on fail and are retried later;
@@ -100,6 +101,12 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
+class ObjectInfo:
+    size: int  # bytes
+    etag: str  # without quotes
+
+
+@dataclass(frozen=True)
 class Listing:
     key: str
     etag: str
@@ -123,6 +130,14 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def list(self, prefix: str = "") -> Iterator[Listing]: ...
+
+    def head(self, key: str) -> ObjectInfo: ...
+
+    def get_range(self, key: str, start: int, end: int, *, if_match: str) -> bytes: ...
+
+    def copy_from(
+        self, source: Any, key: str, *, if_match: str, content_type: str, cache_control: str
+    ) -> None: ...
 
 
 def _etag(value: str) -> str:
@@ -212,3 +227,47 @@ class S3Store:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", ()):
                 yield Listing(item["Key"], _etag(item["ETag"]), item["LastModified"])
+
+    def head(self, key: str) -> ObjectInfo:
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise read_error(key, exc) from exc
+        return ObjectInfo(int(response["ContentLength"]), _etag(response["ETag"]))
+
+    def get_range(self, key: str, start: int, end: int, *, if_match: str) -> bytes:
+        """Bytes start..end (inclusive) of the version with ETag `if_match`; a newer version is a
+        PreconditionFailedError (the file changed while it was being read)."""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}", IfMatch=f'"{if_match}"'
+            )
+        except ClientError as exc:
+            if classify(exc)[0] == CONDITION:
+                raise PreconditionFailedError(key) from exc
+            raise read_error(key, exc) from exc
+        with response["Body"] as body:
+            data: bytes = body.read()
+        return data
+
+    def copy_from(
+        self, source: Any, key: str, *, if_match: str, content_type: str, cache_control: str
+    ) -> None:
+        """Copy `key` of `source` (an S3Store) to the same key here, inside S3: boto3's managed copy
+        switches to a multipart copy for large files. Only the version `if_match` is copied."""
+        try:
+            self.client.copy(
+                {"Bucket": source.bucket, "Key": key},
+                self.bucket,
+                key,
+                ExtraArgs={
+                    "CopySourceIfMatch": f'"{if_match}"',
+                    "ContentType": content_type,
+                    "CacheControl": cache_control,
+                    "MetadataDirective": "REPLACE",
+                },
+            )
+        except ClientError as exc:
+            if classify(exc)[0] == CONDITION:
+                raise PreconditionFailedError(key) from exc
+            raise read_error(key, exc) from exc
