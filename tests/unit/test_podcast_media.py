@@ -50,9 +50,7 @@ def test_given_mp3_bytes_under_a_name_without_a_known_extension_when_inspected_t
     assert (info.mime_type, info.format) == ("audio/mpeg", "MP3")
 
 
-def test_given_a_file_that_is_not_audio_when_inspected_then_its_name_gives_the_type_and_there_is_no_duration() -> (
-    None
-):
+def test_given_a_file_that_is_not_audio_when_inspected_then_its_name_gives_the_type_and_no_duration() -> None:
     store = MemoryStore()
     store.put("media/notes.pdf", b"%PDF-1.4\n" + b"0" * 5000)
     assert inspect_stored(store, "media/notes.pdf") == MediaInfo(
@@ -69,9 +67,7 @@ def test_given_a_damaged_mp3_when_inspected_then_it_keeps_its_size_and_type_with
     assert (info.size, info.mime_type, info.duration) == (3003, "audio/mpeg", None)
 
 
-def test_given_a_file_replaced_while_it_is_read_when_inspected_then_the_store_error_is_raised_not_hidden() -> (
-    None
-):
+def test_given_a_file_replaced_while_read_when_inspected_then_the_store_error_is_raised_not_hidden() -> None:
     # Given the HEAD of one version, when another version replaces it before the ranged GET, then
     # the conditional GET fails and inspection says so (it never mixes two versions' bytes).
     store = MemoryStore()

@@ -100,7 +100,8 @@ def test_feedgen_keeps_the_itunes_tags_it_already_writes_right() -> None:
     entry.itunes.itunes_block(True)
     root = written(fg)
     channel, item = root.find("channel"), root.find("channel/item")
-    assert channel is not None and item is not None
+    assert channel is not None
+    assert item is not None
     assert [c.get("text") for c in channel.iterfind("itunes:category", NS)] == ["TV & Film", "Arts"]
     assert channel.xpath("itunes:category/itunes:category/@text", namespaces=NS) == ["Film Interviews"]
     assert {
@@ -139,10 +140,12 @@ def test_given_podcasting_2_0_values_when_written_then_each_tag_is_in_its_namesp
     root = written(fg)
     assert root.nsmap["podcast"] == "https://podcastindex.org/namespace/1.0"
     channel, item = root.find("channel"), root.find("channel/item")
-    assert channel is not None and item is not None
+    assert channel is not None
+    assert item is not None
     assert channel.findtext("podcast:guid", namespaces=NS) == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
     locked = channel.find("podcast:locked", NS)
-    assert locked is not None and (locked.text, locked.get("owner")) == ("yes", "desk@example.org")
+    assert locked is not None
+    assert (locked.text, locked.get("owner")) == ("yes", "desk@example.org")
     assert [(f.get("url"), f.text) for f in channel.iterfind("podcast:funding", NS)] == [
         ("https://www.example.org/support", "Support the show"),
         ("https://www.example.org/members", "Become a member"),
@@ -164,7 +167,8 @@ def test_given_podcasting_2_0_values_when_written_then_each_tag_is_in_its_namesp
         },
     ]
     chapters = item.find("podcast:chapters", NS)
-    assert chapters is not None and dict(chapters.attrib) == {
+    assert chapters is not None
+    assert dict(chapters.attrib) == {
         "url": "https://www.example.org/ep12-chapters.json",
         "type": "application/json+chapters",
     }

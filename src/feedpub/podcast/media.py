@@ -186,6 +186,5 @@ def inspect(key: str, size: int, etag: str, read_range: RangeReader) -> MediaInf
     length = getattr(found.info, "length", None)
     duration = float(length) if isinstance(length, int | float) and length > 0 else None
     detected = type(found).__name__
-    return MediaInfo(
-        size=size, etag=etag, mime_type=named or FORMAT_TYPES.get(detected), duration=duration, format=detected
-    )
+    mime_type = named or FORMAT_TYPES.get(detected)
+    return MediaInfo(size=size, etag=etag, mime_type=mime_type, duration=duration, format=detected)
