@@ -243,9 +243,9 @@ def test_a_site_yaml_stored_by_a_laxer_feedpub_is_rebuilt_or_reported(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a state built from a site.yaml whose hub a stricter feedpub refuses
-    import feedpub.config
+    import feedpub.urls
 
-    monkeypatch.setattr(feedpub.config, "web_url_problem", lambda url: None)
+    monkeypatch.setattr(feedpub.urls, "web_url_problem", lambda url: None)
     site.put("site.yaml", SITE + b"hub: 'http://127.0.0.1:notaport/'\n")
     site.put("articles/a.md", article("Alpha", "2025-01-01"))
     assert_completed(site.publisher.apply(["site.yaml", "articles/a.md"]))
