@@ -2,7 +2,7 @@
 
 LIST the content bucket, GET every record, parse and render everything, PUT every output
 whether or not it changed, and delete outputs that are no longer produced. It shares the
-engine (records, build.render_site, render.headers_for) with feedpub, so the comparison
+engine (records, build.render_site, catalogue.headers_for) with feedpub, so the comparison
 measures the publishing strategy and nothing else.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feedpub import build, records, render
+from feedpub import build, catalogue, records
 from feedpub.config import SITE_FILE, parse_site
 from feedpub.errors import RecordError
 from feedpub.model import Record
@@ -57,7 +57,7 @@ def naive_publish(
     result = build.render_site(site, good, now)
 
     def write(item: tuple[str, bytes]) -> None:
-        content_type, cache_control = render.headers_for(item[0])
+        content_type, cache_control = catalogue.headers_for(item[0])
         s3.put_object(
             Bucket=publish_bucket,
             Key=item[0],

@@ -7,6 +7,7 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from feedpub import catalogue
 from feedpub.publish import PublishReport
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "feedpub")
@@ -46,7 +47,7 @@ def record_report(report: PublishReport, action: str) -> None:
             "duration_s": round(report.duration_s, 3),
         },
     )
-    feeds_written = sum(1 for path in report.written if path.endswith(("feed.xml", "atom.xml", "feed.json")))
+    feeds_written = sum(1 for path in report.written if catalogue.document(path) is not None)
     metrics.add_metric(name="RecordsPublished", unit=MetricUnit.Count, value=report.published)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(report.rejected))
     metrics.add_metric(name="FeedsWritten", unit=MetricUnit.Count, value=feeds_written)

@@ -1,7 +1,8 @@
 // CloudFront Function (cloudfront-js-2.0) on viewer-request: only the public feed layout reaches
 // the origin; "/" shows the main feed. Anything else (the private _state/ prefix, stray keys) gets
 // a 404 at the edge and never touches S3. Query strings are not in the cache key, never forwarded.
-var PUBLIC_PATH = /^\/(feed\.xml|atom\.xml|feed\.json|feed\.xsl|feeds\.opml|tags\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json))$/;
+// PUBLIC_PATH is generated from feedpub.catalogue (UPDATE_EDGE=1 pytest tests/unit/test_catalogue.py).
+var PUBLIC_PATH = /^\/(feed\.xsl|feeds\.opml|(feed\.xml|atom\.xml|feed\.json)|tags\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json))$/;
 
 function handler(event) {
   var request = event.request;

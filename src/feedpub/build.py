@@ -1,7 +1,10 @@
 """The offline build: content directory -> records -> every feed -> an output directory.
 
-`render_site` is the one function that turns records into every output; the publisher reuses it.
-Only records that appear in some feed are rendered, each once however many feeds carry it.
+`render_site` turns a whole set of records into every output at once (`feedpub build` and
+`check`). The incremental publisher renders the same documents from its state instead
+(feedpub.publish.outputs), with the same selection, catalogue and renderers; the tests hold
+the two to identical bytes. Only records that appear in some feed are rendered, each once
+however many feeds carry it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from feedpub import items, records, render, selection
+from feedpub import catalogue, items, records, render, selection
+from feedpub.catalogue import Feed
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError
-from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, FeedSpec, Record
+from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
 
 ARTICLES_DIR = "articles"
@@ -170,18 +174,18 @@ def _render_items(feed_records: list[Record], site: SiteConfig) -> list[FeedItem
     return [items.render_item(record, site) for record in feed_records]
 
 
-def _render_feeds(feeds: list[tuple[FeedSpec, list[FeedItem]]], site: SiteConfig) -> list[tuple[str, bytes]]:
+def _render_feeds(feeds: list[tuple[Feed, list[FeedItem]]], site: SiteConfig) -> list[tuple[str, bytes]]:
     return [
         output
-        for spec, feed_items in feeds
-        for output in items.render_feed_of(site, spec, feed_items).items()
+        for feed, feed_items in feeds
+        for output in items.render_feed_of(site, feed, feed_items).items()
     ]
 
 
 def render_site(
     site: SiteConfig, loaded: Iterable[Record], now: datetime, workers: Workers = SEQUENTIAL
 ) -> BuildResult:
-    """Every output for these records as of `now`: all feeds in all formats, OPML and XSL.
+    """Every output for these records as of `now`: every feed of the catalogue in its formats, OPML, XSL.
 
     Only records shown in some feed are rendered, each once however many feeds show it. A record
     whose item or feed fails to render is rejected with the reason and the site rendered without it.
@@ -204,15 +208,15 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
     rendered = dict(
         zip((record.id for record in shown), workers.map(_render_items, shown, site), strict=True)
     )
-    feeds = [(spec, [rendered[record.id] for record in feed_records]) for spec, feed_records in chosen.feeds]
+    feeds = [(feed, [rendered[record.id] for record in feed_records]) for feed, feed_records in chosen.feeds]
     try:
         outputs = dict(workers.map(_render_feeds, feeds, site))
     except items.UnrenderableError as exc:  # a feed names the item at fault: which record is it?
         raise items.UnrenderableError(
             exc.reason, path=next(record.path for record in shown if record.id == exc.item_id)
         ) from None
-    outputs[OPML_PATH] = render.render_opml(site, [spec for spec, _ in chosen.feeds])
-    outputs[XSL_PATH] = render.render_xsl()
+    outputs[catalogue.OPML.path] = render.render_opml(site, [feed for feed, _ in chosen.feeds])
+    outputs[catalogue.XSL.path] = render.render_xsl()
     return BuildResult(
         outputs=outputs,
         rejected=list(chosen.rejected),

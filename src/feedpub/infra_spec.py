@@ -8,7 +8,6 @@ they are wired (the bucket that notifies a queue, the function that polls it), n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +127,6 @@ class EdgeSpec(_Spec):
 
     security_headers: dict[str, str]
     cors_headers: dict[str, str]
-    public_path: str  # regular expression of the paths the edge lets through to the bucket
     root_object: str  # what "/" serves
     min_ttl_s: int
     default_ttl_s: int
@@ -152,7 +150,6 @@ class PipelineSpec(_Spec):
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-_PUBLIC_PATH = re.compile(r"var PUBLIC_PATH = /(.+)/;")
 
 
 class _Template:
@@ -412,7 +409,6 @@ def _edge(template: _Template) -> EdgeSpec:
     return EdgeSpec(
         security_headers=security_headers,
         cors_headers=cors_headers,
-        public_path=_public_path(template, behavior, where),
         root_object=config.get("DefaultRootObject", ""),
         min_ttl_s=template.number(cache_config.get("MinTTL", 0), "CachePolicyConfig.MinTTL"),
         default_ttl_s=template.number(cache_config.get("DefaultTTL", 86400), "CachePolicyConfig.DefaultTTL"),
@@ -425,21 +421,6 @@ def _edge(template: _Template) -> EdgeSpec:
             )
             for response in config.get("CustomErrorResponses") or []
         },
-    )
-
-
-def _public_path(template: _Template, behavior: Mapping[str, JSONish], where: str) -> str:
-    """The PUBLIC_PATH regular expression of the viewer-request function (JS and Python agree on it)."""
-    for association in behavior.get("FunctionAssociations") or []:
-        if association.get("EventType") != "viewer-request":
-            continue
-        function_ref = association["FunctionARN"]["Fn::GetAtt"][0]
-        code = template.resources[function_ref]["Properties"]["FunctionCode"]
-        if match := _PUBLIC_PATH.search(code):
-            return match.group(1).replace("\\/", "/")
-        raise template.fail(f"Resources.{function_ref}.FunctionCode", "defines no `var PUBLIC_PATH = /…/;`")
-    raise template.fail(
-        where + ".DefaultCacheBehavior", "has no viewer-request function filtering public paths"
     )
 
 

@@ -1,14 +1,20 @@
-"""Record -> FeedItem: the one place Markdown is rendered, so callers render only what feeds show."""
+"""Record -> FeedItem: a record rendered for feeds, only when some feed shows it.
+
+The body is rendered here, in this process, unless parse_record already rendered it (a body over
+feedpub.bounded_render.INLINE_LIMIT renders under the site's limits while the record is parsed).
+Whatever rendering an item, or a feed of items, raises is turned into an UnrenderableError naming
+the record at fault, so the build and the publisher reject that record and go on."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from feedpub.catalogue import Feed, main_feed
 from feedpub.config import SiteConfig
 from feedpub.errors import describe_failure
 from feedpub.markup import directory_url, render_body, summary_text
-from feedpub.model import FeedItem, FeedSpec, Record
+from feedpub.model import FeedItem, Record
 
 
 def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
@@ -67,12 +73,12 @@ def render_item(record: Record, site: SiteConfig) -> FeedItem:
         raise UnrenderableError(f"cannot be rendered: {describe_failure(exc)}", path=record.path) from None
 
 
-def render_feed_of(site: SiteConfig, spec: FeedSpec, feed_items: Sequence[FeedItem]) -> dict[str, bytes]:
+def render_feed_of(site: SiteConfig, feed: Feed, feed_items: Sequence[FeedItem]) -> dict[str, bytes]:
     """render_feed; if it fails, the first item that fails alone is named in an UnrenderableError."""
     from feedpub.render import render_feed
 
     try:
-        return render_feed(site, spec, feed_items)
+        return render_feed(site, feed, feed_items)
     except _PASS:
         raise
     except BaseException:
@@ -84,7 +90,7 @@ def render_feed_of(site: SiteConfig, spec: FeedSpec, feed_items: Sequence[FeedIt
 
 
 def render_problem(site: SiteConfig, item: FeedItem | Mapping[str, Any]) -> str | None:
-    """Why this item cannot be written into a feed, tried alone in all three formats; None if it can.
+    """Why this item cannot be written into a feed, tried alone in the main feed's formats; None if it can.
 
     Asked only after a whole feed failed to render, to find the record at fault.
     """
@@ -92,7 +98,7 @@ def render_problem(site: SiteConfig, item: FeedItem | Mapping[str, Any]) -> str 
 
     try:
         render_feed(
-            site, FeedSpec.main(), [item if isinstance(item, FeedItem) else FeedItem.model_validate(item)]
+            site, main_feed(), [item if isinstance(item, FeedItem) else FeedItem.model_validate(item)]
         )
     except _PASS:
         raise

@@ -1,7 +1,7 @@
-"""The engine's data: a parsed record, a rendered feed item, and which feeds exist.
+"""The engine's data: a parsed record and a rendered feed item (which feeds exist: feedpub.catalogue).
 
 `Record` is what an author wrote, validated but not rendered. `FeedItem` is ready to
-write into any of the three formats and is JSON-serialisable, so the publisher can keep
+write into any feed format and is JSON-serialisable, so the publisher can keep
 rendered items in its state and re-render a feed without reading the records again.
 """
 
@@ -12,10 +12,6 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from feedpub.podcast.episode import Episode
-
-FEED_FORMATS = ("feed.xml", "atom.xml", "feed.json")
-OPML_PATH = "feeds.opml"
-XSL_PATH = "feed.xsl"
 
 
 class Person(BaseModel):
@@ -102,21 +98,3 @@ class FeedItem(BaseModel):
     @property
     def sort_key(self) -> tuple[datetime, str]:
         return (self.date, self.id)
-
-
-class FeedSpec(BaseModel):
-    """One feed (the main one or a tag's): where its three formats live and what it is called."""
-
-    model_config = ConfigDict(frozen=True)
-
-    prefix: str  # "" for the main feed, "tags/<slug>/" for a tag feed
-    tag: str | None = None  # the tag text as first seen, None for the main feed
-
-    @property
-    def paths(self) -> tuple[str, str, str]:
-        rss, atom, json_ = (self.prefix + name for name in FEED_FORMATS)
-        return rss, atom, json_
-
-    @classmethod
-    def main(cls) -> FeedSpec:
-        return cls(prefix="")

@@ -3,7 +3,8 @@
 Each file is written to a temporary name and renamed into place, so a reader never sees half a
 feed; files whose bytes are unchanged are left alone (mtime kept, nothing for a sync to upload).
 A manifest records what the build wrote and which directories it created, so a later build can
-remove the feeds of tags that are gone without touching anything it did not make itself.
+remove the feeds that are gone (a tag no record carries any more) without touching anything it did
+not make itself.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from feedpub import catalogue
 from feedpub.errors import FeedpubError
-from feedpub.model import FEED_FORMATS
 
-TAGS_DIR = "tags"
 MANIFEST = ".feedpub-manifest.json"
 
 
@@ -45,8 +45,8 @@ def _read_manifest(root: Path) -> _Manifest:
     except (ValueError, KeyError, TypeError):
         return _Manifest()  # unreadable: forget what we made rather than guess
     return _Manifest(
-        {rel for rel in files if isinstance(rel, str) and _is_tag_path(rel, 3)},
-        {rel for rel in created_dirs if isinstance(rel, str) and _is_tag_path(rel, 2)},
+        {rel for rel in files if isinstance(rel, str) and _is_feed_file(rel)},
+        {rel for rel in created_dirs if isinstance(rel, str) and _is_feed_directory(rel)},
     )
 
 
@@ -94,7 +94,7 @@ def _make_parents(root: Path, rel: str, manifest: _Manifest) -> None:
 
 
 def _remove_stale(root: Path, stale_files: set[str], manifest: _Manifest, live: set[str]) -> int:
-    """Remove our own files of feeds that are gone, then the tag directories we created and emptied."""
+    """Remove our own files of feeds that are gone, then the feed directories we created and emptied."""
     removed = 0
     for rel in sorted(stale_files):
         path = _ours(root, rel)
@@ -138,14 +138,12 @@ def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> WriteReport:
     return WriteReport(out_dir=out_dir, updated=updated, unchanged=unchanged, removed=removed)
 
 
-def _is_tag_path(rel: str, depth: int) -> bool:
-    """tags/<slug> (depth 2) or tags/<slug>/<format> (depth 3): the only things that go stale.
+def _is_feed_file(rel: str) -> bool:
+    """Feed documents and feed directories (_is_feed_directory) are the only things that go stale.
 
     Anything else in a manifest (say, edited by hand) is not ours to delete."""
-    parts = rel.split("/")
-    return (
-        len(parts) == depth
-        and parts[0] == TAGS_DIR
-        and parts[1] not in ("", ".", "..")
-        and (depth == 2 or parts[2] in FEED_FORMATS)
-    )
+    return catalogue.document(rel) is not None
+
+
+def _is_feed_directory(rel: str) -> bool:
+    return rel not in ("", ".", "..") and catalogue.is_feed_id(rel + "/")

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedpub import catalogue
+from feedpub.catalogue import Feed
 from feedpub.config import SiteConfig
 from feedpub.errors import RecordError
-from feedpub.model import FeedSpec, Record
-from feedpub.slugs import tag_slug
+from feedpub.model import Record
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Selection:
     scheduled: list[Record]  # dated after `now`, soonest first
     next_due: datetime | None  # when the soonest scheduled record becomes due
     rejected: list[RecordError]  # records whose id another record keeps
-    feeds: list[tuple[FeedSpec, list[Record]]]  # main feed, then tag feeds by slug; newest first, capped
+    feeds: list[tuple[Feed, list[Record]]]  # in catalogue order; each newest first, capped at feed_limit
 
 
 def _claim_order(record: Record) -> tuple[datetime, str]:
@@ -60,21 +61,23 @@ def select(records: Iterable[Record], site: SiteConfig, now: datetime) -> Select
         scheduled=scheduled,
         next_due=scheduled[0].date if scheduled else None,
         rejected=rejected,
-        feeds=_feeds(published, site.feed_limit),
+        feeds=_feeds(published, site),
     )
 
 
-def _feeds(published: list[Record], limit: int) -> list[tuple[FeedSpec, list[Record]]]:
-    spellings: dict[str, str] = {}  # slug -> the tag as first seen, newest record first
-    members: dict[str, list[Record]] = {}
+def _feeds(published: list[Record], site: SiteConfig) -> list[tuple[Feed, list[Record]]]:
+    """Every feed of the catalogue with a member (or standing even when empty), and its newest members.
+
+    A feed's label is the one its newest record gives it (a tag as that record writes it)."""
+    labels: dict[str, str | None] = dict.fromkeys(catalogue.standing_feeds(site))
+    members: dict[str, list[Record]] = {feed_id: [] for feed_id in labels}
     for record in published:
-        for tag in record.tags:
-            slug = tag_slug(tag)
-            spellings.setdefault(slug, tag)
-            tagged = members.setdefault(slug, [])
-            if len(tagged) < limit and (not tagged or tagged[-1] is not record):
-                tagged.append(record)
-    feeds = [(FeedSpec.main(), published[:limit])]
-    for slug in sorted(members):
-        feeds.append((FeedSpec(prefix=f"tags/{slug}/", tag=spellings[slug]), members[slug]))
-    return feeds
+        for feed_id, label in catalogue.memberships(catalogue.facets_of(record), site):
+            labels.setdefault(feed_id, label)
+            shown = members.setdefault(feed_id, [])
+            if len(shown) < site.feed_limit:
+                shown.append(record)
+    return [
+        (catalogue.feed(feed_id, labels[feed_id]), members[feed_id])
+        for feed_id in sorted(members, key=catalogue.feed_order)
+    ]

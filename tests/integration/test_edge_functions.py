@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from feedpub.infra_spec import load_pipeline_spec
-from feedpub.local.edge import for_browsers, is_public
-from tests.integration.template_helpers import PROJECT_ROOT, TEMPLATE
+from feedpub import catalogue
+from feedpub.local.edge import for_browsers
+from tests.integration.template_helpers import PROJECT_ROOT
 
 EDGE = PROJECT_ROOT / "infra" / "edge"
 # Loads the function file as CloudFront does (a script defining `handler`) and runs it on each event.
@@ -136,6 +136,5 @@ def test_given_a_path_then_only_the_public_feed_layout_reaches_the_bucket(
     else:
         # Then a public path goes on to the bucket ("/" as the main feed)
         assert result["uri"] == reaches_origin_as
-    # And the local edge, which reads the same pattern from the template, decides the same way
-    public_path = load_pipeline_spec(TEMPLATE).edge.public_path
-    assert is_public(reaches_origin_as or uri, public_path) == (reaches_origin_as is not None)
+    # And the local edge, which asks the catalogue, decides the same way
+    assert catalogue.is_public(reaches_origin_as or uri) == (reaches_origin_as is not None)

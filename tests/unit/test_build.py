@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from feedpub import build, items
+from feedpub.catalogue import FORMATS
 from feedpub.errors import RecordError, SiteConfigError
-from feedpub.model import FEED_FORMATS, FeedItem, Record
+from feedpub.model import FeedItem, Record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SITE = "title: Film Notes\nbase_url: https://feeds.example.org/\nfeed_limit: {limit}\n"
@@ -70,7 +71,9 @@ def test_given_mixed_records_when_built_then_only_published_records_appear_in_fe
 
 def test_given_content_when_built_then_every_feed_format_opml_and_xsl_are_produced(content: Path) -> None:
     outputs = build.check_directory(content, NOW).outputs
-    expected = {f"{prefix}{name}" for prefix in ("", "tags/drama/", "tags/horror/") for name in FEED_FORMATS}
+    expected = {
+        f"{prefix}{fmt.file_name}" for prefix in ("", "tags/drama/", "tags/horror/") for fmt in FORMATS
+    }
     assert set(outputs) == expected | {"feeds.opml", "feed.xsl"}
 
 

@@ -24,11 +24,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedpub.catalogue import main_feed
 from feedpub.config import SiteConfig, parse_site
 from feedpub.errors import RecordError
 from feedpub.items import to_feed_item
 from feedpub.markup import render_body
-from feedpub.model import FeedSpec, Record
+from feedpub.model import Record
 from feedpub.publish import MemoryStore, Publisher
 from feedpub.records import parse_record
 from feedpub.render import render_feed
@@ -137,7 +138,7 @@ def test_xss_vector_yields_no_active_content(vector: str) -> None:
     # feed format, then no script, handler, dangerous element or non-http(s)/mailto URL survives.
     assert active_content(render_body(vector, BASE)) == []
     record = parse_record("articles/hostile.md", _record_bytes(vector), SITE)
-    outputs = render_feed(SITE, FeedSpec.main(), [to_feed_item(record, SITE)])
+    outputs = render_feed(SITE, main_feed(), [to_feed_item(record, SITE)])
     _assert_valid_feeds(outputs)
     for fragment in _feed_html(outputs):
         assert active_content(fragment) == []
@@ -180,7 +181,7 @@ def _check_record(path: str, data: bytes) -> bool:
         assert outcome.path == path
         assert outcome.reason.strip()
         return True
-    _assert_valid_feeds(render_feed(SITE, FeedSpec.main(), [to_feed_item(outcome, SITE)]))
+    _assert_valid_feeds(render_feed(SITE, main_feed(), [to_feed_item(outcome, SITE)]))
     return False
 
 

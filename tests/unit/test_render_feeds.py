@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from feedpub.catalogue import TAGS, headers_for, main_feed
 from feedpub.config import SiteConfig, parse_site
-from feedpub.model import Enclosure, FeedItem, FeedSpec, Person
-from feedpub.render import headers_for, render_feed, render_opml, render_xsl
+from feedpub.model import Enclosure, FeedItem, Person
+from feedpub.render import render_feed, render_opml, render_xsl
 from tests.unit.jsonfeed_spec import validate_json_feed
 from tests.unit.w3c_rules import check_all, first_problems
 
@@ -30,7 +31,7 @@ HUB_SITE = parse_site(
     b"title: Film Notes\nbase_url: https://feeds.example.org/\nhub: https://hub.example.org/\n"
     b"icon: https://www.example.org/icon.png\nfavicon: https://www.example.org/favicon.ico\n"
 )
-TAG = FeedSpec(prefix="tags/john-wick/", tag="John Wick")
+TAG = TAGS.feed("john-wick", "John Wick")
 
 
 def _item(n: int, **changes: object) -> FeedItem:
@@ -78,7 +79,7 @@ def _assert_clean(site: SiteConfig, outputs: dict[str, bytes]) -> None:
 
 def test_given_items_newest_first_when_rendered_then_every_format_keeps_that_order() -> None:
     items = [_item(3), _item(2), _item(1)]
-    outputs = render_feed(SITE, FeedSpec.main(), items)
+    outputs = render_feed(SITE, main_feed(), items)
     assert set(outputs) == {"feed.xml", "atom.xml", "feed.json"}
     for path in ("feed.xml", "atom.xml"):
         assert [e.title for e in feedparser.parse(outputs[path]).entries] == ["Post 3", "Post 2", "Post 1"]
@@ -110,7 +111,7 @@ def test_given_tag_feed_when_rendered_then_self_links_point_where_it_is_served()
 
 
 def test_given_hub_when_rendered_then_every_format_advertises_it() -> None:
-    outputs = render_feed(HUB_SITE, FeedSpec.main(), [_item(1)])
+    outputs = render_feed(HUB_SITE, main_feed(), [_item(1)])
     for path in ("feed.xml", "atom.xml"):
         links = feedparser.parse(outputs[path]).feed.links
         assert {link.href for link in links if link.rel == "hub"} == {"https://hub.example.org/"}
@@ -129,7 +130,7 @@ def test_given_authors_tags_image_enclosure_when_rendered_then_each_format_uses_
         image="https://www.example.org/img/a.jpg",
         enclosure=Enclosure(url="https://cdn.example.org/ep1.mp3", mime_type="audio/mpeg", length=12345),
     )
-    outputs = render_feed(SITE, FeedSpec.main(), [item])
+    outputs = render_feed(SITE, main_feed(), [item])
     rss = feedparser.parse(outputs["feed.xml"]).entries[0]
     assert {t.term for t in rss.tags} == {"John Wick", "Interviews"}
     assert rss.enclosures[0].href == "https://cdn.example.org/ep1.mp3"
@@ -158,17 +159,17 @@ def test_given_authors_tags_image_enclosure_when_rendered_then_each_format_uses_
 
 def test_given_authors_all_with_email_when_rendered_then_rss_uses_author_elements() -> None:
     item = _item(1, authors=[Person(name="Bo", email="bo@example.org")])
-    root = etree.fromstring(render_feed(SITE, FeedSpec.main(), [item])["feed.xml"])
+    root = etree.fromstring(render_feed(SITE, main_feed(), [item])["feed.xml"])
     assert [e.text for e in root.iter("author")] == ["bo@example.org (Bo)"]
 
 
 def test_given_id_that_is_not_an_iri_when_rendered_then_atom_gets_a_stable_urn_and_others_keep_it() -> None:
-    outputs = render_feed(SITE, FeedSpec.main(), [_item(1, id="post one")])
+    outputs = render_feed(SITE, main_feed(), [_item(1, id="post one")])
     atom_id = feedparser.parse(outputs["atom.xml"]).entries[0].id
     assert atom_id.startswith("urn:uuid:")
     assert (
         atom_id
-        == feedparser.parse(render_feed(SITE, FeedSpec.main(), [_item(1, id="post one")])["atom.xml"])
+        == feedparser.parse(render_feed(SITE, main_feed(), [_item(1, id="post one")])["atom.xml"])
         .entries[0]
         .id
     )
@@ -182,7 +183,7 @@ def test_given_id_that_is_not_an_iri_when_rendered_then_atom_gets_a_stable_urn_a
 def test_given_hostile_text_when_rendered_then_it_stays_text_in_every_format() -> None:
     nasty = "A ]]> B <script>alert(1)</script> & \x00\x1b\x85\ufffd\ufffe C 🎬 שלום &amp; &#1;"
     item = _item(1, title=nasty, summary=nasty, content_html="<p>x ]]&gt; y</p>", tags=[nasty])
-    outputs = render_feed(SITE, FeedSpec.main(), [item])
+    outputs = render_feed(SITE, main_feed(), [item])
     expected = "A ]]> B <script>alert(1)</script> &  C 🎬 שלום &amp; &#1;"
     for path in ("feed.xml", "atom.xml"):
         entry = feedparser.parse(outputs[path]).entries[0]
@@ -195,7 +196,7 @@ def test_given_hostile_text_when_rendered_then_it_stays_text_in_every_format() -
 
 
 def test_given_no_items_when_rendered_then_feeds_are_valid_and_dated_at_a_fixed_epoch() -> None:
-    outputs = render_feed(SITE, FeedSpec.main(), [])
+    outputs = render_feed(SITE, main_feed(), [])
     assert feedparser.parse(outputs["atom.xml"]).feed.updated.startswith("2000-01-01")
     assert json.loads(outputs["feed.json"])["items"] == []
     _assert_clean(SITE, outputs)
@@ -215,14 +216,14 @@ def test_given_feed_when_transformed_by_the_xsl_then_a_person_sees_titles_and_a_
     path: str,
 ) -> None:
     transform = etree.XSLT(etree.fromstring(render_xsl()))
-    page = str(transform(etree.fromstring(render_feed(SITE, FeedSpec.main(), [_item(7)])[path])))
+    page = str(transform(etree.fromstring(render_feed(SITE, main_feed(), [_item(7)])[path])))
     assert "Post 7" in page
     assert "feed reader" in page
     assert f"https://feeds.example.org/{path}" in page
 
 
 def test_given_feeds_when_listed_in_opml_then_every_feed_of_every_format_is_there() -> None:
-    document = etree.fromstring(render_opml(SITE, [FeedSpec.main(), TAG]))
+    document = etree.fromstring(render_opml(SITE, [main_feed(), TAG]))
     urls = {outline.get("xmlUrl") for outline in document.iter("outline") if outline.get("xmlUrl")}
     assert urls == {
         f"https://feeds.example.org/{prefix}{name}"
@@ -307,7 +308,7 @@ _URL_WHITESPACE = str.maketrans("", "", "\t\n\r")
 def _readers_agree(items: list[FeedItem], tag: str) -> None:
     """Well-formed, validator-clean feeds in which readers find each item's link, title and id."""
     items = sorted(items, key=lambda item: item.sort_key, reverse=True)
-    outputs = render_feed(SITE, FeedSpec(prefix="tags/t/", tag=tag), items)
+    outputs = render_feed(SITE, TAGS.feed("t", tag), items)
     _assert_clean(SITE, outputs)
     for path in ("tags/t/feed.xml", "tags/t/atom.xml"):
         parsed = feedparser.parse(outputs[path])
@@ -353,7 +354,7 @@ def test_given_unicode_urls_when_rendered_then_every_format_links_with_plain_asc
         image="https://bücher.example/a b.jpg",
         enclosure=Enclosure(url="https://cdn.example.org/épisode 1.mp3", mime_type="audio/mpeg", length=9),
     )
-    outputs = render_feed(SITE, FeedSpec.main(), [item])
+    outputs = render_feed(SITE, main_feed(), [item])
     rss = feedparser.parse(outputs["feed.xml"]).entries[0]
     assert rss.link == "https://www.example.org/caf%C3%A9/"
     assert rss.id == "https://www.example.org/caf%C3%A9/"
@@ -369,13 +370,13 @@ def test_given_ids_the_validator_would_question_when_rendered_then_atom_and_rss_
     # A short number is "not sufficiently unique" as an RSS guid; an upper-case host is not a
     # canonical Atom id. Both stay as written in JSON Feed and map to the same urn:uuid every time.
     items = [_item(2, id="12345"), _item(1, id="HTTPS://WWW.Example.org/Post/")]
-    outputs = render_feed(SITE, FeedSpec.main(), items)
+    outputs = render_feed(SITE, main_feed(), items)
     guids = [e.text for e in etree.fromstring(outputs["feed.xml"]).iter("guid")]
     atom_ids = [e.id for e in feedparser.parse(outputs["atom.xml"]).entries]
     assert all(value.startswith("urn:uuid:") for value in [guids[0], *atom_ids])
     assert guids[1] == "HTTPS://WWW.Example.org/Post/"
     assert atom_ids == [
-        e.id for e in feedparser.parse(render_feed(SITE, FeedSpec.main(), items)["atom.xml"]).entries
+        e.id for e in feedparser.parse(render_feed(SITE, main_feed(), items)["atom.xml"]).entries
     ]
     assert [i["id"] for i in json.loads(outputs["feed.json"])["items"]] == [
         "12345",
@@ -388,7 +389,7 @@ def test_given_author_addresses_rss_cannot_carry_when_rendered_then_they_are_cre
     item = _item(
         1, authors=[Person(name="Ann (editor)", email="ann@example.org"), Person(email="bo@localhost")]
     )
-    outputs = render_feed(SITE, FeedSpec.main(), [item])
+    outputs = render_feed(SITE, main_feed(), [item])
     root = etree.fromstring(outputs["feed.xml"])
     assert root.find(".//item/author") is None
     assert [e.text for e in root.iter("{http://purl.org/dc/elements/1.1/}creator")] == [
@@ -406,7 +407,7 @@ def test_given_author_addresses_rss_cannot_carry_when_rendered_then_they_are_cre
 
 
 def test_given_an_item_image_when_rendered_then_rss_has_media_content_and_atom_a_related_link() -> None:
-    outputs = render_feed(SITE, FeedSpec.main(), [_item(1, image="https://www.example.org/a.jpg")])
+    outputs = render_feed(SITE, main_feed(), [_item(1, image="https://www.example.org/a.jpg")])
     root = etree.fromstring(outputs["feed.xml"])
     media = root.find(".//item/{http://search.yahoo.com/mrss/}content")
     assert media is not None
@@ -421,7 +422,7 @@ def test_given_a_site_icon_not_in_an_rss_image_format_when_rendered_then_only_at
     site = parse_site(
         b"title: Film Notes\nbase_url: https://feeds.example.org/\nicon: https://www.example.org/icon.svg\n"
     )
-    outputs = render_feed(site, FeedSpec.main(), [_item(1)])
+    outputs = render_feed(site, main_feed(), [_item(1)])
     assert etree.fromstring(outputs["feed.xml"]).find("channel/image") is None
     assert feedparser.parse(outputs["atom.xml"]).feed.icon == "https://www.example.org/icon.svg"
     assert json.loads(outputs["feed.json"])["icon"] == "https://www.example.org/icon.svg"
@@ -432,7 +433,7 @@ def test_given_a_png_site_icon_when_rendered_then_rss_image_matches_the_channel(
     site = parse_site(
         b"title: A <b>bold</b> site\nbase_url: https://feeds.example.org/\nicon: https://www.example.org/i.png\n"
     )
-    outputs = render_feed(site, FeedSpec.main(), [_item(1)])
+    outputs = render_feed(site, main_feed(), [_item(1)])
     channel = feedparser.parse(outputs["feed.xml"]).feed
     assert channel.image.href == "https://www.example.org/i.png"
     assert _shown(channel.title_detail) == "A <b>bold</b> site"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from feedpub.catalogue import TAGS, main_feed
 from feedpub.config import parse_site
-from feedpub.model import FeedSpec, Record
+from feedpub.model import Record
 from feedpub.selection import resolve_duplicate_ids, select
 
 SITE = parse_site(b"title: T\nbase_url: https://feeds.example.org/\nfeed_limit: 3\n")
@@ -39,7 +40,7 @@ def test_published_records_are_newest_first_and_the_main_feed_is_capped() -> Non
     )
     assert names(chosen.published) == ["a", "b", "c", "d", "e"]
     main_spec, main_records = chosen.feeds[0]
-    assert main_spec == FeedSpec.main()
+    assert main_spec == main_feed()
     assert names(main_records) == ["a", "b", "c"]
 
 
@@ -142,12 +143,12 @@ def test_each_tag_gets_a_feed_sorted_by_slug_with_its_newest_records() -> None:
     ]
     feeds = select(records, SITE, NOW).feeds
     assert [spec for spec, _ in feeds] == [
-        FeedSpec.main(),
-        FeedSpec(prefix="tags/art/", tag="Art"),
-        FeedSpec(prefix="tags/python/", tag="Python"),
-        FeedSpec(prefix="tags/web-dev/", tag="Web Dev"),
+        main_feed(),
+        TAGS.feed("art", "Art"),
+        TAGS.feed("python", "Python"),
+        TAGS.feed("web-dev", "Web Dev"),
     ]
-    by_prefix = {spec.prefix: names(feed) for spec, feed in feeds}
+    by_prefix = {spec.id: names(feed) for spec, feed in feeds}
     assert by_prefix["tags/web-dev/"] == ["p1", "p2", "p3"]
     assert by_prefix["tags/python/"] == ["p2", "p4"]
     assert by_prefix["tags/art/"] == ["p5"]
@@ -166,11 +167,11 @@ def test_tags_only_on_drafts_scheduled_or_rejected_records_get_no_feed() -> None
         SITE,
         NOW,
     )
-    assert [spec.prefix for spec, _ in chosen.feeds] == [""]
+    assert [spec.id for spec, _ in chosen.feeds] == [""]
 
 
 def test_no_records_still_gives_an_empty_main_feed() -> None:
     # Given no records, when selected, then there is exactly the main feed, empty.
     chosen = select([], SITE, NOW)
-    assert chosen.feeds == [(FeedSpec.main(), [])]
+    assert chosen.feeds == [(main_feed(), [])]
     assert (chosen.published, chosen.drafts, chosen.rejected) == ([], [], [])

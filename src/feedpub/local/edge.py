@@ -1,18 +1,18 @@
 """The CDN-like HTTP edge: serves the publish bucket the way CloudFront does in production.
 
-Only the public layout gets through (the viewer-request function's PUBLIC_PATH, read from the
-template); the object's own Content-Type, Cache-Control, ETag and Last-Modified are passed on;
+Only the public layout gets through (feedpub.catalogue's public paths, which the viewer-request
+function carries too); the object's own Content-Type, Cache-Control, ETag and Last-Modified are passed on;
 conditional requests get 304; gzip when the client accepts it; the response-headers policy's
 security and CORS headers are added; feeds carry `Link: rel="hub"` / `rel="self"` when site.yaml
 names a hub (WebSub discovery, as the spec recommends, in HTTP headers as well as in the feed).
-A browser navigating to an RSS or Atom feed gets it as application/xml so its feed.xsl page renders.
+A browser navigating to an RSS or Atom feed gets it as application/xml so its feed.xsl page renders
+(the catalogue says which formats).
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
-import re
 import sys
 import threading
 from collections import deque
@@ -27,24 +27,18 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
+from feedpub import catalogue
 from feedpub.infra_spec import EdgeSpec
 from feedpub.local.conditional import not_modified
 
-FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
 # CloudFront compresses objects between 1,000 bytes and 10 MB of these types.
 COMPRESS_MIN, COMPRESS_MAX = 1000, 10_000_000
 COMPRESSIBLE = ("application/", "text/")
 NOT_FOUND_CACHE = "max-age=60"
-BROWSER_PLAIN_TYPES = ("application/rss+xml", "application/atom+xml")
-XML_FOR_BROWSERS = "application/xml; charset=utf-8"
 # A connection that sends nothing for this long is closed (CloudFront closes idle viewer connections too).
 IDLE_TIMEOUT_S = 10.0
 
 log = logging.getLogger("feedpub.local.edge")
-
-
-def is_public(path: str, public_path: str) -> bool:
-    return re.fullmatch(public_path, path) is not None
 
 
 def origin_key(raw_path: str, edge: EdgeSpec) -> str | None:
@@ -52,7 +46,7 @@ def origin_key(raw_path: str, edge: EdgeSpec) -> str | None:
     path = urlsplit(raw_path).path
     if path == "/" and edge.root_object:
         path = "/" + edge.root_object
-    return path[1:] if is_public(path, edge.public_path) else None
+    return path[1:] if catalogue.is_public(path) else None
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -77,8 +71,8 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 def for_browsers(content_type: str, accept: str | None) -> str:
     """Browsers show application/rss+xml and atom+xml as plain text (or download them) and never run
     their feed.xsl; a navigation (Accept names text/html) gets the same bytes as application/xml."""
-    if accept and "text/html" in accept and content_type.startswith(BROWSER_PLAIN_TYPES):
-        return XML_FOR_BROWSERS
+    if accept and "text/html" in accept and content_type.startswith(tuple(catalogue.browser_types())):
+        return catalogue.XML_FOR_BROWSERS
     return content_type
 
 
@@ -88,7 +82,7 @@ def should_compress(content_type: str, size: int) -> bool:
 
 def link_header(key: str, hub: str | None, base_url: str) -> str | None:
     """WebSub discovery headers for a feed path, when a hub is configured."""
-    if hub is None or key.rpartition("/")[2] not in FEED_NAMES:
+    if hub is None or catalogue.document(key) is None:
         return None
     return f'<{hub}>; rel="hub", <{base_url}{key}>; rel="self"'
 

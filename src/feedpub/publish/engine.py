@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError, describe_failure
-from feedpub.model import OPML_PATH, XSL_PATH, FeedItem, Record
+from feedpub.model import FeedItem, Record
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.heads import Head
@@ -39,9 +40,8 @@ from feedpub.publish.store import (
     StoredObject,
     UnreadableObjectError,
 )
-from feedpub.publish.tx import DRAFT, MAIN_FEED, PUBLISHED, REJECTED, Entry, Transaction
+from feedpub.publish.tx import DRAFT, PUBLISHED, REJECTED, Entry, Transaction
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
-from feedpub.slugs import tag_slug
 
 log = logging.getLogger("feedpub.publish")
 
@@ -107,15 +107,12 @@ def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, 
         record = parse_record(key, stored.body, site)
     except RecordError as exc:
         return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason}, None
-    tags: dict[str, str] = {}
-    for tag in record.tags:
-        tags.setdefault(tag_slug(tag), tag)
     entry: Entry = {
         "etag": stored.etag,
         "status": DRAFT if record.draft else PUBLISHED,  # settled against the id index later
         "id": record.id,
         "date": record.date.isoformat(),
-        "tags": [[slug, spelling] for slug, spelling in tags.items()],
+        "facets": catalogue.facets_of(record),  # what decides the feeds it belongs to
     }
     return entry, record
 
@@ -360,7 +357,7 @@ class _Run:
         assert isinstance(stored, StoredObject)
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
-        tx.dirty_feeds.setdefault(MAIN_FEED, None)
+        tx.mark_standing()
 
     # -- reading content -----------------------------------------------------------------------
 
@@ -470,13 +467,12 @@ class _Run:
         root = tx.root
         bodies = self.bodies
         bodies.clear()
-        for prefix in tx.dirty_feeds:
-            head = tx.head(prefix)
-            if head.count or prefix == MAIN_FEED:
-                bodies.update(self._render_head(prefix, head.tag_spelling(), head, tx.entry))
-        feeds = tx.spellings()
-        bodies[OPML_PATH] = outputs.render_list(site, feeds)
-        bodies[XSL_PATH] = outputs.render_stylesheet()
+        feeds = tx.feeds()
+        for feed_id in tx.dirty_feeds:
+            if feed_id in feeds:
+                bodies.update(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
+        bodies[catalogue.OPML.path] = outputs.render_list(site, feeds)
+        bodies[catalogue.XSL.path] = outputs.render_stylesheet()
         bodies[self.state.report_key] = outputs.render_report(root)
         digests = {path: outputs.md5(body) for path, body in bodies.items()}
         published = dict(root["outputs"])
@@ -533,7 +529,7 @@ class _Run:
         new bytes for the old ones whenever they sent If-Modified-Since: they would miss the change
         until the next one. Only stores that keep such times ask for this.
         """
-        resolution = getattr(self.pub.output, "modified_resolution_s", 0)
+        resolution = self.pub.output.modified_resolution_s
         previous = root.get("outputs_written_at")
         if resolution and isinstance(previous, int | float):
             wait = (previous // resolution + 1) * resolution - time.time()
@@ -541,14 +537,14 @@ class _Run:
                 time.sleep(wait)
 
     def _render_head(
-        self, prefix: str, tag: str | None, head: Head, entry_of: Callable[[str], Entry | None]
+        self, feed_id: str, label: str | None, head: Head, entry_of: Callable[[str], Entry | None]
     ) -> dict[str, bytes]:
-        """A feed's three formats; if they fail, the item at fault is found and its record rejected."""
+        """A feed's documents; if they fail, the item at fault is found and its record rejected."""
         from feedpub.items import render_problem
 
         site = self._site()
         try:
-            return outputs.render_head(site, prefix, tag, head)
+            return outputs.render_head(site, feed_id, label, head)
         except _RECORD_FAILURES_PASS:
             raise
         except BaseException:
@@ -576,20 +572,22 @@ class _Run:
         for path in paths:
             if path not in root["outputs"] or path in bodies:
                 continue
-            prefix = outputs.feed_prefix(path)
-            if prefix is not None:
-                feed = root["feeds"][prefix]
+            feed_id = outputs.feed_of(path)
+            if feed_id is not None:
+                feed = root["feeds"][feed_id]
                 head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
-                bodies.update(self._render_head(prefix, feed["tag"], head, self._entry_in(root)))
-            elif path == OPML_PATH:
-                bodies[path] = outputs.render_list(site, {p: f["tag"] for p, f in root["feeds"].items()})
-            elif path == XSL_PATH:
+                bodies.update(self._render_head(feed_id, feed["label"], head, self._entry_in(root)))
+            elif path == catalogue.OPML.path:
+                bodies[path] = outputs.render_list(
+                    site, {f: feed["label"] for f, feed in root["feeds"].items()}
+                )
+            elif path == catalogue.XSL.path:
                 bodies[path] = outputs.render_stylesheet()
             elif path == report_key:
                 bodies[path] = outputs.render_report(root)
         ranks: dict[int, list[str]] = {}
         for path in sorted(p for p in bodies if p in paths):
-            ranks.setdefault(outputs.write_rank(path, report_key), []).append(path)
+            ranks.setdefault(outputs.write_rank(path), []).append(path)
         deletes = sorted(p for p in paths if p not in root["outputs"])
         with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
             for rank in sorted(ranks):  # each rank is complete before the next one starts
@@ -618,7 +616,7 @@ class _Run:
         report.invalidation_paths = sorted({"/" + p for p in public})
         if root is not None:
             report.next_due = datetime.fromisoformat(root["scheduled"][0][0]) if root["scheduled"] else None
-            report.published = root["feeds"].get(MAIN_FEED, {}).get("count", 0)
+            report.published = root["feeds"].get(catalogue.main_feed().id, {}).get("count", 0)
         if report.invalidation_paths and self.pub.cdn is not None:
             try:
                 self.pub.cdn.invalidate(report.invalidation_paths)
@@ -627,7 +625,7 @@ class _Run:
                 log.exception("CloudFront invalidation of %d paths failed", len(report.invalidation_paths))
         if public and self.pub.websub and self.site is not None and self.site.hub:
             # After the outputs are written, within one deadline for all of them; never raises.
-            changed = [p for p in public if outputs.feed_prefix(p) is not None and p in report.written]
+            changed = [p for p in public if outputs.feed_of(p) is not None and p in report.written]
             missed = notify_hub(
                 self.site.hub, [self.site.base_url + p for p in changed], deadline_s=self.pub.ping_deadline_s
             )
@@ -650,5 +648,5 @@ def _stored_site(root: dict[str, Any]) -> SiteConfig | None:
 
 
 def _feed_alive(path: str, feeds: dict[str, str | None]) -> bool:
-    prefix = outputs.feed_prefix(path)
-    return prefix is None or prefix in feeds
+    feed_id = outputs.feed_of(path)
+    return feed_id is None or feed_id in feeds

@@ -57,9 +57,9 @@ class Head:
     def needs_refill(self, feed_limit: int) -> bool:
         return len(self.items) < min(feed_limit, self.count)
 
-    def tag_spelling(self) -> str | None:
-        """The tag text shown for a tag feed: as written on its newest record."""
-        return self.items[0]["tag"] if self.items else None
+    def label(self) -> str | None:
+        """What the feed is called (a tag as written): the label its newest record gives it."""
+        return self.items[0]["label"] if self.items else None
 
     def _position(self, key: tuple[datetime, str]) -> int:
         """Where `key` goes in the newest-first order: after every newer item (binary search)."""

@@ -21,6 +21,8 @@ from feedpub.publish.store import (
 class MemoryStore:
     """Thread-safe; `writes` counts PUTs and DELETEs; `before_put(key)` lets a test interleave a writer."""
 
+    modified_resolution_s = 0.0  # nothing here reaches a reader by Last-Modified
+
     def __init__(self) -> None:
         self._objects: dict[str, tuple[bytes, str, str, str | None, datetime]] = {}
         self._lock = threading.RLock()

@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from feedpub import catalogue
 from feedpub.config import SiteConfig
-from feedpub.model import FEED_FORMATS, OPML_PATH, XSL_PATH, FeedItem, FeedSpec
+from feedpub.model import FeedItem
 from feedpub.publish.heads import Head
 
 REPORT_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -23,31 +24,25 @@ def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def spec_for(prefix: str, tag: str | None) -> FeedSpec:
-    return FeedSpec(prefix=prefix, tag=tag) if prefix else FeedSpec.main()
+def feed_of(path: str) -> str | None:
+    """The id of the feed a published path is a document of, or None for a file that is not a feed."""
+    found = catalogue.document(path)
+    return None if found is None else found[0]
 
 
-def feed_prefix(path: str) -> str | None:
-    """The feed a path belongs to ("" for the main feed), or None for a file that is not a feed."""
-    directory, _, name = path.rpartition("/")
-    if name not in FEED_FORMATS:
-        return None
-    return directory + "/" if directory else ""
-
-
-def render_head(site: SiteConfig, prefix: str, tag: str | None, head: Head) -> dict[str, bytes]:
+def render_head(site: SiteConfig, feed_id: str, label: str | None, head: Head) -> dict[str, bytes]:
     from feedpub.render import render_feed
 
     items = [FeedItem.model_validate(member["item"]) for member in head.items[: site.feed_limit]]
-    return render_feed(site, spec_for(prefix, tag), items)
+    return render_feed(site, catalogue.feed(feed_id, label), items)
 
 
 def render_list(site: SiteConfig, feeds: Mapping[str, str | None]) -> bytes:
-    """feeds.opml: the main feed first, then the tag feeds by slug."""
+    """feeds.opml: `feeds` (feed id -> label) in catalogue order."""
     from feedpub.render import render_opml
 
-    specs = [spec_for(prefix, feeds[prefix]) for prefix in sorted(feeds)]
-    return render_opml(site, specs)
+    ordered = sorted(feeds, key=catalogue.feed_order)
+    return render_opml(site, [catalogue.feed(feed_id, feeds[feed_id]) for feed_id in ordered])
 
 
 def render_stylesheet() -> bytes:
@@ -67,21 +62,11 @@ def render_report(root: Mapping[str, Any]) -> bytes:
 
 
 def headers(path: str, report_key: str) -> tuple[str, str]:
-    from feedpub.render import headers_for
-
     if path == report_key:
         return REPORT_CONTENT_TYPE, REPORT_CACHE_CONTROL
-    return headers_for(path)
+    return catalogue.headers_for(path)
 
 
-def write_rank(path: str, report_key: str) -> int:
-    """Write order: what others link to goes first (the stylesheet, tag feeds), the OPML list last."""
-    if path == XSL_PATH:
-        return 0
-    if path.startswith("tags/"):
-        return 1
-    if path == OPML_PATH:
-        return 3
-    if path == report_key:
-        return 4
-    return 2
+def write_rank(path: str) -> int:
+    """Write order (catalogue.write_rank): what others link to goes first, the OPML list and report last."""
+    return catalogue.write_rank(path)

@@ -4,8 +4,8 @@ Layout under the state prefix (default `_state/`) of the publish bucket:
 
 - `root.json` — the commit point, replaced with If-Match. It names every other object:
   `shards` (record metadata, bucketed by a hash of the content key), `ids` (id → claimants,
-  bucketed by a hash of the id), `feeds` (one head per feed), plus the site.yaml text and
-  ETag, the scheduled list, the rejected map, the md5 of every output and `pending`
+  bucketed by a hash of the id), `feeds` (one head per feed of the catalogue, by feed id), plus
+  the site.yaml text and ETag, the scheduled list, the rejected map, the md5 of every output and `pending`
   (outputs committed but not yet confirmed written).
 - `objects/<sha256 prefix>-<random>.json` — shards and heads. Never modified and never
   reused, so any run may cache them, a half-finished run leaves nothing inconsistent
@@ -29,7 +29,8 @@ from typing import Any
 
 from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError
 
-FORMAT_VERSION = 1
+# 2: feeds of every catalogue kind, members with a label, record entries with their facets.
+FORMAT_VERSION = 2
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
 OBJECTS_DIR = "objects/"
@@ -40,7 +41,7 @@ REPORT_NAME = "report.json"
 _CACHE_BYTES = 32 * 1024 * 1024
 
 Entry = dict[str, Any]  # a record's metadata in a shard
-HeadItem = dict[str, Any]  # {key, date, id, tag, item}
+HeadItem = dict[str, Any]  # {key, date, id, label, item}
 
 
 def shard_of(text: str) -> str:
@@ -57,7 +58,7 @@ def empty_root() -> dict[str, Any]:
         "site": None,  # {"etag": ..., "text": ...}
         "shards": {},
         "ids": {},
-        "feeds": {},  # prefix -> {"head": key, "tag": spelling | None, "count": n}
+        "feeds": {},  # feed id (catalogue) -> {"head": key, "label": text | None, "count": n}
         "scheduled": [],  # [[iso date, key]], earliest first
         "rejected": {},  # key -> reason
         "outputs": {},  # path -> md5 of the bytes committed for it
@@ -86,7 +87,12 @@ class StateStore:
             return empty_root(), None
         root = json.loads(stored.body)
         if root.get("version") != FORMAT_VERSION:
-            return empty_root(), stored.etag  # an unknown format is rebuilt from the content
+            # An unknown format is rebuilt from the content; what it says is published is kept, so
+            # the rebuild still deletes the outputs that are gone.
+            fresh = empty_root()
+            if isinstance(root.get("outputs"), dict) and isinstance(root.get("pending"), list):
+                fresh["outputs"], fresh["pending"] = root["outputs"], root["pending"]
+            return fresh, stored.etag
         return root, stored.etag
 
     def commit_root(self, root: dict[str, Any], etag: str | None) -> str:

@@ -1,10 +1,11 @@
 """Object stores the publisher reads and writes: S3, or anything with the same small interface.
 
 The publisher needs from a store: GET with the ETag, PUT with an optional condition
-(If-Match / If-None-Match), DELETE, LIST with ETags; for episode media, HEAD, a ranged GET of
-one version and a server-side copy between buckets (the bytes never pass through the function);
-and clear errors for the answers that are not worth retrying. Which S3 error means what is
-decided in ONE table, S3_ERRORS, that the tests walk:
+(If-Match / If-None-Match), DELETE, LIST with ETags, how coarse the stored objects'
+Last-Modified is; for episode media, HEAD, a ranged GET of one version and a server-side copy
+between buckets (the bytes never pass through the function); and clear errors for the answers
+that are not worth retrying. Which S3 error means what is decided in ONE table, S3_ERRORS,
+that the tests walk:
 
 - transient (throttling, 5xx, timeouts, connection errors, and any code not in the table):
   the keys the publisher was working on fail and are retried later;
@@ -114,6 +115,11 @@ class Listing:
 
 
 class ObjectStore(Protocol):
+    # The granularity, in seconds, of the Last-Modified readers see for what this store holds (S3: whole
+    # seconds); 0 when it keeps no such time. The publisher waits for the next tick before rewriting a
+    # feed it wrote within the current one (see _Run._after_the_last_outputs_second).
+    modified_resolution_s: float
+
     def get(self, key: str) -> StoredObject: ...
 
     def put(

@@ -12,30 +12,21 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from feedpub import catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
-MAIN_FEED = ""
 
 # Renders the FeedItem of (record key, the ETag the state knows), from this run's parse or a read.
 ItemSource = Callable[[str, str], FeedItem]
 
 
-def tag_feed(slug: str) -> str:
-    return f"tags/{slug}/"
-
-
-def feeds_of(entry: Entry) -> list[tuple[str, str | None]]:
-    """(feed prefix, tag spelling) of every feed a published entry belongs to."""
-    return [(MAIN_FEED, None)] + [(tag_feed(slug), spelling) for slug, spelling in entry["tags"]]
-
-
-def new_member(key: str, entry: Entry, spelling: str | None) -> HeadItem:
+def new_member(key: str, entry: Entry, label: str | None) -> HeadItem:
     """A record's place in a feed head; its rendered item comes when the feed needs to show it."""
-    return {"key": key, "date": entry["date"], "id": entry["id"], "tag": spelling, "item": None}
+    return {"key": key, "date": entry["date"], "id": entry["id"], "label": label, "item": None}
 
 
 def claims_id(entry: Entry) -> bool:
@@ -58,7 +49,7 @@ class Transaction:
         self._heads: dict[str, Head] = {}
         self.dirty_shards: set[str] = set()
         self.dirty_ids: set[str] = set()
-        self.dirty_feeds: dict[str, str | None] = {}  # prefix -> a spelling seen (tag feeds)
+        self.dirty_feeds: set[str] = set()  # ids of the feeds whose members or items changed
         self._unsettled: set[str] = set()
         self._fresh: set[str] = set()  # keys replaced in this transaction: not in any feed now
         self.touched: set[str] = set()  # keys whose entry this transaction changed
@@ -80,11 +71,11 @@ class Transaction:
             self._ids[shard_id] = self.state.load(key) if key else {}
         return self._ids[shard_id]
 
-    def head(self, prefix: str) -> Head:
-        if prefix not in self._heads:
-            feed = self.root["feeds"].get(prefix)
-            self._heads[prefix] = Head(self.state.load(feed["head"]) if feed else None)
-        return self._heads[prefix]
+    def head(self, feed_id: str) -> Head:
+        if feed_id not in self._heads:
+            feed = self.root["feeds"].get(feed_id)
+            self._heads[feed_id] = Head(self.state.load(feed["head"]) if feed else None)
+        return self._heads[feed_id]
 
     def all_entries(self) -> Iterator[tuple[str, Entry]]:
         """Every record's entry (reads every shard: reconcile and refill only)."""
@@ -166,37 +157,45 @@ class Transaction:
 
     # -- feeds ---------------------------------------------------------------------------
 
+    def feeds_of(self, entry: Entry) -> list[tuple[str, str | None]]:
+        """(feed id, label) of every feed a published entry belongs to (catalogue.memberships)."""
+        return catalogue.memberships(entry["facets"], self.site)
+
     def _join_feeds(self, key: str, entry: Entry) -> None:
-        for prefix, spelling in feeds_of(entry):
-            self.head(prefix).insert(new_member(key, entry, spelling), self.cap)
-            self.dirty_feeds.setdefault(prefix, spelling)
+        for feed_id, label in self.feeds_of(entry):
+            self.head(feed_id).insert(new_member(key, entry, label), self.cap)
+            self.dirty_feeds.add(feed_id)
 
     def _leave_feeds(self, key: str, entry: Entry) -> None:
-        for prefix, spelling in feeds_of(entry):
-            self.head(prefix).remove(key)
-            self.dirty_feeds.setdefault(prefix, spelling)
+        for feed_id, _ in self.feeds_of(entry):
+            self.head(feed_id).remove(key)
+            self.dirty_feeds.add(feed_id)
+
+    def mark_standing(self) -> None:
+        """Make the feeds that exist even when empty part of this change (a rebuild writes them all)."""
+        self.dirty_feeds.update(catalogue.standing_feeds(self.site))
 
     def finish_heads(self) -> None:
         """Refill heads that ran short and render the items each feed will show."""
-        for prefix in self.dirty_feeds:
-            head = self.head(prefix)
+        for feed_id in self.dirty_feeds:
+            head = self.head(feed_id)
             if head.needs_refill(self.site.feed_limit):
-                self._refill(prefix, head)
+                self._refill(feed_id, head)
             for member in head.items[: self.site.feed_limit]:
                 if member["item"] is None:
                     entry = self.entry(member["key"])
-                    assert entry is not None, f"feed {prefix!r} lists {member['key']}, which has no entry"
+                    assert entry is not None, f"feed {feed_id!r} lists {member['key']}, which has no entry"
                     member["item"] = self.items(member["key"], entry["etag"]).model_dump(mode="json")
 
-    def _refill(self, prefix: str, head: Head) -> None:
+    def _refill(self, feed_id: str, head: Head) -> None:
         known = {member["key"]: member for member in head.items}
         members: list[HeadItem] = []
         for key, entry in self.all_entries():
             if entry["status"] != PUBLISHED:
                 continue
-            for feed, spelling in feeds_of(entry):
-                if feed == prefix:
-                    members.append(known.get(key) or new_member(key, entry, spelling))
+            for member_of, label in self.feeds_of(entry):
+                if member_of == feed_id:
+                    members.append(known.get(key) or new_member(key, entry, label))
         head.replace_items(len(members), heapq.nlargest(self.cap, members, key=sort_key))
 
     # -- ids, rejections, schedule ---------------------------------------------------------
@@ -232,16 +231,19 @@ class Transaction:
     def changed(self) -> bool:
         return bool(self.dirty_shards or self.dirty_ids or self.dirty_feeds)
 
-    def spellings(self) -> dict[str, str | None]:
-        """Every feed that will exist after this change, with its tag spelling."""
-        feeds = {prefix: feed["tag"] for prefix, feed in self.root["feeds"].items()}
-        for prefix in self.dirty_feeds:
-            head = self.head(prefix)
-            if head.count == 0 and prefix != MAIN_FEED:
-                feeds.pop(prefix, None)
+    def feeds(self) -> dict[str, str | None]:
+        """Every feed that will exist after this change (feed id -> label): those with members,
+        and the standing ones (catalogue.standing_feeds) even when empty."""
+        standing = set(catalogue.standing_feeds(self.site))
+        feeds = {feed_id: feed["label"] for feed_id, feed in self.root["feeds"].items()}
+        for feed_id in self.dirty_feeds:
+            head = self.head(feed_id)
+            if head.count == 0 and feed_id not in standing:
+                feeds.pop(feed_id, None)
             else:
-                feeds[prefix] = head.tag_spelling()
-        feeds.setdefault(MAIN_FEED, None)
+                feeds[feed_id] = head.label()
+        for feed_id in standing:
+            feeds.setdefault(feed_id, None)
         return feeds
 
     def save_objects(self) -> None:
@@ -251,15 +253,15 @@ class Transaction:
             tables.append((self.root["shards"], shard_id, self._shards[shard_id]))
         for shard_id in self.dirty_ids:
             tables.append((self.root["ids"], shard_id, self._ids[shard_id]))
-        feeds = self.spellings()
-        for prefix in list(self.root["feeds"]):
-            if prefix not in feeds:
-                del self.root["feeds"][prefix]
-        for prefix, spelling in feeds.items():
-            if prefix in self.dirty_feeds or prefix not in self.root["feeds"]:
-                head = self.head(prefix)
-                self.root["feeds"][prefix] = {"tag": spelling, "count": head.count}
-                tables.append((self.root["feeds"][prefix], "head", head.to_json()))
+        feeds = self.feeds()
+        for feed_id in list(self.root["feeds"]):
+            if feed_id not in feeds:
+                del self.root["feeds"][feed_id]
+        for feed_id, label in feeds.items():
+            if feed_id in self.dirty_feeds or feed_id not in self.root["feeds"]:
+                head = self.head(feed_id)
+                self.root["feeds"][feed_id] = {"label": label, "count": head.count}
+                tables.append((self.root["feeds"][feed_id], "head", head.to_json()))
         keys = self.state.save_all([value for table, name, value in tables if value])
         saved = iter(keys)
         for table, name, value in tables:
@@ -271,7 +273,7 @@ class Transaction:
     def saved_heads(self) -> dict[str, Head]:
         """The heads this transaction holds, by the state key the root names them with."""
         return {
-            feed["head"]: self._heads[prefix]
-            for prefix, feed in self.root["feeds"].items()
-            if prefix in self._heads and "head" in feed
+            feed["head"]: self._heads[feed_id]
+            for feed_id, feed in self.root["feeds"].items()
+            if feed_id in self._heads and "head" in feed
         }

@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from feedpub.catalogue import ATOM, Feed
 from feedpub.config import SiteConfig
-from feedpub.model import FeedItem, FeedSpec, Person
+from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
     GENERATOR,
     atom_id,
     clean,
-    feed_description,
-    feed_title,
     feed_updated,
     feed_url,
     home_url,
@@ -36,21 +35,23 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _TEXT_CONSTRUCTS = ("title", "subtitle", "summary")
 
 
-def render_atom(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
-    self_url = feed_url(site, spec.paths[1])
+def render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    self_url = feed_url(site, feed.path(ATOM))
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
         fg.id(atom_id(self_url))
-        fg.title(clean(feed_title(site, spec)))
-        fg.subtitle(clean(feed_description(site, spec)))
+        fg.title(clean(feed.title(site)))
+        fg.subtitle(clean(feed.description(site)))
         fg.link(href=self_url, rel="self", type="application/atom+xml")
         fg.link(href=home_url(site), rel="alternate", type="text/html")
         if site.hub:
             fg.link(href=uri(site.hub), rel="hub")
         # Atom requires an author on every entry or on the feed: the site stands in when none is named.
-        author = site.author
-        site_person = Person(name=author.name, url=author.url, email=author.email) if author else None
-        fg.author(_person(site_person) if site_person else {"name": clean(site.title)})
+        feed_people = people(feed.people(site))
+        for person in feed_people:
+            fg.author(_person(person))
+        if not feed_people:
+            fg.author({"name": clean(site.title)})
         fg.generator(GENERATOR)
         if language_tag(site.language):
             fg.language(site.language)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from feedpub.catalogue import XSL
 from feedpub.config import SiteConfig
-from feedpub.model import XSL_PATH, FeedItem, FeedSpec, Person
+from feedpub.model import FeedItem, Person
 
 # XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates and U+FFFE/U+FFFF. Readers and
 # the W3C validator also object to DEL, the C1 controls, the replacement character and the Unicode
@@ -110,17 +111,7 @@ def home_url(site: SiteConfig) -> str:
 
 
 def stylesheet_url(site: SiteConfig) -> str:
-    return feed_url(site, XSL_PATH)
-
-
-def feed_title(site: SiteConfig, spec: FeedSpec) -> str:
-    return site.title if spec.tag is None else f"{site.title}: {spec.tag}"
-
-
-def feed_description(site: SiteConfig, spec: FeedSpec) -> str:
-    if spec.tag is None:
-        return site.description or site.title
-    return f"Articles tagged “{spec.tag}” from {site.title}"
+    return feed_url(site, XSL.path)
 
 
 def feed_updated(items: Sequence[FeedItem]) -> datetime:

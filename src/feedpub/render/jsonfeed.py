@@ -6,13 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from feedpub.catalogue import JSON_FEED, Feed
 from feedpub.config import SiteConfig
-from feedpub.model import FeedItem, FeedSpec, Person
+from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
     atom_id,
     clean,
-    feed_description,
-    feed_title,
     feed_url,
     home_url,
     item_title,
@@ -26,28 +25,27 @@ from feedpub.render.common import (
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
-    feed: dict[str, Any] = {
+def render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    document: dict[str, Any] = {
         "version": VERSION,
-        "title": clean(feed_title(site, spec)),
+        "title": clean(feed.title(site)),
         "home_page_url": home_url(site),
-        "feed_url": feed_url(site, spec.paths[2]),
-        "description": clean(feed_description(site, spec)),
+        "feed_url": feed_url(site, feed.path(JSON_FEED)),
+        "description": clean(feed.description(site)),
     }
     if site.icon:
-        feed["icon"] = uri(site.icon)
+        document["icon"] = uri(site.icon)
     if site.favicon:
-        feed["favicon"] = uri(site.favicon)
-    if site.author:
-        feed["authors"] = _authors(
-            people([Person(name=site.author.name, url=site.author.url, email=site.author.email)])
-        )
+        document["favicon"] = uri(site.favicon)
+    authors = _authors(people(feed.people(site)))
+    if authors:
+        document["authors"] = authors
     if language_tag(site.language):
-        feed["language"] = site.language
+        document["language"] = site.language
     if site.hub:
-        feed["hubs"] = [{"type": "WebSub", "url": uri(site.hub)}]
-    feed["items"] = [_item(item) for item in items]
-    return json.dumps(feed, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+        document["hubs"] = [{"type": "WebSub", "url": uri(site.hub)}]
+    document["items"] = [_item(item) for item in items]
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def _item(item: FeedItem) -> dict[str, Any]:

@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from feedpub.catalogue import RSS, Feed
 from feedpub.config import SiteConfig
-from feedpub.model import FeedItem, FeedSpec, Person
+from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
     GENERATOR,
     atom_id,
     clean,
-    feed_description,
-    feed_title,
     feed_updated,
     feed_url,
     home_url,
@@ -39,9 +38,9 @@ _PLAIN_NAME = re.compile(r"[^()<>\"\\,;:@\[\]&\r\n]+")
 _IMAGE_EXTENSIONS = ("jpg", "jpeg", "gif", "png")
 
 
-def render_rss(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> bytes:
-    self_url = feed_url(site, spec.paths[0])
-    title = _plain(feed_title(site, spec))
+def render_rss(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    self_url = feed_url(site, feed.path(RSS))
+    title = _plain(feed.title(site))
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
         fg.load_extension("dc", atom=False, rss=True)
@@ -49,7 +48,7 @@ def render_rss(site: SiteConfig, spec: FeedSpec, items: Sequence[FeedItem]) -> b
         # The channel <link> is the last link feedgen was given: the self link must come first.
         fg.link(href=self_url, rel="self", type="application/rss+xml")
         fg.link(href=home_url(site), rel="alternate")
-        fg.description(_plain(feed_description(site, spec)))
+        fg.description(_plain(feed.description(site)))
         fg.generator(GENERATOR)
         if language_tag(site.language):
             fg.language(site.language)

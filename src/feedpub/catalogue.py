@@ -1,0 +1,386 @@
+"""The feed catalogue: every format feedpub publishes and every kind of feed, defined once.
+
+Whatever needs to know which feeds exist asks this module: selection and the offline build (which
+records a feed holds), the publisher's state (a feed's id and label), the outputs (paths, write
+order, HTTP headers), feeds.opml, the local edge and the CloudFront functions (which paths are
+public, which types a browser gets as XML: infra/edge/*.js carry the patterns generated here, and
+tests keep them equal).
+
+- A **format** is one row of FORMATS: its name, file name, media type, OPML label and renderer.
+- A **kind** of feed is one entry of KINDS: where its feeds live, which records belong to each
+  (from the record's facets, so the publisher decides from its state without reading records),
+  which feeds exist even when empty, and what each feed is called.
+
+Adding a format or a kind is one place here plus tests. Importing this module stays cheap (no
+lxml, no feedgen): renderers are imported the first time a document is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from feedpub.slugs import tag_slug
+
+if TYPE_CHECKING:
+    from feedpub.config import SiteConfig
+    from feedpub.model import FeedItem, Person, Record
+
+# Feeds change when authors publish: short freshness, then serve stale while revalidating so a burst
+# of readers never waits on the origin, and keep serving the last good copy if the origin errs.
+FEED_CACHE = "public, max-age=300, stale-while-revalidate=86400, stale-if-error=604800"
+STYLESHEET_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
+# Browsers show application/rss+xml and atom+xml as text (or download them) and never run their
+# feed.xsl: a navigation gets the formats marked `xml_for_browsers` with this type instead.
+XML_FOR_BROWSERS = "application/xml; charset=utf-8"
+# A slug as feedpub makes them (feedpub.slugs): the one path segment a feed's name becomes.
+SLUG = "[a-z0-9._-]+"
+_SLUG = re.compile(SLUG)
+
+Renderer = Callable[["SiteConfig", "Feed", "Sequence[FeedItem]"], bytes]
+
+
+# -- formats -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Format:
+    """One document format every feed of a kind is published in."""
+
+    name: str  # how code and docs call it
+    file_name: str  # the last path segment of each feed's document in this format
+    media_type: str  # its Content-Type
+    opml_label: str | None  # the group feeds.opml lists it under (None: not listed)
+    opml_type: str  # the outline's `type` in feeds.opml
+    renderer: Renderer = field(repr=False)
+    # A browser navigation gets it as XML_FOR_BROWSERS, so that its stylesheet renders.
+    xml_for_browsers: bool = False
+
+    def render(self, site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+        return self.renderer(site, feed, items)
+
+
+def _render_rss(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    from feedpub.render.rss import render_rss
+
+    return render_rss(site, feed, items)
+
+
+def _render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    from feedpub.render.atom import render_atom
+
+    return render_atom(site, feed, items)
+
+
+def _render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    from feedpub.render.jsonfeed import render_json
+
+    return render_json(site, feed, items)
+
+
+RSS = Format("rss", "feed.xml", "application/rss+xml; charset=utf-8", "RSS 2.0", "rss", _render_rss, True)
+ATOM = Format(
+    "atom", "atom.xml", "application/atom+xml; charset=utf-8", "Atom 1.0", "atom", _render_atom, True
+)
+JSON_FEED = Format(
+    "json", "feed.json", "application/feed+json; charset=utf-8", "JSON Feed 1.1", "json", _render_json
+)
+FORMATS: tuple[Format, ...] = (RSS, ATOM, JSON_FEED)
+
+
+# -- site-wide files -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SiteFile:
+    """A published file that is not a feed: one per site."""
+
+    path: str
+    media_type: str
+    cache_control: str
+
+
+XSL = SiteFile("feed.xsl", "text/xsl; charset=utf-8", STYLESHEET_CACHE)  # the page browsers render
+OPML = SiteFile("feeds.opml", "text/x-opml; charset=utf-8", FEED_CACHE)  # every feed, for readers to import
+SITE_FILES: tuple[SiteFile, ...] = (XSL, OPML)
+
+
+# -- what a record contributes to membership -------------------------------------------------------
+
+# JSON-able, so the publisher keeps it in its state and decides membership without the record:
+# {"tags": [[slug, as written], ...]}, each list in the record's order, one entry per slug.
+Facets = dict[str, list[list[str]]]
+
+
+def facets_of(record: Record) -> Facets:
+    tags: dict[str, str] = {}
+    for tag in record.tags:
+        tags.setdefault(tag_slug(tag), tag)
+    return {"tags": [[slug, spelling] for slug, spelling in tags.items()]}
+
+
+# -- kinds of feeds ----------------------------------------------------------------------------------
+
+
+class Kind:
+    """A kind of feed. The base class is a directory of feeds, one per slug:
+    `<directory><slug>/<file name of each format>`; subclasses say which records belong where."""
+
+    name: str = ""  # how site.yaml and the docs call the kind
+    directory: str = ""
+    formats: tuple[Format, ...] = FORMATS
+    write_rank = 1  # the publisher writes lower ranks first: feeds that others link to go early
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        """(slug, label) of each feed of this kind a published record with these facets belongs to.
+
+        The label is what the record calls the feed (a tag as written); a feed shows its newest
+        record's label."""
+        raise NotImplementedError
+
+    def standing(self, site: SiteConfig) -> Iterable[str]:
+        """Slugs of the feeds that exist even when no record belongs to them."""
+        return ()
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        raise NotImplementedError
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        raise NotImplementedError
+
+    def people(self, site: SiteConfig, feed: Feed) -> tuple[Person, ...]:
+        """Who the feed is by, at feed level: the site's author by default."""
+        from feedpub.model import Person
+
+        author = site.author
+        return (Person(name=author.name, url=author.url, email=author.email),) if author else ()
+
+    # -- where its documents live (override all four together) --
+
+    def feed_id(self, slug: str) -> str:
+        """The feed's id in the publisher's state: the directory its documents are in."""
+        return f"{self.directory}{slug}/"
+
+    def slug_of(self, feed_id: str) -> str | None:
+        """The slug of a feed id of this kind, or None if the id is not one."""
+        if not feed_id.startswith(self.directory) or not feed_id.endswith("/"):
+            return None
+        slug = feed_id[len(self.directory) : -1]
+        return slug if _SLUG.fullmatch(slug) and slug not in (".", "..") else None
+
+    def path(self, feed: Feed, fmt: Format) -> str:
+        return feed.id + fmt.file_name
+
+    def path_pattern(self) -> str:
+        """A regular expression (JavaScript and Python alike) of every document path of this kind."""
+        return rf"{_escape(self.directory)}{SLUG}\/{_names(self.formats)}"
+
+    def feed(self, slug: str, label: str | None = None) -> Feed:
+        return Feed(self, slug, label)
+
+
+class MainKind(Kind):
+    """The site's feed: every published record, at the root of `base_url`."""
+
+    name = "main"
+    write_rank = 2  # after the feeds it does not link to, so readers of it see them first
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        return (("", None),)
+
+    def standing(self, site: SiteConfig) -> Iterable[str]:
+        return ("",)
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        return site.title
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        return site.description or site.title
+
+    def feed_id(self, slug: str) -> str:
+        return ""
+
+    def slug_of(self, feed_id: str) -> str | None:
+        return "" if feed_id == "" else None
+
+    def path_pattern(self) -> str:
+        return _names(self.formats)
+
+
+class TagKind(Kind):
+    """One feed per tag, under tags/<tag slug>/; named by the tag as its newest record writes it."""
+
+    name = "tags"
+    directory = "tags/"
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        return ((slug, spelling) for slug, spelling in facets["tags"])
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        return f"{site.title}: {feed.label}"
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        return f"Articles tagged “{feed.label}” from {site.title}"
+
+
+MAIN = MainKind()
+TAGS = TagKind()
+KINDS: tuple[Kind, ...] = (MAIN, TAGS)  # feeds.opml lists feeds in this order of kinds, then by slug
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed: a kind and a slug (its place), and the label it is shown with."""
+
+    kind: Kind
+    slug: str
+    label: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.kind.feed_id(self.slug)
+
+    @property
+    def formats(self) -> tuple[Format, ...]:
+        return self.kind.formats
+
+    def path(self, fmt: Format) -> str:
+        return self.kind.path(self, fmt)
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.path(fmt) for fmt in self.formats]
+
+    def title(self, site: SiteConfig) -> str:
+        return self.kind.title(site, self)
+
+    def description(self, site: SiteConfig) -> str:
+        return self.kind.description(site, self)
+
+    def people(self, site: SiteConfig) -> tuple[Person, ...]:
+        return self.kind.people(site, self)
+
+
+# -- questions the rest of feedpub asks -------------------------------------------------------------
+
+
+def memberships(facets: Facets, site: SiteConfig) -> list[tuple[str, str | None]]:
+    """(feed id, label) of every feed a published record with these facets belongs to, once each."""
+    found: dict[str, str | None] = {}
+    for kind in KINDS:
+        for slug, label in kind.memberships(facets, site):
+            found.setdefault(kind.feed_id(slug), label)
+    return list(found.items())
+
+
+def standing_feeds(site: SiteConfig) -> list[str]:
+    """Ids of the feeds published even when empty (the main feed)."""
+    return [kind.feed_id(slug) for kind in KINDS for slug in kind.standing(site)]
+
+
+def feed(feed_id: str, label: str | None = None) -> Feed:
+    """The feed the publisher's state knows by this id."""
+    for kind in KINDS:
+        slug = kind.slug_of(feed_id)
+        if slug is not None:
+            return Feed(kind, slug, label)
+    raise ValueError(f"{feed_id!r} is not a feed of any kind in the catalogue")
+
+
+def is_feed_id(feed_id: str) -> bool:
+    return any(kind.slug_of(feed_id) is not None for kind in KINDS)
+
+
+def main_feed() -> Feed:
+    return MAIN.feed("")
+
+
+def feed_order(feed_id: str) -> tuple[int, str]:
+    """Sort key of feed ids: the order of KINDS, then by slug (feeds.opml, the offline build)."""
+    for position, kind in enumerate(KINDS):
+        slug = kind.slug_of(feed_id)
+        if slug is not None:
+            return position, slug
+    raise ValueError(f"{feed_id!r} is not a feed of any kind in the catalogue")
+
+
+def document(path: str) -> tuple[str, Format] | None:
+    """(feed id, format) of a published feed document, or None for any other path."""
+    directory, _, _ = path.rpartition("/")
+    feed_id = directory + "/" if directory else ""
+    for kind in KINDS:
+        slug = kind.slug_of(feed_id)
+        if slug is None:
+            continue
+        for fmt in kind.formats:
+            if kind.path(Feed(kind, slug), fmt) == path:
+                return feed_id, fmt
+    return None
+
+
+def site_file(path: str) -> SiteFile | None:
+    return next((file for file in SITE_FILES if file.path == path), None)
+
+
+def headers_for(path: str) -> tuple[str, str]:
+    """(Content-Type, Cache-Control) of a published path; a path feedpub does not publish is refused."""
+    if (file := site_file(path)) is not None:
+        return file.media_type, file.cache_control
+    if (found := document(path)) is not None:
+        return found[1].media_type, FEED_CACHE
+    raise ValueError(f"{path!r} is not a path feedpub publishes")
+
+
+def write_rank(path: str) -> int:
+    """When the publisher writes a path: the stylesheet first, then the feeds (those others link to
+    first), then feeds.opml, which lists them all; anything else (the private report) last."""
+    if path == XSL.path:
+        return 0
+    if (found := document(path)) is not None:
+        return feed(found[0]).kind.write_rank
+    if path == OPML.path:
+        return 3
+    return 4
+
+
+def browser_types() -> list[str]:
+    """Media types a browser navigation gets as XML_FOR_BROWSERS (so the feed's stylesheet renders)."""
+    return [fmt.media_type.partition(";")[0] for fmt in _all_formats() if fmt.xml_for_browsers]
+
+
+def browser_type_pattern() -> str:
+    """browser_types as the regular expression infra/edge/viewer-response.js holds a copy of."""
+    return rf"^({'|'.join(_escape(media_type) for media_type in browser_types())})"
+
+
+@cache
+def public_path_pattern() -> str:
+    """The regular expression of every public request path ("/" + a published path), written the
+    same for Python's `re` and JavaScript (infra/edge/viewer.js holds a copy; tests compare)."""
+    alternatives = [_escape(file.path) for file in SITE_FILES] + [kind.path_pattern() for kind in KINDS]
+    return rf"^\/({'|'.join(alternatives)})$"
+
+
+def is_public(request_path: str) -> bool:
+    return re.fullmatch(public_path_pattern(), request_path) is not None
+
+
+def _all_formats() -> Iterator[Format]:
+    seen: list[Format] = []
+    for kind in KINDS:
+        for fmt in kind.formats:
+            if fmt not in seen:
+                seen.append(fmt)
+                yield fmt
+
+
+def _escape(text: str) -> str:
+    """Literal text in a pattern Python and JavaScript read alike (a JavaScript literal needs "/" escaped)."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}/])", r"\\\1", text)
+
+
+def _names(formats: Sequence[Format]) -> str:
+    return "(" + "|".join(_escape(fmt.file_name) for fmt in formats) + ")"
