@@ -3,11 +3,26 @@ store operations the publisher uses for it (HEAD, ranged GET of one version, ser
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from feedpub.podcast.media import BLOCK, MediaInfo, RangeFile, inspect, is_episode_type, type_from_name
+from feedpub.config import parse_site
+from feedpub.errors import RecordError
+from feedpub.model import Enclosure, Record
+from feedpub.podcast.media import (
+    BLOCK,
+    LocalMedia,
+    MediaInfo,
+    RangeFile,
+    inspect,
+    is_episode_type,
+    type_from_name,
+    with_media,
+)
 from feedpub.publish.memstore import MemoryStore
 from feedpub.publish.store import NotFoundError, PreconditionFailedError
+from feedpub.records import parse_record
 from tests.support.audio import sample_episode, tone_mp3
 
 
@@ -133,3 +148,70 @@ def test_store_copy_moves_one_version_and_head_of_a_missing_file_is_not_found() 
 def test_types_by_file_name_follow_apples_list(name: str, mime_type: str | None, episode: bool) -> None:
     assert type_from_name(name) == mime_type
     assert is_episode_type(mime_type) is episode
+
+
+SHOW = parse_site(
+    b"title: The Cutting Room\nbase_url: https://feeds.example.org/\ndescription: Film news.\nlanguage: en\n"
+    b"podcast:\n  image: https://www.example.org/show.jpg\n  categories: [TV & Film]\n  explicit: false\n"
+    b"  owner: {email: desk@example.org}\n"
+)
+
+
+def episode(front: str) -> Record:
+    return parse_record("articles/ep.md", f"---\ntitle: Ep\ndate: 2024-04-05\n{front}---\n".encode(), SHOW)
+
+
+def test_given_a_media_file_when_the_record_is_completed_then_the_file_gives_length_type_and_duration() -> (
+    None
+):
+    info = MediaInfo(size=20271, etag="e", mime_type="audio/mpeg", duration=5.07, format="MP3")
+    record = with_media(episode("enclosure: media/ep12.mp3\n"), SHOW, info, "the content bucket")
+    assert record.enclosure == Enclosure(
+        url="https://feeds.example.org/media/ep12.mp3", mime_type="audio/mpeg", length=20271
+    )
+    assert record.episode is not None
+    assert record.episode.duration == 5
+
+
+def test_given_the_authors_values_when_the_record_is_completed_then_they_win_over_the_files() -> None:
+    info = MediaInfo(size=20271, etag="e", mime_type="audio/mpeg", duration=5.07)
+    front = "enclosure: {url: media/ep12.mp3, mime_type: audio/x-m4a, length: 99}\nduration: 3000\n"
+    record = with_media(episode(front), SHOW, info, "the content bucket")
+    assert record.enclosure == Enclosure(
+        url="https://feeds.example.org/media/ep12.mp3", mime_type="audio/x-m4a", length=99
+    )
+    assert record.episode is not None
+    assert record.episode.duration == 3000
+
+
+@pytest.mark.parametrize(
+    ("info", "reason"),
+    [
+        (None, "enclosure names media/ep12.mp3, which is not in content/media: upload it there"),
+        (MediaInfo(size=10, etag="e", mime_type=None), "cannot tell what kind of file media/ep12.mp3 is"),
+        (MediaInfo(size=0, etag="e", mime_type="audio/mpeg"), "enclosure media/ep12.mp3 is an empty file"),
+    ],
+)
+def test_given_a_missing_or_unusable_media_file_when_the_record_is_completed_then_it_is_rejected(
+    info: MediaInfo | None, reason: str
+) -> None:
+    with pytest.raises(RecordError) as caught:
+        with_media(episode("enclosure: media/ep12.mp3\n"), SHOW, info, "content/media")
+    assert caught.value.path == "articles/ep.md"
+    assert caught.value.reason.startswith(reason)
+
+
+def test_given_a_content_directory_when_its_media_is_read_then_files_are_inspected_and_others_are_absent(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "ep.mp3").write_bytes(sample_episode())
+    (tmp_path / "media" / "folder.mp3").mkdir()
+    local = LocalMedia(tmp_path)
+    info = local.inspect("media/ep.mp3")
+    assert info is not None
+    assert (info.mime_type, info.size) == ("audio/mpeg", len(sample_episode()))
+    assert info.duration == pytest.approx(5.0, abs=0.1)
+    assert local.inspect("media/missing.mp3") is None
+    assert local.inspect("media/folder.mp3") is None
+    assert local.inspect("media/ep.mp3/x") is None

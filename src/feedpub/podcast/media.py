@@ -9,11 +9,21 @@ box index), never as a whole: an episode of 500 MB costs a handful of small GETs
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from stat import S_ISREG
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+from feedpub.errors import RecordError
+from feedpub.model import Enclosure, Record
+from feedpub.podcast.episode import Episode
+
+if TYPE_CHECKING:
+    from feedpub.config import SiteConfig
 
 MEDIA_PREFIX = "media/"
 # A media key as it may be published: segments of URL-safe characters, none hidden or a dot segment,
@@ -188,3 +198,59 @@ def inspect(key: str, size: int, etag: str, read_range: RangeReader) -> MediaInf
     detected = type(found).__name__
     mime_type = named or FORMAT_TYPES.get(detected)
     return MediaInfo(size=size, etag=etag, mime_type=mime_type, duration=duration, format=detected)
+
+
+def with_media(record: Record, site: SiteConfig, info: MediaInfo | None, where: str) -> Record:
+    """`record` with its enclosure made from its media file (`info`; None: the file is not there).
+
+    The author's length and type win over the file's; the file's duration fills in an episode's
+    when the author gave none. `where` names the place the file was looked for, for the rejection.
+    """
+    media = record.media
+    if media is None:
+        return record
+    if info is None:
+        reason = f"enclosure names {media.key}, which is not in {where}: upload it there"
+        raise RecordError(record.path, reason)
+    mime_type = media.mime_type or info.mime_type
+    if mime_type is None:
+        raise RecordError(
+            record.path,
+            f"cannot tell what kind of file {media.key} is (neither its name nor its content says): "
+            "give the enclosure's mime_type",
+        )
+    length = media.length or info.size
+    if not length:
+        raise RecordError(record.path, f"enclosure {media.key} is an empty file")
+    update: dict[str, object] = {
+        "enclosure": Enclosure(url=site.base_url + media.key, mime_type=mime_type, length=length)
+    }
+    if site.podcast is not None and info.duration is not None:
+        episode = record.episode or Episode()
+        if episode.duration is None:
+            update["episode"] = episode.model_copy(update={"duration": round(info.duration)})
+    return record.model_copy(update=update)
+
+
+class LocalMedia:
+    """Media files of a content directory (`feedpub build` and `check`), read as the publisher reads S3."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def inspect(self, key: str) -> MediaInfo | None:
+        """What the file says about itself, or None when there is no such file."""
+        path = self.root / key
+        try:
+            with path.open("rb") as file:
+                stat = os.fstat(file.fileno())
+                if not S_ISREG(stat.st_mode):
+                    return None
+
+                def read_range(start: int, end: int) -> bytes:
+                    file.seek(start)
+                    return file.read(end - start + 1)
+
+                return inspect(key, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", read_range)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
