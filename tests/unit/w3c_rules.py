@@ -22,7 +22,10 @@ ATOM = "http://www.w3.org/2005/Atom"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 DC = "http://purl.org/dc/elements/1.1/"
 MEDIA = "http://search.yahoo.com/mrss/"
-RSS_NAMESPACES = {ATOM, CONTENT, DC, MEDIA, "http://www.w3.org/XML/1998/namespace"}
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+# Podcasting 2.0: the validator knows the namespace but does not check it (an informational note).
+PODCAST = "https://podcastindex.org/namespace/1.0"
+RSS_NAMESPACES = {ATOM, CONTENT, DC, MEDIA, ITUNES, PODCAST, "http://www.w3.org/XML/1998/namespace"}
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 RFC822 = re.compile(
@@ -234,6 +237,10 @@ def check_rss(data: bytes, location: str) -> list[str]:
     guids: set[str] = set()
     for item in channel.iterfind("item"):
         problems += _check_rss_item(item, guids, hex_lines)
+    if any(
+        element.tag.startswith(f"{{{ITUNES}}}") for element in channel.iter() if isinstance(element.tag, str)
+    ):
+        problems += _check_itunes(channel, hex_lines)
     return problems
 
 
@@ -304,6 +311,163 @@ def _check_rss_item(item: etree._Element, guids: set[str], hex_lines: list[bool]
         problems += _uri(media.get("url", ""), "media:content/url")
         if media.get("medium") not in (None, "image", "audio", "video", "document", "executable"):
             problems.append(f"InvalidMediaMedium {media.get('medium')!r}")
+    return problems
+
+
+# -- the iTunes namespace: checked once any itunes: element appears (the validator's itunes.py) ------
+
+# Apple's categories as the validator knows them: its list omits Religion & Spirituality > Religion,
+# which Apple lists. The validator calls Apple's obsolete categories a warning and any other an error:
+# both are problems here.
+ITUNES_CATEGORIES: dict[str, set[str]] = {
+    "Arts": {"Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"},
+    "Business": {"Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"},
+    "Comedy": {"Comedy Interviews", "Improv", "Stand-Up"},
+    "Education": {"Courses", "How To", "Language Learning", "Self-Improvement"},
+    "Fiction": {"Comedy Fiction", "Drama", "Science Fiction"},
+    "Government": set(),
+    "History": set(),
+    "Health & Fitness": {
+        "Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality",
+    },
+    "Kids & Family": {"Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"},
+    "Leisure": {
+        "Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies", "Home & Garden",
+        "Video Games",
+    },
+    "Music": {"Music Commentary", "Music History", "Music Interviews"},
+    "News": {
+        "Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News",
+        "Tech News",
+    },
+    "Religion & Spirituality": {"Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Spirituality"},
+    "Science": {
+        "Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences",
+        "Nature", "Physics", "Social Sciences",
+    },
+    "Society & Culture": {
+        "Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships",
+    },
+    "Sports": {
+        "Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby",
+        "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling",
+    },
+    "Technology": set(),
+    "True Crime": set(),
+    "TV & Film": {"After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"},
+}  # fmt: skip
+ITUNES_FORMATS = ("m4a", "mp3", "mov", "mp4", "m4v", "pdf", "epub")
+DURATION = re.compile(r"\d+(:[0-5][0-9](:[0-5][0-9])?)?")
+# Element -> (where it may appear, how its value is checked); any other itunes: element is undefined.
+_LIMITED = {"author": 255, "keywords": 255, "subtitle": 255, "summary": 4000, "name": 255}
+_CHANNEL_ONLY = {"owner", "category", "pubDate", "new-feed-url", "type"}
+_ITEM_ONLY = {"duration", "title", "episode", "season", "episodeType"}
+_BOTH = {"author", "block", "explicit", "keywords", "subtitle", "summary", "image"}
+
+
+def _itunes(name: str) -> str:
+    return f"{{{ITUNES}}}{name}"
+
+
+def _check_itunes(channel: etree._Element, hex_lines: list[bool]) -> list[str]:
+    problems = []
+    children = {etree.QName(child).localname for child in channel if etree.QName(child).namespace == ITUNES}
+    if channel.find("language") is None:
+        problems.append("MissingItunesElement channel/language")
+    for required in ("category", "explicit"):
+        if required not in children:
+            problems.append(f"MissingItunesElement channel/itunes:{required}")
+    if "owner" not in children:
+        problems.append("MissingItunesEmail channel")
+    problems += _check_itunes_children(channel, _CHANNEL_ONLY | _BOTH, "channel", hex_lines)
+    for item in channel.iterfind("item"):
+        problems += _check_itunes_children(item, _ITEM_ONLY | _BOTH, "item", hex_lines)
+        for enclosure in item.iterfind("enclosure"):
+            extension = enclosure.get("url", "").split(".")[-1]
+            if extension not in ITUNES_FORMATS:
+                problems.append(f"UnsupportedItunesFormat {extension!r}")
+    return problems
+
+
+def _check_itunes_children(
+    parent: etree._Element, known: set[str], where: str, hex_lines: list[bool]
+) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for child in parent:
+        if etree.QName(child).namespace != ITUNES:
+            continue
+        name = etree.QName(child).localname
+        at = f"{where}/itunes:{name}"
+        if name not in known:
+            problems.append(f"UndefinedElement {at}")
+            continue
+        if name in seen and name != "category":
+            problems.append(f"DuplicateElement {at}")
+        seen.add(name)
+        value = child.text or ""
+        if name in _LIMITED:
+            problems += _itunes_text(child, _LIMITED[name], at, hex_lines)
+        if name == "keywords" and " " in value and "," not in value:
+            problems.append(f"InvalidKeywords {at}")
+        if name == "block" and value.lower() not in ("yes", "no", "clean"):
+            problems.append(f"InvalidYesNoClean {at} {value!r}")
+        if name == "explicit" and value.lower() not in ("true", "false"):
+            problems.append(f"InvalidTrueFalse {at} {value!r}")
+        if name == "image":
+            href = child.get("href")
+            if href is None:
+                problems.append(f"MissingAttribute {at} href")
+            elif not (HTTP_URL.match(href) and FULL_URI.fullmatch(href)):
+                problems.append(f"InvalidURLAttribute {at} {href!r}")
+        if name == "owner":
+            problems += _check_itunes_owner(child, at, hex_lines)
+        if name == "category":
+            problems += _check_itunes_category(child, ITUNES_CATEGORIES, at)
+        if name == "pubDate":
+            problems += _date_problems(value.strip(), at)
+        if name == "new-feed-url":
+            problems += _uri(value.strip(), at)
+        if name == "type" and value not in ("episodic", "serial"):
+            problems.append(f"InvalidItunesChannelType {value!r}")
+        if name == "episodeType" and value not in ("full", "trailer", "bonus"):
+            problems.append(f"InvalidItunesEpisodeType {value!r}")
+        if name == "duration" and not DURATION.fullmatch(value):
+            problems.append(f"InvalidDuration {at} {value!r}")
+        if name in ("episode", "season") and not (value.strip().isdigit() and int(value) > 0):
+            problems.append(f"InvalidPositiveInteger {at} {value!r}")
+    return problems
+
+
+def _itunes_text(element: etree._Element, limit: int, where: str, hex_lines: list[bool]) -> list[str]:
+    value = element.text or ""
+    problems = [f"TooLong {where} {len(value)} > {limit}"] if len(value) > limit else []
+    return problems + _plain_text(element, hex_lines, rss=False)
+
+
+def _check_itunes_owner(owner: etree._Element, where: str, hex_lines: list[bool]) -> list[str]:
+    problems = []
+    email = owner.find(_itunes("email"))
+    if email is None:
+        problems.append(f"MissingElement {where}/itunes:email")
+    else:
+        address = email.text or ""
+        if not ADDR_SPEC.fullmatch(address) or END_TAG.search(address):
+            problems.append(f"InvalidContact {where}/itunes:email {address!r}")
+    name = owner.find(_itunes("name"))
+    if name is not None:
+        problems += _itunes_text(name, 255, f"{where}/itunes:name", hex_lines)
+    return problems
+
+
+def _check_itunes_category(category: etree._Element, valid: dict[str, set[str]], where: str) -> list[str]:
+    text = category.get("text")
+    if text is None:
+        return [f"MissingAttribute {where} text"]
+    problems = [] if text in valid else [f"InvalidItunesCategory {where} {text!r}"]
+    subcategories: dict[str, set[str]] = {name: set() for name in valid.get(text, ())}
+    for sub in category.iterfind(_itunes("category")):
+        problems += _check_itunes_category(sub, subcategories, f"{where}/itunes:category")
     return problems
 
 
@@ -421,7 +585,7 @@ def _check_text_construct(construct: etree._Element, where: str, hex_lines: list
 
 def check_all(outputs: dict[str, bytes], base_url: str) -> dict[str, list[str]]:
     """Problems per path for every RSS and Atom document in a build's outputs (empty lists when clean)."""
-    checks = {"feed.xml": check_rss, "atom.xml": check_atom}
+    checks = {"feed.xml": check_rss, "podcast.xml": check_rss, "atom.xml": check_atom}
     found = {}
     for path, data in outputs.items():
         check = checks.get(path.rpartition("/")[2])
