@@ -45,10 +45,6 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
         return error.code, dict(error.headers), error.read()
 
 
-def article(title: str, date: str = "2026-11-20", tags: str = "e2e") -> bytes:
-    return f"---\ntitle: {title}\ndate: {date}\ntags: [{tags}]\n---\nBody of {title}.\n".encode()
-
-
 class RunningPipeline:
     """A started DevPipeline plus the helpers the tests share."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 
-from tests.e2e.conftest import RunningPipeline, article, eventually, fetch
+from tests.e2e.conftest import RunningPipeline, eventually, fetch
+from tests.support.builders import article
 
 
 def test_feeds_carry_the_objects_headers_and_the_security_headers(dev: RunningPipeline) -> None:
@@ -45,7 +46,7 @@ def test_private_state_and_unknown_paths_are_404(dev: RunningPipeline) -> None:
 def test_watcher_follows_rename_and_delete_and_ignores_temp_files(dev: RunningPipeline) -> None:
     articles = dev.content_dir / "articles"
     # Given an article saved in the watched directory and published
-    (articles / "watched.md").write_bytes(article("Watched and renamed"))
+    (articles / "watched.md").write_bytes(article("Watched and renamed", tags=["e2e"]))
     dev.wait_for_text("Watched and renamed")
     # When it is renamed, then the item stays published under its new key
     (articles / "watched.md").rename(articles / "renamed.md")

@@ -7,7 +7,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import RunningPipeline, article, eventually
+from tests.e2e.conftest import RunningPipeline, eventually
+from tests.support.builders import article
 
 
 def reload(home: Path, urls: list[str]) -> dict[str, set[str]]:
@@ -42,7 +43,7 @@ def test_newsboat_lists_the_items_of_rss_and_atom(dev: RunningPipeline, tmp_path
         assert len(first[url]) >= 5, f"{url}: {first[url]}"
     assert first[urls[0]] == first[urls[1]]
     # When an author uploads a new article, then the next reload lists it in both
-    dev.upload("articles/newsboat-arrival.md", article("Newsboat sees this arrival"))
+    dev.upload("articles/newsboat-arrival.md", article("Newsboat sees this arrival", tags=["e2e"]))
     eventually(
         lambda: all("Newsboat sees this arrival" in titles for titles in reload(tmp_path, urls).values()),
         "newsboat to list the new article",

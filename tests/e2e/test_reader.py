@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from reader import Reader, make_reader
 
-from tests.e2e.conftest import RunningPipeline, article, eventually
+from tests.e2e.conftest import RunningPipeline, eventually
+from tests.support.builders import article
 
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
 
@@ -38,7 +39,7 @@ def test_reader_sees_the_sample_site_in_every_format(dev: RunningPipeline, subsc
 
 def test_reader_sees_a_new_article_after_a_boto3_upload(dev: RunningPipeline, subscribed: Reader) -> None:
     # When an author uploads a new article to the content bucket with boto3
-    dev.upload("articles/reader-new-arrival.md", article("Reader sees a new arrival"))
+    dev.upload("articles/reader-new-arrival.md", article("Reader sees a new arrival", tags=["e2e"]))
     # Then all three subscriptions show it
     for path in FEEDS:
         eventually(lambda path=path: "Reader sees a new arrival" in _titles(subscribed, path, dev), path)
@@ -47,10 +48,10 @@ def test_reader_sees_a_new_article_after_a_boto3_upload(dev: RunningPipeline, su
 def test_reader_sees_an_edit_saved_in_the_watched_directory(dev: RunningPipeline, subscribed: Reader) -> None:
     # Given an article saved into the watched content directory and seen by the reader
     post = dev.content_dir / "articles" / "reader-edited.md"
-    post.write_bytes(article("Reader edit, first draft"))
+    post.write_bytes(article("Reader edit, first draft", tags=["e2e"]))
     eventually(lambda: "Reader edit, first draft" in _titles(subscribed, "atom.xml", dev), "the first draft")
     # When the author saves a new title
-    post.write_bytes(article("Reader edit, final title"))
+    post.write_bytes(article("Reader edit, final title", tags=["e2e"]))
     # Then the reader shows the new title in place of the old one
     titles = eventually(
         lambda: (t := _titles(subscribed, "atom.xml", dev)) and "Reader edit, final title" in t and t,

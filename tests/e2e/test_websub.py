@@ -17,7 +17,8 @@ from flask_websub.hub import Hub, SQLite3HubStorage
 from flask_websub.subscriber import SQLite3SubscriberStorage, SQLite3TempSubscriberStorage, Subscriber
 from werkzeug.serving import make_server
 
-from tests.e2e.conftest import SAMPLE_CONTENT, RunningPipeline, article, eventually, fetch, start_pipeline
+from tests.e2e.conftest import SAMPLE_CONTENT, RunningPipeline, eventually, fetch, start_pipeline
+from tests.support.builders import article
 
 
 class HubAndSubscriber:
@@ -88,7 +89,7 @@ def test_a_subscriber_receives_the_new_content_after_an_upload(
     websub.subscribe(topic)
     eventually(lambda: topic in websub.subscribed, "the hub to verify the subscription")
     # When an author uploads a new article
-    dev_with_hub.upload("articles/websub-news.md", article("WebSub delivers this news"))
+    dev_with_hub.upload("articles/websub-news.md", article("WebSub delivers this news", tags=["e2e"]))
     # Then the hub, pinged by the publisher, pushes the new feed.xml to the subscriber
     eventually(
         lambda: any(t == topic and b"WebSub delivers this news" in body for t, body in websub.received),

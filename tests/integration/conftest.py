@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +24,9 @@ from handlers.settings import Settings
 from feedpub import build, records
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
+from tests.support.builders import REGION, FakeLambdaContext, s3_notification, site_yaml, sqs_message
 from tests.support.counting import RequestCounter
 
-REGION = "us-east-1"
 STATE_PREFIX = "_state/"
 _names = itertools.count()
 
@@ -49,48 +47,6 @@ def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "POWERTOOLS_METRICS_NAMESPACE": "feedpub-tests",
     }.items():
         monkeypatch.setenv(name, value)
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "PublishFunction"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:PublishFunction"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def sqs_message(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "handle-" + uuid.uuid4().hex,
-        "body": json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:feedpub-content-events",
-        "awsRegion": REGION,
-    }
-
-
-def s3_notification(bucket: str, key: str, event_name: str) -> dict[str, Any]:
-    """One S3 event notification record as S3 sends it (the key URL-encoded, spaces as '+')."""
-    return {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": REGION,
-        "eventTime": datetime.now(UTC).isoformat(),
-        "eventName": event_name,
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-            "object": {"key": urllib.parse.quote_plus(key, safe="/"), "sequencer": uuid.uuid4().hex[:16]},
-        },
-    }
 
 
 class Pipeline:
@@ -207,15 +163,4 @@ def pipeline(moto_endpoint: str) -> Iterator[Pipeline]:
         handlers.publish.use_publisher(None)
 
 
-SITE_YAML = b"""title: Integration Site
-base_url: https://feeds.example.org/
-home_page_url: https://www.example.org/
-timezone: UTC
-feed_limit: 5
-"""
-
-
-def article(title: str, date: str, tags: Sequence[str] = (), extra: str = "") -> bytes:
-    tag_list = ", ".join(json.dumps(tag) for tag in tags)
-    front = f"title: {json.dumps(title)}\ndate: {date}\ntags: [{tag_list}]\n{extra}"
-    return f"---\n{front}---\nThe story of {title}.\n".encode()
+SITE_YAML = site_yaml("Integration Site", feed_limit=5)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Pipeline, article
+from tests.integration.conftest import Pipeline
+from tests.support.builders import article
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_BUCKET = "feedpub-content-example"

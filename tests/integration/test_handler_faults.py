@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from tests.integration.conftest import SITE_YAML, Pipeline, article
+from tests.integration.conftest import SITE_YAML, Pipeline
+from tests.support.builders import article
 from tests.support.faults import FaultInjector, skip_backoff
 
 KEYS = [f"articles/post-{n:02d}.md" for n in range(8)]

@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.conftest import REGION, SITE_YAML, Pipeline, article, s3_notification
+from tests.integration.conftest import SITE_YAML, Pipeline
+from tests.support.builders import REGION, article, s3_notification
 
 POISON = b"---\ntitle: Poison\ndate: 'Mon, 01 Jan 99999999999 00:00:00 GMT'\n---\nx\n"
 HUGE_INT = ("---\ntitle: Huge\ndate: 2025-01-03\nignored: " + "9" * 5000 + "\n---\nx\n").encode()

@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from handlers.publish import build_hand_off, build_publisher
 
-from tests.integration.conftest import SITE_YAML, FakeLambdaContext, Pipeline, article, sqs_message
+from tests.integration.conftest import SITE_YAML, Pipeline
+from tests.support.builders import FakeLambdaContext, article, sqs_message
 
 FEED_TYPES = {
     "feed.xml": "application/rss+xml; charset=utf-8",

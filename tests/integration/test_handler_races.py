@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import SITE_YAML, Pipeline, article
+from tests.integration.conftest import SITE_YAML, Pipeline
+from tests.support.builders import article
 
 TAGS = ("Film", "News", "Reviews", "Interviews")
 KEYS = [f"articles/post-{n:02d}.md" for n in range(12)]

@@ -11,7 +11,8 @@ from typing import ClassVar
 
 import pytest
 
-from tests.integration.conftest import SITE_YAML, Pipeline, article
+from tests.integration.conftest import SITE_YAML, Pipeline
+from tests.support.builders import article
 
 
 class RecordingHub(BaseHTTPRequestHandler):

@@ -11,8 +11,8 @@ from handlers.publish import CLIENT_CONFIG
 
 from feedpub.podcast.media import BLOCK, inspect
 from feedpub.publish.store import NotFoundError, PreconditionFailedError, S3Store
-from tests.integration.conftest import REGION
 from tests.support.audio import tone_mp3
+from tests.support.builders import REGION
 from tests.support.counting import RequestCounter
 
 

@@ -164,7 +164,7 @@ def site(endpoint: str) -> Site:
     return _new_site(endpoint)
 
 
-def article(rng: random.Random, key: str) -> bytes:
+def random_article(rng: random.Random, key: str) -> bytes:
     """A random but valid article; now and then a draft, a shared id or a malformed record."""
     roll = rng.random()
     if roll < 0.05:
@@ -186,14 +186,14 @@ def random_changes(rng: random.Random, site: Site, count: int) -> list[str]:
     """Add, edit or delete `count` random records in the content bucket; return their keys."""
     keys = rng.sample(POOL, count)
     for key in keys:
-        site.put(key, None if rng.random() < 0.2 else article(rng, key))
+        site.put(key, None if rng.random() < 0.2 else random_article(rng, key))
     return keys
 
 
 def seed_site(site: Site, rng: random.Random, articles: int = 10) -> None:
     site.put(SITE_FILE, SITE_YAML)
     for key in POOL[:articles]:
-        site.put(key, article(rng, key))
+        site.put(key, random_article(rng, key))
     report = site.publisher().rebuild()
     assert not report.failed_keys
     assert site.public() == site.scratch()
@@ -434,7 +434,7 @@ def test_replayed_and_duplicated_events_write_nothing(site: Site) -> None:
     rng = random.Random(3)
     seed_site(site, rng)
     key = POOL[2]
-    site.put(key, article(rng, key))
+    site.put(key, random_article(rng, key))
     first = site.publisher().apply([key])
     assert first.written
     counter = RequestCounter()
@@ -454,7 +454,7 @@ def test_poison_record_is_reported_once_and_never_blocks(site: Site) -> None:
     seed_site(site, rng)
     poison, good = "articles/poison.md", POOL[12]
     site.put(poison, b"---\ndate: not a date\n---\nno title either\n")
-    site.put(good, article(random.Random(99), good).replace(b"draft: true\n", b""))
+    site.put(good, random_article(random.Random(99), good).replace(b"draft: true\n", b""))
     report = site.publisher().apply([poison, good])
     assert report.failed_keys == []
     assert [r["path"] for r in report.rejected] == [poison]
@@ -563,9 +563,9 @@ def test_unprocessable_message_ends_in_dead_letter_queue_and_poison_record_does_
     sqs, url, arn, dlq_url = queues
     seed_site(site, random.Random(8))
     good, poison, unservable = POOL[14], "articles/poison.md", "articles/unservable.md"
-    site.put(good, article(random.Random(1), good).replace(b"draft: true\n", b""))
+    site.put(good, random_article(random.Random(1), good).replace(b"draft: true\n", b""))
     site.put(poison, b"not front matter at all")
-    site.put(unservable, article(random.Random(2), unservable))
+    site.put(unservable, random_article(random.Random(2), unservable))
     faults = FaultInjector(
         1.0, kinds=("internal",), operations=frozenset({"GetObject"}), url_contains="unservable"
     )
@@ -593,7 +593,7 @@ def test_duplicate_messages_and_redelivery_through_the_handler_write_nothing_mor
     sqs, url, arn, _ = queues
     seed_site(site, random.Random(9))
     key = POOL[15]
-    site.put(key, article(random.Random(4), key))
+    site.put(key, random_article(random.Random(4), key))
     counter = RequestCounter()
     handlers_publish.use_publisher(site.publisher(counter))
     for _ in range(2):

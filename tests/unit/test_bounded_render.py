@@ -18,7 +18,8 @@ from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
 from feedpub.markup import render_body
 from feedpub.records import parse_record
-from tests.unit.test_publish_engine import SITE, Site, article
+from tests.support.builders import article
+from tests.unit.test_publish_engine import SITE, Site
 
 SEED = Path(__file__).resolve().parents[2] / "content" / "articles" / "ballerina-john-wick-spinoff.md"
 BASE = "https://www.example.org/"

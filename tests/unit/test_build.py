@@ -13,22 +13,14 @@ from feedpub import build, items
 from feedpub.catalogue import FORMATS
 from feedpub.errors import RecordError, SiteConfigError
 from feedpub.model import FeedItem, Record
+from tests.support.builders import article, content_dir
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SITE = "title: Film Notes\nbase_url: https://feeds.example.org/\nfeed_limit: {limit}\n"
 
 
-def article(title: str, date: str, tags: tuple[str, ...] = (), extra: str = "", body: str = "Body.") -> str:
-    tag_list = ", ".join(f'"{tag}"' for tag in tags)
-    return f'---\ntitle: "{title}"\ndate: {date}\ntags: [{tag_list}]\n{extra}---\n{body}\n'
-
-
-def make_site(root: Path, articles: dict[str, str], limit: int = 20) -> Path:
-    (root / "articles").mkdir(parents=True)
-    (root / "site.yaml").write_text(SITE.format(limit=limit))
-    for name, text in articles.items():
-        (root / "articles" / name).write_text(text)
-    return root
+def make_site(root: Path, articles: dict[str, bytes], limit: int = 20) -> Path:
+    return content_dir(root, SITE.format(limit=limit), articles)
 
 
 @pytest.fixture
@@ -122,7 +114,7 @@ def test_given_a_tag_removed_from_every_record_when_rebuilt_then_its_feeds_are_g
     out = tmp_path / "out"
     build.build_directory(root, out, NOW)
     assert (out / "tags" / "horror" / "feed.xml").is_file()
-    (root / "articles" / "x.md").write_text(article("Tagged", "2024-01-01", ("Drama",)))
+    (root / "articles" / "x.md").write_bytes(article("Tagged", "2024-01-01", ("Drama",)))
     build.build_directory(root, out, NOW)
     assert not (out / "tags" / "horror").exists()
     assert (out / "tags" / "drama" / "feed.xml").is_file()
@@ -152,7 +144,7 @@ def test_given_an_oversized_record_when_loaded_then_it_is_rejected_by_size_and_o
 ) -> None:
     root = make_site(tmp_path / "content", {"ok.md": article("Fine", "2024-01-01")})
     (root / "site.yaml").write_text(SITE.format(limit=20) + "max_record_bytes: 1024\n")
-    (root / "articles" / "huge.md").write_text(article("Huge", "2024-01-01", body="x" * 2000))
+    (root / "articles" / "huge.md").write_bytes(article("Huge", "2024-01-01", body="x" * 2000))
     site = build.load_site(root)
     loaded, rejected = build.load_content(root, site)
     assert [record.title for record in loaded] == ["Fine"]

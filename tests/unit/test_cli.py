@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from feedpub import cli
+from tests.support.builders import content_dir
 
 NOW = ["--now", "2026-01-01T00:00:00Z"]
 SITE = "title: Film Notes\nbase_url: https://feeds.example.org/\n"
@@ -18,11 +19,7 @@ SCHEDULED = '---\ntitle: "Later"\ndate: 2031-06-06 09:00\n---\nSoon.\n'
 
 
 def make_site(root: Path, articles: dict[str, str], site: str = SITE) -> Path:
-    (root / "articles").mkdir(parents=True)
-    (root / "site.yaml").write_text(site)
-    for name, text in articles.items():
-        (root / "articles" / name).write_text(text)
-    return root
+    return content_dir(root, site, articles)
 
 
 def test_given_one_bad_record_when_built_then_it_is_rejected_by_name_and_the_rest_is_published(

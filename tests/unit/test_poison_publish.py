@@ -25,7 +25,8 @@ from feedpub.publish.store import (
     classify,
     read_error,
 )
-from tests.unit.test_publish_engine import SITE, Site, article
+from tests.support.builders import article
+from tests.unit.test_publish_engine import SITE, Site
 
 HUGE = "1" * 5000
 

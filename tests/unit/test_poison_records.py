@@ -23,6 +23,7 @@ from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
 from feedpub.records import is_record_path, parse_record
 from feedpub.render import render_feed
+from tests.support.builders import content_dir
 
 SITE = parse_site(
     b"title: Poison\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
@@ -175,14 +176,6 @@ def test_any_site_yaml_problem_is_a_site_error(data: bytes) -> None:
 
 
 # -- feedpub check / build: the same boundary, offline -----------------------------------------
-
-
-def content_dir(tmp_path: Path, site_yaml: bytes, records: dict[str, bytes]) -> Path:
-    (tmp_path / "articles").mkdir(parents=True)
-    (tmp_path / "site.yaml").write_bytes(site_yaml)
-    for name, data in records.items():
-        (tmp_path / "articles" / name).write_bytes(data)
-    return tmp_path
 
 
 SITE_YAML = b"title: Poison\nbase_url: https://feeds.example.org/\n"

@@ -13,20 +13,10 @@ from feedpub.config import parse_site
 from feedpub.errors import RecordError
 from feedpub.publish import MemoryStore, NotFoundError, Publisher, StoredObject
 from feedpub.records import parse_record
+from tests.support.builders import article, site_yaml
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-SITE = b"""title: Test Site
-base_url: https://feeds.example.org/
-home_page_url: https://www.example.org/
-timezone: UTC
-feed_limit: 3
-"""
-
-
-def article(title: str, date: str, tags: tuple[str, ...] = (), extra: str = "") -> bytes:
-    tag_list = ", ".join(json.dumps(tag) for tag in tags)
-    front = f"title: {json.dumps(title)}\ndate: {date}\ntags: [{tag_list}]\n{extra}"
-    return f"---\n{front}---\nBody of {title}.\n".encode()
+SITE = site_yaml(feed_limit=3)
 
 
 class RecordingCDN:

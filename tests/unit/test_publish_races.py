@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from feedpub.publish import Publisher
-from tests.unit.test_publish_engine import Site, article
+from tests.support.builders import article
+from tests.unit.test_publish_engine import Site
 
 TAGS = ("Film", "News", "Interviews", "Reviews", "film")  # "film" folds into Film's feed
 
