@@ -26,6 +26,8 @@ from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
+from feedpub.podcast import check as podcast_check
+from feedpub.podcast.media import LocalMedia, with_media
 
 ARTICLES_DIR = "articles"
 MAX_SITE_BYTES = 1024 * 1024  # site.yaml holds a few settings
@@ -46,6 +48,8 @@ class BuildResult:
     scheduled: int
     feeds: int
     written: WriteReport | None = None
+    media: tuple[str, ...] = ()  # media files (content keys) the published records' enclosures name
+    warnings: tuple[tuple[str, str], ...] = ()  # (path, what the podcast apps would make of it)
 
 
 def load_site(root: Path) -> SiteConfig:
@@ -217,6 +221,8 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
         ) from None
     outputs[catalogue.OPML.path] = render.render_opml(site, [feed for feed, _ in chosen.feeds])
     outputs[catalogue.XSL.path] = render.render_xsl()
+    episodes = [record for record in chosen.published if podcast_check.is_episode(record)]
+    warnings = [(r.path, warning) for r in episodes for warning in podcast_check.episode_warnings(r, site)]
     return BuildResult(
         outputs=outputs,
         rejected=list(chosen.rejected),
@@ -225,7 +231,24 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
         drafts=len(chosen.drafts),
         scheduled=len(chosen.scheduled),
         feeds=len(chosen.feeds),
+        media=tuple(sorted({record.media.key for record in chosen.published if record.media})),
+        warnings=tuple(warnings + podcast_check.show_warnings(site, episodes)),
     )
+
+
+def attach_media(
+    loaded: list[Record], site: SiteConfig, media: LocalMedia
+) -> tuple[list[Record], list[RecordError]]:
+    """Records whose enclosure is a media file, completed from it; rejected when it is not there."""
+    attached: list[Record] = []
+    rejected: list[RecordError] = []
+    for record in loaded:
+        try:
+            info = media.inspect(record.media.key) if record.media else None
+            attached.append(with_media(record, site, info, f"{media.root / 'media'}"))
+        except RecordError as exc:
+            rejected.append(exc)
+    return attached, rejected
 
 
 def check_directory(root: Path, now: datetime) -> BuildResult:
@@ -234,14 +257,17 @@ def check_directory(root: Path, now: datetime) -> BuildResult:
     files = record_files(root)
     with workers_for(len(files)) as workers:
         loaded, rejected = load_records(files, site, workers)
+        loaded, missing = attach_media(loaded, site, LocalMedia(root))
         result = render_site(site, loaded, now, workers)
-    return _with_rejected(result, rejected)
+    return _with_rejected(result, [*rejected, *missing])
 
 
 def build_directory(root: Path, out_dir: Path, now: datetime) -> BuildResult:
-    """Build and write; raises SiteConfigError before anything is written if site.yaml is bad."""
+    """Build and write (the media files published records name included); raises SiteConfigError
+    before anything is written if site.yaml is bad."""
     result = check_directory(root, now)
-    return replace(result, written=write_outputs(out_dir, result.outputs))
+    outputs = {**result.outputs, **{key: (root / key).read_bytes() for key in result.media}}
+    return replace(result, written=write_outputs(out_dir, outputs))
 
 
 def _with_rejected(result: BuildResult, rejected: list[RecordError]) -> BuildResult:
@@ -256,6 +282,8 @@ def report(result: BuildResult, out: TextIO, err: TextIO) -> None:
     """One REJECTED line per rejected record (err), then a one-paragraph summary (out)."""
     for error in result.rejected:
         print(" ".join(str(error).splitlines()), file=err)  # one line per record, whatever the reason says
+    for path, warning in result.warnings:
+        print(f"WARN {path}: {warning}", file=err)
     due = f", next due at {result.next_due.isoformat()}" if result.next_due else ""
     print(
         f"{result.published} published, {len(result.rejected)} rejected, "

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # of readers never waits on the origin, and keep serving the last good copy if the origin errs.
 FEED_CACHE = "public, max-age=300, stale-while-revalidate=86400, stale-if-error=604800"
 STYLESHEET_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
+# Episode media: large, fetched by range, replaced rarely (a new upload is invalidated at the edge).
+MEDIA_CACHE = "public, max-age=604800"
 # Browsers show application/rss+xml and atom+xml as text (or download them) and never run their
 # feed.xsl: a navigation gets the formats marked `xml_for_browsers` with this type instead.
 XML_FOR_BROWSERS = "application/xml; charset=utf-8"
@@ -81,6 +83,12 @@ def _render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byt
     return render_json(site, feed, items)
 
 
+def _render_podcast(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    from feedpub.render.podcast import render_podcast
+
+    return render_podcast(site, feed, items)
+
+
 RSS = Format("rss", "feed.xml", "application/rss+xml; charset=utf-8", "RSS 2.0", "rss", _render_rss, True)
 ATOM = Format(
     "atom", "atom.xml", "application/atom+xml; charset=utf-8", "Atom 1.0", "atom", _render_atom, True
@@ -89,6 +97,10 @@ JSON_FEED = Format(
     "json", "feed.json", "application/feed+json; charset=utf-8", "JSON Feed 1.1", "json", _render_json
 )
 FORMATS: tuple[Format, ...] = (RSS, ATOM, JSON_FEED)
+# The show feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, the format podcast apps read.
+PODCAST = Format(
+    "podcast", "podcast.xml", "application/rss+xml; charset=utf-8", "Podcast", "rss", _render_podcast, True
+)
 
 
 # -- site-wide files -----------------------------------------------------------------------------
@@ -111,7 +123,8 @@ SITE_FILES: tuple[SiteFile, ...] = (XSL, OPML)
 # -- what a record contributes to membership -------------------------------------------------------
 
 # JSON-able, so the publisher keeps it in its state and decides membership without the record:
-# {"tags": [[slug, as written], ...]}, each list in the record's order, one entry per slug.
+# {"tags": [[slug, as written], ...], "enclosure": [[media type]]}, each list in the record's order,
+# one entry per slug; "enclosure" is empty for a record without one.
 Facets = dict[str, list[list[str]]]
 
 
@@ -119,7 +132,8 @@ def facets_of(record: Record) -> Facets:
     tags: dict[str, str] = {}
     for tag in record.tags:
         tags.setdefault(tag_slug(tag), tag)
-    return {"tags": [[slug, spelling] for slug, spelling in tags.items()]}
+    enclosure = [[record.enclosure.mime_type]] if record.enclosure else []
+    return {"tags": [[slug, spelling] for slug, spelling in tags.items()], "enclosure": enclosure}
 
 
 # -- kinds of feeds ----------------------------------------------------------------------------------
@@ -178,6 +192,17 @@ class Kind:
         """A regular expression (JavaScript and Python alike) of every document path of this kind."""
         return rf"{_escape(self.directory)}{SLUG}\/{_names(self.formats)}"
 
+    def document(self, path: str) -> tuple[str, Format] | None:
+        """(feed id, format) if `path` is a document of a feed of this kind."""
+        directory, _, _ = path.rpartition("/")
+        feed_id = directory + "/" if directory else ""
+        slug = self.slug_of(feed_id)
+        if slug is not None:
+            for fmt in self.formats:
+                if self.path(Feed(self, slug), fmt) == path:
+                    return feed_id, fmt
+        return None
+
     def feed(self, slug: str, label: str | None = None) -> Feed:
         return Feed(self, slug, label)
 
@@ -226,9 +251,52 @@ class TagKind(Kind):
         return f"Articles tagged “{feed.label}” from {site.title}"
 
 
+class PodcastKind(Kind):
+    """The show of site.yaml's `podcast:`: every published record with an audio or video enclosure,
+    as podcast.xml at the root of `base_url`. It exists while the site has a show, even empty."""
+
+    name = "podcast"
+    formats = (PODCAST,)
+    write_rank = 2
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        from feedpub.podcast.media import is_episode_type
+
+        episode = any(is_episode_type(mime_type) for mime_type, *_ in facets.get("enclosure", ()))
+        return (("", None),) if site.podcast is not None and episode else ()
+
+    def standing(self, site: SiteConfig) -> Iterable[str]:
+        return ("",) if site.podcast is not None else ()
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        return site.podcast.title_for(site) if site.podcast else site.title
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        described = site.podcast.description_for(site) if site.podcast else None
+        return described or site.title
+
+    # One feed, one document: its id in the state is its path.
+    def feed_id(self, slug: str) -> str:
+        return PODCAST.file_name
+
+    def slug_of(self, feed_id: str) -> str | None:
+        return "" if feed_id == PODCAST.file_name else None
+
+    def path(self, feed: Feed, fmt: Format) -> str:
+        return fmt.file_name
+
+    def path_pattern(self) -> str:
+        return _escape(PODCAST.file_name)
+
+    def document(self, path: str) -> tuple[str, Format] | None:
+        return (PODCAST.file_name, PODCAST) if path == PODCAST.file_name else None
+
+
 MAIN = MainKind()
 TAGS = TagKind()
-KINDS: tuple[Kind, ...] = (MAIN, TAGS)  # feeds.opml lists feeds in this order of kinds, then by slug
+PODCASTS = PodcastKind()
+# feeds.opml lists feeds in this order of kinds, then by slug
+KINDS: tuple[Kind, ...] = (MAIN, PODCASTS, TAGS)
 
 
 @dataclass(frozen=True)
@@ -309,16 +377,7 @@ def feed_order(feed_id: str) -> tuple[int, str]:
 
 def document(path: str) -> tuple[str, Format] | None:
     """(feed id, format) of a published feed document, or None for any other path."""
-    directory, _, _ = path.rpartition("/")
-    feed_id = directory + "/" if directory else ""
-    for kind in KINDS:
-        slug = kind.slug_of(feed_id)
-        if slug is None:
-            continue
-        for fmt in kind.formats:
-            if kind.path(Feed(kind, slug), fmt) == path:
-                return feed_id, fmt
-    return None
+    return next((found for kind in KINDS if (found := kind.document(path)) is not None), None)
 
 
 def site_file(path: str) -> SiteFile | None:
@@ -348,7 +407,8 @@ def write_rank(path: str) -> int:
 
 def browser_types() -> list[str]:
     """Media types a browser navigation gets as XML_FOR_BROWSERS (so the feed's stylesheet renders)."""
-    return [fmt.media_type.partition(";")[0] for fmt in _all_formats() if fmt.xml_for_browsers]
+    types = [fmt.media_type.partition(";")[0] for fmt in _all_formats() if fmt.xml_for_browsers]
+    return list(dict.fromkeys(types))  # podcast.xml is RSS too
 
 
 def browser_type_pattern() -> str:
@@ -361,7 +421,14 @@ def public_path_pattern() -> str:
     """The regular expression of every public request path ("/" + a published path), written the
     same for Python's `re` and JavaScript (infra/edge/viewer.js holds a copy; tests compare)."""
     alternatives = [_escape(file.path) for file in SITE_FILES] + [kind.path_pattern() for kind in KINDS]
-    return rf"^\/({'|'.join(alternatives)})$"
+    return rf"^\/({'|'.join([*alternatives, media_path_pattern()])})$"
+
+
+def media_path_pattern() -> str:
+    """Episode media files (feedpub.podcast.media): the one public family of paths that is not a feed."""
+    from feedpub.podcast.media import MEDIA_PREFIX, SEGMENT
+
+    return rf"{_escape(MEDIA_PREFIX)}(?:{SEGMENT}\/)*{SEGMENT}"
 
 
 def is_public(request_path: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from feedpub import catalogue
 from feedpub.errors import FeedpubError
+from feedpub.podcast.media import MEDIA_KEY
 
 MANIFEST = ".feedpub-manifest.json"
 
@@ -139,10 +140,9 @@ def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> WriteReport:
 
 
 def _is_feed_file(rel: str) -> bool:
-    """Feed documents and feed directories (_is_feed_directory) are the only things that go stale.
-
-    Anything else in a manifest (say, edited by hand) is not ours to delete."""
-    return catalogue.document(rel) is not None
+    """Feed documents, episode media and feed directories (_is_feed_directory) are the only things
+    that go stale. Anything else in a manifest (say, edited by hand) is not ours to delete."""
+    return catalogue.document(rel) is not None or MEDIA_KEY.fullmatch(rel) is not None
 
 
 def _is_feed_directory(rel: str) -> bool:

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 MEDIA_PREFIX = "media/"
 # A media key as it may be published: segments of URL-safe characters, none hidden or a dot segment,
 # so the public path needs no escaping and the edge's pattern stays simple.
-_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]*"
-MEDIA_KEY = re.compile(rf"media/(?:{_SEGMENT}/)*{_SEGMENT}")
+SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]*"
+MEDIA_KEY = re.compile(rf"media/(?:{SEGMENT}/)*{SEGMENT}")
 # By file extension: the types Apple Podcasts lists for the formats it plays (audio/x-m4a, not
 # audio/mp4), then common podcast formats other apps play.
 MEDIA_TYPES = {

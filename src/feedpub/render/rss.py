@@ -1,15 +1,21 @@
-"""RSS 2.0 with content:encoded, dc:creator, media:content and atom:link self/hub, built with feedgen."""
+"""RSS 2.0 with content:encoded, dc:creator, media:content and atom:link self/hub, built with feedgen.
+
+`rss_document` is the one RSS writer: feed.xml calls it as it is, podcast.xml with RssExtras that
+register feedgen extensions and fill them per channel and per item (feedpub.render.podcast).
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedpub.catalogue import RSS, Feed
+from feedpub.catalogue import RSS, Feed, Format
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
@@ -38,26 +44,51 @@ _PLAIN_NAME = re.compile(r"[^()<>\"\\,;:@\[\]&\r\n]+")
 _IMAGE_EXTENSIONS = ("jpg", "jpeg", "gif", "png")
 
 
+@dataclass(frozen=True)
+class RssExtras:
+    """What a kind of RSS feed adds: its own language and image, and feedgen extensions to fill."""
+
+    language: str | None = None  # instead of the site's
+    image: str | None = None  # instead of the site's icon
+    copyright: str | None = None
+    channel: Callable[[FeedGenerator], None] | None = None  # registers extensions, sets channel values
+    entry: Callable[[Any, FeedItem], None] | None = None  # fills an item's extension values
+
+
 def render_rss(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
-    self_url = feed_url(site, feed.path(RSS))
+    return rss_document(site, feed, items, RSS, RssExtras())
+
+
+def rss_document(
+    site: SiteConfig, feed: Feed, items: Sequence[FeedItem], fmt: Format, extras: RssExtras
+) -> bytes:
+    self_url = feed_url(site, feed.path(fmt))
     title = _plain(feed.title(site))
+    language = language_tag(extras.language or site.language)
+    image = extras.image or site.icon
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
         fg.load_extension("dc", atom=False, rss=True)
+        if extras.channel is not None:
+            extras.channel(fg)  # before the entries: feedgen gives each entry the extensions registered
         fg.title(title)
         # The channel <link> is the last link feedgen was given: the self link must come first.
         fg.link(href=self_url, rel="self", type="application/rss+xml")
         fg.link(href=home_url(site), rel="alternate")
         fg.description(_plain(feed.description(site)))
         fg.generator(GENERATOR)
-        if language_tag(site.language):
-            fg.language(site.language)
-        if site.icon and _is_image_url(uri(site.icon)):
+        if language:
+            fg.language(language)
+        if extras.copyright:
+            fg.copyright(clean(extras.copyright))
+        if image and _is_image_url(uri(image)):
             # The validator wants the image's title and link to match the channel's.
-            fg.image(url=uri(site.icon), title=title, link=home_url(site))
+            fg.image(url=uri(image), title=title, link=home_url(site))
         fg.lastBuildDate(seconds(feed_updated(items)))
         for item in items:
-            _add_item(fg, item)
+            entry = _add_item(fg, item)
+            if extras.entry is not None:
+                extras.entry(entry, item)
         root, _ = fg._create_rss()
     channel = root.find("channel")
     assert channel is not None  # feedgen always writes one
@@ -71,7 +102,7 @@ def render_rss(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes
     return finish(root, stylesheet_url(site), namespaces={"media": MEDIA_NS}, hex_references=True)
 
 
-def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
+def _add_item(fg: FeedGenerator, item: FeedItem) -> Any:
     entry = fg.add_entry(order="append")  # feedgen prepends by default; items arrive newest first
     entry.title(_plain(item_title(item)))
     entry.link(href=uri(item.url))
@@ -94,6 +125,7 @@ def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
         entry.category(term=_plain(tag))
     if item.enclosure:
         entry.enclosure(uri(item.enclosure.url), str(item.enclosure.length), item.enclosure.mime_type)
+    return entry
 
 
 def _guid(item: FeedItem) -> tuple[str, bool]:
