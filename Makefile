@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
 CONTENT ?= content
+PORT ?= 8080
+S3_PORT ?= 4566
 PYTEST_ARGS ?=
 
 .PHONY: dev test lint bench soak build clean system-packages tools
@@ -33,8 +35,9 @@ $(SYSTEM_STAMP): $(STAMP)
 
 system-packages: $(SYSTEM_STAMP)
 
+# `make dev PORT=9000 S3_PORT=9001` when 8080 or 4566 is taken.
 dev: $(STAMP)
-	$(BIN)/feedpub dev --content $(CONTENT)
+	$(BIN)/feedpub dev --content $(CONTENT) --port $(PORT) --s3-port $(S3_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src handlers tests bench

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 import pytest
 
 from feedpub.local.devserver import DevOptions, DevPipeline
+from tests.support.sample_site import SAMPLE_SITE
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE_CONTENT = REPO / "content"
+SAMPLE_CONTENT = SAMPLE_SITE
 DEADLINE_S = 20.0  # generous: the suite runs beside others on 2 cores
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.conftest import Pipeline
 from tests.support.builders import article
+from tests.support.sample_site import SAMPLE_SITE
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_BUCKET = "feedpub-content-example"
@@ -23,7 +24,7 @@ def sample_event(name: str, bucket: str) -> dict[str, Any]:
 
 @pytest.fixture
 def sample_site(pipeline: Pipeline) -> Pipeline:
-    content = ROOT / "content"
+    content = SAMPLE_SITE
     for path in sorted(content.rglob("*")):
         if path.is_file():
             pipeline.upload(path.relative_to(content).as_posix(), path.read_bytes())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +18,10 @@ from feedpub.items import to_feed_item
 from feedpub.markup import render_body
 from feedpub.records import parse_record
 from tests.support.builders import article
+from tests.support.sample_site import SAMPLE_SITE
 from tests.unit.test_publish_engine import SITE, Site
 
-SEED = Path(__file__).resolve().parents[2] / "content" / "articles" / "ballerina-john-wick-spinoff.md"
+SEED = SAMPLE_SITE / "articles" / "ballerina-john-wick-spinoff.md"
 BASE = "https://www.example.org/"
 
 

@@ -1,4 +1,5 @@
-"""Golden test: the sample site in content/ builds to exactly the files in tests/golden/.
+"""Golden test: the sample site (tests/fixtures/sample-site, a copy of content/ that only tests use)
+builds to exactly the files in tests/golden/.
 
 After an intended change to the output, regenerate with `UPDATE_GOLDEN=1 pytest tests/unit/test_golden.py`
 and review the diff of tests/golden/ like any other change.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,11 +18,12 @@ import pytest
 
 from feedpub import cli
 from feedpub.outdir import MANIFEST
+from tests.support.sample_site import SAMPLE_SITE
 from tests.unit.jsonfeed_spec import validate_json_feed
 from tests.unit.w3c_rules import check_all, first_problems
 
 REPO = Path(__file__).resolve().parents[2]
-CONTENT = REPO / "content"
+CONTENT = SAMPLE_SITE
 GOLDEN = REPO / "tests" / "golden"
 NOW = "2026-11-01T00:00:00Z"  # after every sample article except the one scheduled for 2031
 
@@ -111,3 +114,15 @@ def test_given_the_sample_site_then_shared_tags_get_their_own_feeds() -> None:
     assert (GOLDEN / "feeds.opml").read_bytes().count(b"<outline") >= 1 + len(
         list((GOLDEN / "tags").iterdir())
     )
+
+
+def test_no_test_reads_the_editable_sample_in_content() -> None:
+    # Given every test module, then none builds a path to the repository's content/ (the README
+    # invites editing it); they read the copy in tests/fixtures/sample-site instead
+    to_content = re.compile(r"""(REPO|ROOT|parents\[\d\])\s*/\s*["']content["']""")
+    offenders = [
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "tests").rglob("*.py")
+        if to_content.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
