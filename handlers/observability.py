@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Sequence
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,8 +21,33 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "feed
 tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
 
 
-def record_report(report: PublishReport, action: str) -> None:
-    """Log one structured line per run (and one per rejected record) and emit the run's metrics."""
+# Called with (report, action, keys) after every run: the local pipeline's human output.
+ReportListener = Callable[[PublishReport, str, Sequence[str]], None]
+_listeners: list[ReportListener] = []
+_listeners_lock = threading.Lock()
+
+
+def add_report_listener(listener: ReportListener) -> None:
+    with _listeners_lock:
+        _listeners.append(listener)
+
+
+def remove_report_listener(listener: ReportListener) -> None:
+    with _listeners_lock:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+
+def record_report(report: PublishReport, action: str, keys: Sequence[str] = ()) -> None:
+    """Log one structured line per run (and one per rejected record), emit the run's metrics and
+    tell the listeners. `keys`: the content keys the run was asked to apply."""
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        try:
+            listener(report, action, keys)
+        except Exception:
+            logger.exception("a report listener failed")
     for rejection in report.rejected:
         logger.warning("record rejected", extra={"record": rejection["path"], "reason": rejection["reason"]})
     if report.site_error:

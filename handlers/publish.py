@@ -136,7 +136,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failed: set[str] = set()
     if keys:
         report = _publish(keys)
-        record_report(report, "apply")
+        record_report(report, "apply", keys)
         failed = set(report.failed_keys)
         if report.rebuild_deferred and not _start_rebuild():
             failed |= set(keys)

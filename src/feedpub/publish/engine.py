@@ -44,6 +44,9 @@ from feedpub.publish.tx import DRAFT, PUBLISHED, REJECTED, Entry, Transaction
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 
 log = logging.getLogger("feedpub.publish")
+# What also goes into the run's report (rejections, site.yaml errors): front ends that print the
+# report themselves (feedpub dev's human output) leave this logger out.
+report_log = logging.getLogger("feedpub.publish.report")
 
 ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
@@ -348,7 +351,7 @@ class _Run:
         return root["site"] is None or root["site"]["etag"] != stored.etag
 
     def _site_error(self, exc: SiteConfigError) -> None:
-        log.error("nothing published: %s", exc)
+        report_log.error("nothing published: %s", exc)
         self.report.site_error = str(exc)
 
     def _start_from_scratch(self, tx: Transaction) -> None:
@@ -493,7 +496,7 @@ class _Run:
         for key in sorted(tx.touched):
             reason = tx.root["rejected"].get(key)
             if reason is not None:
-                log.warning("REJECTED %s: %s", key, reason)
+                report_log.warning("REJECTED %s: %s", key, reason)
                 self.report.rejected.append({"path": key, "reason": reason})
 
     # -- writing outputs ----------------------------------------------------------------------
