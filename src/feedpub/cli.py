@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeAlias
+from types import FrameType
+from typing import NoReturn, TypeAlias
 
 from feedpub import __version__
 from feedpub.errors import FeedpubError, SiteConfigError
@@ -30,7 +34,22 @@ PLUGINS: dict[str, str] = {
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 # What a plugin's add_parser(subparsers) receives.
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Subparsers: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line that says where the help is (argparse prints the whole usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _content_problem(content: Path) -> str | None:
+    if not content.exists():
+        return f"content directory {content} does not exist (give the folder that holds site.yaml)"
+    if not content.is_dir():
+        return f"{content} is a file, not a content directory (give the folder that holds site.yaml)"
+    return None
 
 
 def _instant(text: str) -> datetime:
@@ -50,6 +69,9 @@ def _add_now(parser: argparse.ArgumentParser) -> None:
 def _run_build(args: argparse.Namespace) -> int:
     from feedpub import build  # the engine's imports are only paid for by commands that use them
 
+    if problem := _content_problem(args.content):
+        print(f"feedpub: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = build.build_directory(args.content, args.out, args.now or datetime.now(UTC))
     except SiteConfigError as exc:
@@ -65,6 +87,9 @@ def _run_build(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     from feedpub import build
 
+    if problem := _content_problem(args.content):
+        print(f"feedpub: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = build.check_directory(args.content, args.now or datetime.now(UTC))
     except SiteConfigError as exc:
@@ -106,7 +131,7 @@ def _command_of(argv: Sequence[str]) -> str | None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for `command`'s invocation: plugins load only for their own command, or all of
     them when the command is unknown or absent (so help and errors list every command)."""
-    parser = argparse.ArgumentParser(prog="feedpub", description=DESCRIPTION)
+    parser = _Parser(prog="feedpub", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_builtin(subparsers)
@@ -121,11 +146,45 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the command unwinds through its clean-up."""
+
+
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command_of(arguments)).parse_args(arguments)
-    status: int = args.run(args)
-    return status
+    command = _command_of(arguments)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        args = build_parser(command).parse_args(arguments)
+        status: int = args.run(args)
+        return status
+    except BrokenPipeError:
+        # The reader of stdout went away (`feedpub invoke … | head -1`): nothing left to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REJECTED
+    except KeyboardInterrupt as exc:
+        # `feedpub dev` documents Ctrl-C as its way to stop: exit 0; elsewhere, the shell's 128 + signal.
+        if command == "dev":
+            return EXIT_OK
+        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
+    except Exception as exc:
+        if os.environ.get("FEEDPUB_TRACEBACK"):
+            raise
+        summary = (str(exc).strip().splitlines() or [""])[0]
+        print(
+            f"feedpub: unexpected error ({type(exc).__name__}: {summary}): a bug, please report it "
+            "(FEEDPUB_TRACEBACK=1 shows where it happened)",
+            file=sys.stderr,
+        )
+        return EXIT_REJECTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
-"""`feedpub dev` and `feedpub invoke` as commands: clear failures, a clean Ctrl-C, a Docker-free invoke."""
+"""`feedpub dev` and `feedpub invoke` as commands: they start or fail in one line, stop on the first
+Ctrl-C or SIGTERM at any moment of start-up (children included), speak in human lines, and
+`invoke` applies the event it is given."""
 
 from __future__ import annotations
 
+import json
+import queue
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +22,19 @@ from tests.e2e.conftest import REPO, SAMPLE_CONTENT, fetch
 from tests.support.ports import wait_until_free
 
 FEEDPUB = [sys.executable, "-m", "feedpub.cli"]
+DEADLINE_S = 60.0  # for start-up on a loaded machine; a stop must take far less
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*FEEDPUB, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def only_line(text: str) -> str:
+    """The single line of `text` (an error message must be exactly one line, never a traceback)."""
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
 
 
 @pytest.fixture
@@ -36,18 +51,89 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def embedded_children(s3_port: int) -> list[int]:
+    """Pids of embedded S3 processes serving `s3_port` (left behind if dev did not stop them)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"feedpub.local.moto_process" in command and str(s3_port).encode() in command:
+            pids.append(int(entry.name))
+    return pids
+
+
+class DevProcess:
+    """`feedpub dev` in a subprocess on free ports, its stdout read line by line as it comes."""
+
+    def __init__(self, content: Path, *options: str) -> None:
+        self.port, self.s3_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.process = subprocess.Popen(
+            [*FEEDPUB, "dev", "--content", str(content), "--port", str(self.port),
+             "--s3-port", str(self.s3_port), *options],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, text: str, deadline_s: float = DEADLINE_S) -> str:
+        ends = time.monotonic() + deadline_s
+        while time.monotonic() < ends:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                assert self.process.poll() is None, f"feedpub dev exited: {self.stderr()}"
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        pytest.fail(f"feedpub dev never printed {text!r}; it printed {self.seen[-5:]}")
+
+    def new_lines(self) -> list[str]:
+        lines = []
+        while not self.lines.empty():
+            lines.append(self.lines.get())
+        self.seen += lines
+        return lines
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        self.process.send_signal(signum)
+        self.process.wait(timeout=20)  # "within a few seconds"; generous for a loaded machine
+        return self.process.returncode
+
+    def stderr(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.read() if self.process.poll() is not None else ""
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("missing", "does not exist or is not a directory"),
+        ("missing", "does not exist (give --content the folder that holds site.yaml)"),
+        ("file", "is a file, not a content directory"),
         ("no-site", "has no site.yaml"),
         ("bad-site", "base_url"),
     ],
 )
 def test_a_bad_content_dir_exits_2_with_one_clear_line(tmp_path: Path, setup: str, message: str) -> None:
-    # Given a content directory that is missing, lacks site.yaml, or has an invalid one
+    # Given a content directory that is missing, a file, lacks site.yaml, or has an invalid one
     content = tmp_path / "content"
-    if setup != "missing":
+    if setup == "file":
+        content.write_text("not a directory")
+    elif setup != "missing":
         (content / "articles").mkdir(parents=True)
     if setup == "bad-site":
         (content / "site.yaml").write_text("title: T\nbase_url: not a url\n")
@@ -55,8 +141,7 @@ def test_a_bad_content_dir_exits_2_with_one_clear_line(tmp_path: Path, setup: st
     result = run("dev", "--content", str(content), "--port", "0", "--s3-port", "0")
     # Then it exits 2 with one line naming the problem
     assert result.returncode == 2
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in only_line(result.stderr)
 
 
 @pytest.mark.parametrize("option", ["--port", "--s3-port"])
@@ -64,60 +149,183 @@ def test_a_port_in_use_exits_2_naming_the_option(busy_port: int, option: str) ->
     ports = {"--port": "0", "--s3-port": "0", option: str(busy_port)}
     result = run("dev", "--content", str(SAMPLE_CONTENT), *[x for pair in ports.items() for x in pair])
     assert result.returncode == 2
-    assert f"port 127.0.0.1:{busy_port} is already in use (choose another with {option})" in result.stderr
+    line = only_line(result.stderr)
+    assert f"port 127.0.0.1:{busy_port} is already in use (choose another with {option})" in line
 
 
-def test_dev_serves_feeds_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    # Given `feedpub dev` running on free ports
-    port, s3_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [*FEEDPUB, "dev", "--content", str(SAMPLE_CONTENT), "--port", str(port), "--s3-port", str(s3_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        ends = time.monotonic() + 60
-        while fetch_or_none(url + "feed.xml") != 200:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < ends, "feedpub dev did not serve feed.xml within 60 s"
-            time.sleep(0.2)
-        # When the user presses Ctrl-C
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    # Then it had printed the subscribe URLs and the upload line, and exits 0
-    assert process.returncode == 0
-    assert f"{url}feed.xml" in stdout
-    assert f"{url}feeds.opml" in stdout
-    assert "aws s3 cp post.md s3://feedpub-content/articles/" in stdout
-    # And the edge is gone, and so is the embedded S3 + SQS (its own process: no orphan left listening)
-    assert fetch_or_none(url + "feed.xml") is None
-    assert wait_until_free(s3_port)
-
-
-def fetch_or_none(url: str) -> int | None:
-    try:
-        return fetch(url)[0]
-    except OSError:
-        return None
-
-
-def test_invoke_runs_the_handler_on_a_sample_event() -> None:
-    # Given the sample "article uploaded" event from events/
-    result = run("invoke", str(REPO / "events" / "sqs-put-article.json"), "--content", str(SAMPLE_CONTENT))
-    # Then the handler ran against the embedded S3: no failed messages, the feeds were written
-    assert result.returncode == 0, result.stderr
-    assert '"batchItemFailures": []' in result.stdout
-    assert "  feed.xml" in result.stderr
-    assert "  tags/ballerina/atom.xml" in result.stderr
-
-
-def test_invoke_rejects_a_file_that_is_not_an_event(tmp_path: Path) -> None:
-    event = tmp_path / "event.json"
-    event.write_text('{"hello": "world"}')
-    result = run("invoke", str(event))
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--port", "21999", "--s3-port", "21999"], "--port and --s3-port are both 21999"),
+        (["--port", "70000"], "70000 is not a port number (0-65535"),
+        (["--s3-port", "http://127.0.0.1:4566"], "is not a port number"),
+        (
+            ["--host", "no-such-host.invalid", "--port", "0", "--s3-port", "0"],
+            "is not an IPv4 address or a host",
+        ),
+        (["--host", "::1", "--port", "0", "--s3-port", "0"], "the local servers listen on IPv4"),
+        (["--log-format", "xml"], "invalid choice: 'xml'"),
+    ],
+)
+def test_options_dev_cannot_use_exit_2_in_one_line(options: list[str], message: str) -> None:
+    result = run("dev", "--content", str(SAMPLE_CONTENT), *options)
     assert result.returncode == 2
-    assert "neither an SQS event (Records) nor a schedule input (action)" in result.stderr
+    assert message in only_line(result.stderr)
+
+
+START_UP_POINTS = [
+    "start-up: the embedded S3 + SQS is starting",  # moto still importing in the child
+    "start-up: provisioning",
+    "start-up: uploading",
+    "start-up: publishing",  # the first publish run in progress
+    "start-up: serving",  # just up
+]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("point", START_UP_POINTS)
+def test_the_first_stop_signal_at_any_point_of_start_up_stops_dev_and_its_children(
+    point: str, signum: int
+) -> None:
+    # Given `feedpub dev` starting (its structured log says which step it is at)
+    dev = DevProcess(SAMPLE_CONTENT, "--log-format", "json")
+    try:
+        dev.wait_for(point)
+        # When one Ctrl-C or SIGTERM arrives at that point
+        status = dev.stop(signum)
+        stderr = dev.stderr()
+    finally:
+        dev.kill()
+    # Then it exits 0 without a traceback, its ports are free and no embedded S3 process is left
+    assert status == 0, stderr
+    assert "Traceback" not in stderr
+    assert wait_until_free(dev.port)
+    assert wait_until_free(dev.s3_port)
+    assert embedded_children(dev.s3_port) == []
+
+
+def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE_CONTENT, content)
+    # Given `feedpub dev` with its default output
+    dev = DevProcess(content)
+    try:
+        # Then the first publish is one line, then the banner with the subscribe URLs
+        first = dev.wait_for("reconcile: wrote")
+        assert "5 articles in the main feed" in first
+        dev.wait_for("Press Ctrl-C to stop.")
+        assert f"  {dev.url}feed.xml" in dev.seen
+        assert any("aws s3 cp post.md s3://feedpub-content/articles/" in line for line in dev.seen)
+        # When an article is edited, then one line names it and what was written
+        article = content / "articles" / "summer-festival-guide.md"
+        article.write_text(article.read_text().replace("Festival Guide", "Revised Festival Guide", 1))
+        assert "articles/summer-festival-guide.md: wrote " in dev.wait_for("summer-festival-guide.md")
+        # When a record is broken, then the rejection and its reason
+        (content / "articles" / "bad.md").write_text("---\ntitle: Bad\ndate: 03/07/2024\n---\nx\n")
+        assert dev.wait_for("REJECTED").endswith(
+            "REJECTED articles/bad.md: date '03/07/2024' is not a valid date"
+        )
+        # When site.yaml gets a typo, then its error, and the last good feeds stay served
+        site = content / "site.yaml"
+        site.write_text(site.read_text() + "feed_limt: 3\n")
+        assert "unknown key 'feed_limt'" in dev.wait_for("site.yaml error")
+        assert fetch(dev.url + "feed.xml")[0] == 200
+        # When nothing happens for longer than the 5-second due check, then nothing is printed
+        time.sleep(6)
+        assert dev.new_lines() == []
+        # And Ctrl-C stops it with exit 0 and one line on stderr
+        status = dev.stop()
+        stderr = dev.stderr()
+    finally:
+        dev.kill()
+    assert status == 0
+    assert only_line(stderr) == "feedpub dev: stopping"
+    assert not any(line.startswith("{") for line in dev.seen)  # no structured log lines
+
+
+def test_dev_verbose_gives_the_structured_logs(tmp_path: Path) -> None:
+    dev = DevProcess(SAMPLE_CONTENT, "--verbose")
+    try:
+        line = dev.wait_for('"message":"publish run finished"')
+        assert json.loads(line)["action"] == "reconcile"
+        dev.wait_for("Press Ctrl-C to stop.")
+        assert dev.stop() == 0
+    finally:
+        dev.kill()
+
+
+EVENT_EFFECTS = {
+    "sqs-put-article.json": "articles/ballerina-john-wick-spinoff.md: wrote",
+    "sqs-delete-article.json": "deleted",
+    "sqs-site-yaml.json": "site.yaml: wrote 38 files",
+    "sqs-batch.json": "articles/2026/café notes.md, articles/ballerina-john-wick-spinoff.md",
+    "sqs-test-event.json": "the handler published nothing: the event names no content key",
+    "schedule-due.json": "scheduled check: no feed changed; 5 articles in the main feed",
+    "schedule-reconcile.json": "reconcile: wrote 38 files",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_EFFECTS))
+def test_each_sample_event_shows_its_own_effect(name: str) -> None:
+    # Given a sample event from events/, When invoked on the sample site
+    result = run("invoke", str(REPO / "events" / name), "--content", str(SAMPLE_CONTENT))
+    # Then stdout holds only the handler's JSON response, and stderr says what the run did
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    assert response.get("batchItemFailures", []) == []
+    assert EVENT_EFFECTS[name] in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_delete_event_runs_against_a_bucket_without_that_key() -> None:
+    put = run("invoke", str(REPO / "events" / "sqs-put-article.json"), "--content", str(SAMPLE_CONTENT))
+    delete = run("invoke", str(REPO / "events" / "sqs-delete-article.json"), "--content", str(SAMPLE_CONTENT))
+    # The put leaves 5 articles in the main feed; the delete takes the Ballerina article out of them
+    assert "5 articles in the main feed" in put.stderr
+    assert "4 articles in the main feed" in delete.stderr
+    assert "deleted 9 files (tags/ana-de-armas/atom.xml" in delete.stderr
+
+
+def test_invoke_json_logs_go_to_stderr_and_stdout_stays_json() -> None:
+    result = run("invoke", str(REPO / "events" / "sqs-put-article.json"), "--content", str(SAMPLE_CONTENT),
+                 "--log-format", "json")  # fmt: skip
+    assert json.loads(result.stdout) == {"batchItemFailures": []}
+    assert '"message":"publish run finished"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ('{"hello": "world"}', "is neither an SQS event (Records) nor a schedule input (action)"),
+        ('{"action": "publish"}', "action 'publish' is not one of due, reconcile"),
+        ('{"Records": [{"eventSource": "aws:s3"}]}', "is an S3 notification, but PublishFunction"),
+        ("{not json", "is not JSON"),
+    ],
+)
+def test_invoke_refuses_what_is_not_an_event_in_one_line(tmp_path: Path, event: str, message: str) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(event)
+    result = run("invoke", str(path))
+    assert result.returncode == 2
+    assert message in only_line(result.stderr)
+
+
+def test_invoke_on_a_missing_file_a_directory_or_a_busy_port_says_so(busy_port: int, tmp_path: Path) -> None:
+    assert "does not exist" in only_line(run("invoke", str(tmp_path / "nope.json")).stderr)
+    assert "is a directory" in only_line(run("invoke", str(tmp_path)).stderr)
+    busy = run("invoke", str(REPO / "events" / "schedule-due.json"), "--s3-port", str(busy_port))
+    assert busy.returncode == 2
+    assert f"port 127.0.0.1:{busy_port} is already in use (choose another with --s3-port)" in only_line(
+        busy.stderr
+    )
+    missing = run("invoke", str(REPO / "events" / "schedule-due.json"), "--content", str(tmp_path / "c"))
+    assert "content directory" in only_line(missing.stderr)
+
+
+def test_invoke_from_another_directory_finds_the_template(tmp_path: Path) -> None:
+    # Given a shell in some other directory, when invoke is run with absolute paths, then it works
+    result = subprocess.run(
+        [*FEEDPUB, "invoke", str(REPO / "events" / "schedule-due.json"), "--content", str(SAMPLE_CONTENT)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from feedpub.local.devserver import base_url_rewrite
 from feedpub.local.sync import Digest, ProgressBar, RemoteObject, content_type_for, local_content, plan_sync
 
 
@@ -86,16 +85,3 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     # Then the terminal shows the bar reaching 2/2 and the log stays clean
     assert "[##############################] 2/2" in terminal.getvalue()
     assert log.getvalue() == ""
-
-
-def test_dev_uploads_site_yaml_pointing_at_the_edge() -> None:
-    # Given a site.yaml whose base_url is the production CDN
-    rewrite = base_url_rewrite("http://127.0.0.1:8080/")
-    site = b"title: T\nbase_url: https://feeds.example.org/\nhub: https://hub.example.org/\n"
-    # When dev prepares it for upload, then base_url is the edge and the rest is kept
-    uploaded = rewrite("site.yaml", site).decode()
-    assert "base_url: http://127.0.0.1:8080/" in uploaded
-    assert "hub: https://hub.example.org/" in uploaded
-    # And records and broken YAML go up untouched (the publisher reports the broken file)
-    assert rewrite("articles/a.md", b"base_url: x") == b"base_url: x"
-    assert rewrite("site.yaml", b"title: [unclosed") == b"title: [unclosed"

@@ -1,7 +1,11 @@
 """`feedpub dev`: wire the embedded AWS, the poller, the schedule, the watcher and the edge together.
 
-The content directory is never modified. Its site.yaml is uploaded with `base_url` replaced by the
-edge's URL, so the feeds' self links, item ids and OPML point where the feeds are served locally.
+The content directory is never modified and is uploaded as it is. The publisher reads site.yaml
+with `base_url` replaced by the edge's URL (feedpub.local.site_override), so the feeds' self links,
+item ids and OPML point where the feeds are served locally, whoever uploaded site.yaml.
+
+Start-up can be stopped at any moment (feedpub.local.interrupts): every part is registered for the
+stop as soon as it exists, and the stop takes each down in reverse order within a few seconds.
 """
 
 from __future__ import annotations
@@ -13,19 +17,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from botocore.exceptions import ClientError
 
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import SiteConfigError
 from feedpub.infra_spec import PipelineSpec, TemplateError, load_pipeline_spec
+from feedpub.local import DEFAULT_TEMPLATE
 from feedpub.local.edge import Edge, EdgeHttpServer
-from feedpub.local.embedded import FAKE_CREDENTIALS, REGION, EmbeddedAws, LocalResources, ensure_port_free
+from feedpub.local.embedded import (
+    FAKE_CREDENTIALS,
+    REGION,
+    S3_PORT_OPTION,
+    EmbeddedAws,
+    LocalResources,
+    ensure_port_free,
+)
+from feedpub.local.interrupts import deferred
 from feedpub.local.poller import FakeLambdaContext, Scheduler, SqsPoller
-from feedpub.local.sync import BucketSync, Rewrite
+from feedpub.local.site_override import LocalBaseUrlStore
+from feedpub.local.sync import BucketSync
 from feedpub.local.watcher import ContentMirror, ContentWatcher
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+EDGE_PORT_OPTION = "--port"
+
 SUBSCRIBE_PATHS = ("feed.xml", "atom.xml", "feed.json", "feeds.opml")
 
 log = logging.getLogger("feedpub.local")
@@ -50,35 +64,44 @@ class DevOptions:
     watch: bool = True
 
 
+def check_ports(options: DevOptions) -> None:
+    """The edge and the S3 endpoint each need a port of their own."""
+    if options.port and options.port == options.s3_port:
+        raise DevSetupError(
+            f"--port and --s3-port are both {options.port}: the edge and the S3 + SQS endpoint "
+            "each need a port of their own (give them different ports, or 0 for any free one)"
+        )
+
+
+def load_spec(template: Path) -> PipelineSpec:
+    """The pipeline template.yaml declares, or a DevSetupError saying what to do."""
+    if not template.is_file():
+        raise DevSetupError(
+            f"{template} not found: the local pipeline is read from the repository's template.yaml, "
+            "so run it from a clone (pip install -e '.[local]' there)"
+        )
+    try:
+        return load_pipeline_spec(template)
+    except TemplateError as exc:
+        raise DevSetupError(str(exc)) from exc
+
+
 def read_content_site(content_dir: Path) -> SiteConfig:
     """The content directory's site.yaml, or a DevSetupError saying what is wrong with it."""
+    folder = f"give --content the folder that holds {SITE_FILE}"
+    if not content_dir.exists():
+        raise DevSetupError(f"content directory {content_dir} does not exist ({folder})")
     if not content_dir.is_dir():
-        raise DevSetupError(f"content directory {content_dir} does not exist or is not a directory")
+        raise DevSetupError(f"{content_dir} is a file, not a content directory ({folder})")
     site_file = content_dir / SITE_FILE
     if not site_file.is_file():
-        raise DevSetupError(f"content directory {content_dir} has no {SITE_FILE}")
+        raise DevSetupError(
+            f"content directory {content_dir} has no {SITE_FILE} (content/{SITE_FILE} is a sample)"
+        )
     try:
         return parse_site(site_file.read_bytes(), str(site_file))
     except SiteConfigError as exc:
         raise DevSetupError(str(exc)) from exc
-
-
-def base_url_rewrite(edge_url: str) -> Rewrite:
-    """Upload site.yaml with base_url pointing at the edge; other keys go up unchanged."""
-
-    def rewrite(key: str, body: bytes) -> bytes:
-        if key != SITE_FILE:
-            return body
-        try:
-            document = yaml.safe_load(body)
-        except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: a number over 4,300 digits
-            return body  # the publisher reports the broken file; nothing to point anywhere
-        if not isinstance(document, dict):
-            return body
-        document["base_url"] = edge_url
-        return yaml.safe_dump(document, allow_unicode=True, sort_keys=False).encode("utf-8")
-
-    return rewrite
 
 
 class SiteHub:
@@ -117,21 +140,16 @@ class DevPipeline:
 
     def __init__(self, options: DevOptions) -> None:
         self.options = options
+        check_ports(options)
         self.site = read_content_site(options.content_dir)
-        self.spec: PipelineSpec = self._load_spec(options.template)
+        self.spec: PipelineSpec = load_spec(options.template)
         self._stack: list[Any] = []  # started parts, stopped in reverse order
+        self._wired = False  # the handlers use this pipeline's publisher
         self.aws: EmbeddedAws
         self.resources: LocalResources
         self.poller: SqsPoller
         self.edge: Edge
         self.mirror: ContentMirror
-
-    @staticmethod
-    def _load_spec(template: Path) -> PipelineSpec:
-        try:
-            return load_pipeline_spec(template)
-        except TemplateError as exc:
-            raise DevSetupError(str(exc)) from exc
 
     @property
     def edge_url(self) -> str:
@@ -151,27 +169,34 @@ class DevPipeline:
             self.stop()
             raise
 
+    def _started(self, part: Any) -> Any:
+        self._stack.append(part)
+        return part
+
     def _start(self) -> None:
         options = self.options
         try:
-            ensure_port_free(options.host, options.port, "--port")
-            ensure_port_free("127.0.0.1", options.s3_port, "--s3-port")
-            self._edge_server = EdgeHttpServer(options.host, options.port)
+            ensure_port_free(options.host, options.port, EDGE_PORT_OPTION)
+            ensure_port_free("127.0.0.1", options.s3_port, S3_PORT_OPTION)
+            with deferred():  # a stop signal cannot fall between creating a part and registering it
+                self.aws = self._started(EmbeddedAws("127.0.0.1", options.s3_port, wait=False))
+                self._edge_server = self._started(EdgeHttpServer(options.host, options.port))
+            log.info("start-up: the embedded S3 + SQS is starting")
+            self.aws.start()
         except OSError as exc:
             raise DevSetupError(str(exc)) from exc
-        self._stack.append(self._edge_server)
-        self.aws = EmbeddedAws("127.0.0.1", options.s3_port)
-        self._stack.append(self.aws)
+        log.info("start-up: provisioning buckets and queues at %s", self.aws.endpoint)
         self.resources = self.aws.provision(self.spec)
         s3 = self.aws.client("s3")
         self._wire_handlers()
-        self.mirror = ContentMirror(
-            options.content_dir,
-            BucketSync(s3, self.resources.content_bucket, base_url_rewrite(self.edge_url)),
-        )
+        self.mirror = ContentMirror(options.content_dir, BucketSync(s3, self.resources.content_bucket))
+        log.info("start-up: uploading %s", options.content_dir)
         self.mirror.full_sync()
-        # Publish everything once before the poller starts: the upload's events then replay as no-ops
-        # instead of racing this run, and the feeds exist when the banner is printed.
+        # The upload's notifications are dropped: the publish below reads the bucket after the purge,
+        # so it covers them (and whatever arrives later is queued as usual). The feeds then exist
+        # when the banner is printed, and the first edit's line is not mixed with replays.
+        self.aws.client("sqs").purge_queue(QueueUrl=self.resources.queue_url)
+        log.info("start-up: publishing")
         try:
             self.run_schedule("reconcile")
         except RuntimeError:  # keys that failed are logged by the handler; the schedule retries them
@@ -187,8 +212,6 @@ class DevPipeline:
             quiet_s=options.quiet_s,
             region=REGION,
         )
-        self.poller.start()
-        self._stack.append(self.poller)
         scheduler = Scheduler(
             [
                 ("due", options.due_interval_s, options.due_interval_s, lambda: self.run_schedule("due")),
@@ -200,12 +223,11 @@ class DevPipeline:
                 ),
             ]
         )
-        scheduler.start()
-        self._stack.append(scheduler)
-        if options.watch:
-            watcher = ContentWatcher(self.mirror)
-            watcher.start()
-            self._stack.append(watcher)
+        with deferred():
+            self._started(self.poller).start()
+            self._started(scheduler).start()
+            if options.watch:
+                self._started(ContentWatcher(self.mirror)).start()
         self.edge = Edge(
             s3,
             self.resources.publish_bucket,
@@ -214,7 +236,9 @@ class DevPipeline:
             hub=SiteHub(s3, self.resources.content_bucket),
         )
         self._edge_server.edge = self.edge
+        self._edge_server.s3_endpoint = self.resources.endpoint
         self._edge_server.start()
+        log.info("start-up: serving at %s", self.edge_url)
 
     def _wire_handlers(self) -> None:
         for name, value in self.spec.publish_function.environment.items():
@@ -227,7 +251,10 @@ class DevPipeline:
             publish_bucket=self.resources.publish_bucket,
             state_prefix=self.spec.publish_function.environment.get("STATE_PREFIX", "_state/"),
         )
-        use_publisher(build_publisher(settings, s3_client=self.aws.client("s3", config=CLIENT_CONFIG)))
+        publisher = build_publisher(settings, s3_client=self.aws.client("s3", config=CLIENT_CONFIG))
+        publisher.content = LocalBaseUrlStore(publisher.content, self.edge_url)
+        use_publisher(publisher)
+        self._wired = True
 
     def _publish_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         from handlers.publish import lambda_handler
@@ -249,11 +276,13 @@ class DevPipeline:
             part = self._stack.pop()
             try:
                 part.stop()
-            except Exception:  # stopping must go on for the parts that remain
-                log.exception("could not stop %s", type(part).__name__)
-        from handlers.publish import use_publisher
+            except Exception as exc:  # stopping must go on for the parts that remain
+                log.error("could not stop %s: %s", type(part).__name__, exc)
+        if self._wired:
+            from handlers.publish import use_publisher
 
-        use_publisher(None)
+            use_publisher(None)
+            self._wired = False
 
     def banner(self) -> str:
         """What `feedpub dev` prints: where to subscribe and how to upload like on AWS."""
@@ -277,7 +306,8 @@ class DevPipeline:
             f"    aws s3 cp post.md s3://{resources.content_bucket}/articles/ \\",
             f"    --endpoint-url {resources.endpoint}",
             "",
-            f"site.yaml is uploaded with base_url: {self.edge_url} (the content directory is not changed).",
+            f"Feeds are published with base_url {self.edge_url} whatever site.yaml says "
+            f"(uploaded as it is; {self.options.content_dir} is never changed).",
             "Press Ctrl-C to stop.",
         ]
         return "\n".join(lines)

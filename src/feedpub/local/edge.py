@@ -24,6 +24,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from botocore.exceptions import ClientError
 
@@ -37,6 +38,8 @@ COMPRESSIBLE = ("application/", "text/")
 NOT_FOUND_CACHE = "max-age=60"
 # A connection that sends nothing for this long is closed (CloudFront closes idle viewer connections too).
 IDLE_TIMEOUT_S = 10.0
+S3_SIGNATURES = ("AWS4-HMAC-SHA256 ", "AWS ")  # the Authorization schemes of S3 clients
+NOT_S3_CODE = "NotS3Endpoint"
 
 log = logging.getLogger("feedpub.local.edge")
 
@@ -208,8 +211,56 @@ class _EdgeRequestHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve("HEAD")
 
+    def do_PUT(self) -> None:
+        self._refuse()
+
+    def do_POST(self) -> None:
+        self._refuse()
+
+    def do_DELETE(self) -> None:
+        self._refuse()
+
+    def _refuse(self) -> None:
+        """Only GET and HEAD reach the origin, as the distribution allows; S3 clients learn where S3 is."""
+        if not self._answer_s3_client(joined_fields(self.headers)):
+            self.close_connection = True
+            self._send(HTTPStatus.FORBIDDEN, {"Content-Length": "0", "Connection": "close"}, b"")
+
+    def _answer_s3_client(self, headers: dict[str, str]) -> bool:
+        """A request signed for S3 (an upload aimed at the wrong port) gets an S3-shaped error naming
+        the S3 endpoint, so `feedpub publish` or the AWS CLI can say which port to use."""
+        endpoint = self.server.s3_endpoint
+        if not endpoint or not headers.get("authorization", "").startswith(S3_SIGNATURES):
+            return False
+        message = (
+            f"{self.server.url.rstrip('/')} is the edge of `feedpub dev` (it serves the feeds); "
+            f"its S3 endpoint is {endpoint}: use --endpoint-url {endpoint}"
+        )
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{NOT_S3_CODE}</Code>'
+            f"<Message>{xml_escape(message)}</Message></Error>"
+        ).encode()
+        self.close_connection = True  # an unread request body must not be taken for the next request
+        headers_out = {
+            "Content-Type": "application/xml",
+            "Content-Length": str(len(body)),
+            "Connection": "close",
+        }
+        self._send(HTTPStatus.BAD_REQUEST, headers_out, b"" if self.command == "HEAD" else body)
+        return True
+
+    def _send(self, status: int, response_headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in response_headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
     def _serve(self, method: str) -> None:
         headers = joined_fields(self.headers)
+        if self._answer_s3_client(headers):
+            return
         edge = self.server.edge
         status: int
         try:
@@ -220,12 +271,7 @@ class _EdgeRequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             log.error("edge: %s %s failed: %s", method, self.path, _one_line(exc))
             status, response_headers, body = HTTPStatus.BAD_GATEWAY, {"Content-Length": "0"}, b""
-        self.send_response(status)
-        for name, value in response_headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        self._send(status, response_headers, body)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("edge: " + format, *args)
@@ -240,6 +286,7 @@ class EdgeHttpServer(ThreadingHTTPServer):
 
     def __init__(self, host: str, port: int, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         self.edge: Edge | None = None  # set once the pipeline behind it is ready; 503 until then
+        self.s3_endpoint: str | None = None  # named to S3 clients that reach the edge by mistake
         self.idle_timeout_s = idle_timeout_s
         super().__init__((host, port), _EdgeRequestHandler)
         self._thread = threading.Thread(target=self.serve_forever, name="feedpub-edge", daemon=True)

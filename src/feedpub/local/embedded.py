@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 
 from feedpub.infra_spec import PipelineSpec
-from feedpub.local.moto_process import MotoProcess
+from feedpub.local.moto_process import EmbeddedStartError, MotoProcess
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -24,27 +24,46 @@ CONTENT_BUCKET = "feedpub-content"
 PUBLISH_BUCKET = "feedpub-publish"
 QUEUE_NAME = "feedpub-content-events"
 DEAD_LETTER_QUEUE_NAME = "feedpub-content-events-dlq"
+S3_PORT_OPTION = "--s3-port"
 
 
-class PortInUseError(OSError):
-    def __init__(self, host: str, port: int, option: str) -> None:
-        super().__init__(f"port {host}:{port} is already in use (choose another with {option})")
+class CannotListenError(OSError):
+    """A port a server of ours cannot listen on; the message names the option that chooses it."""
+
+    def __init__(self, host: str, port: int, option: str, reason: str | None = None) -> None:
+        super().__init__(reason or f"port {host}:{port} is already in use (choose another with {option})")
         self.port = port
 
 
 def ensure_port_free(host: str, port: int, option: str) -> None:
     """Fail early with a clear message rather than from inside a server thread."""
-    if port == 0:
-        return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the servers do: connections of a previous run in TIME_WAIT must not block the port.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUseError(host, port, option) from exc
-            raise
+            raise listen_error(host, port, option, exc) from exc
+
+
+def listen_error(host: str, port: int, option: str, exc: OSError) -> CannotListenError:
+    """Why host:port cannot be listened on, in words that say what to change."""
+    if exc.errno == errno.EADDRINUSE:
+        return CannotListenError(host, port, option)
+    if exc.errno == errno.EACCES:
+        reason = (
+            f"port {host}:{port} needs privileges this user lacks (ports below 1024 usually do): "
+            f"choose another with {option}"
+        )
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        reason = f"{host} is not an address of this machine: use 127.0.0.1 (or 0.0.0.0 for every interface)"
+    elif isinstance(exc, socket.gaierror) and ":" in host:
+        reason = f"{host} is an IPv6 address; the local servers listen on IPv4: use 127.0.0.1 (or 0.0.0.0)"
+    elif isinstance(exc, socket.gaierror):
+        reason = f"{host!r} is not an IPv4 address or a host name this machine resolves: use 127.0.0.1"
+    else:
+        reason = f"cannot listen on {host}:{port}: {exc.strerror or exc} (choose another with {option})"
+    return CannotListenError(host, port, option, reason)
 
 
 @dataclass(frozen=True)
@@ -58,17 +77,38 @@ class LocalResources:
 
 
 class EmbeddedAws:
-    """A moto server on 127.0.0.1 and boto3 clients for it."""
+    """A moto server on 127.0.0.1 and boto3 clients for it.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
-        ensure_port_free(host, port, "--s3-port")
-        self._server = MotoProcess(host, port)
-        self.endpoint = self._server.endpoint
+    `wait=False` starts the child process and returns at once (so the caller can register it for
+    the stop before waiting); `start()` then waits until it serves."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566, wait: bool = True) -> None:
+        if port:
+            ensure_port_free(host, port, S3_PORT_OPTION)
+        self.host, self.port = host, port
+        self._server = MotoProcess(host, port, wait=False)
+        self.endpoint = ""
         self.session = boto3.session.Session(
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             region_name=REGION,
         )
+        if wait:
+            try:
+                self.start()
+            except BaseException:
+                self.stop()
+                raise
+
+    def start(self) -> str:
+        """Wait until the server answers; its endpoint URL. Raises OSError with a one-line reason."""
+        try:
+            self.endpoint = self._server.wait_ready()
+        except EmbeddedStartError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):  # lost a race for the port
+                raise listen_error(self.host, self.port, S3_PORT_OPTION, exc) from exc
+            raise
+        return self.endpoint
 
     def client(self, service: str, **kwargs: Any) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint, **kwargs)  # type: ignore[call-overload]

@@ -1,18 +1,99 @@
-"""`feedpub invoke EVENT.json`: one handler run on a sample event against an embedded S3 (no Docker)."""
+"""`feedpub invoke EVENT.json`: one handler run on an event against an embedded S3 (no Docker).
+
+The event is applied, not just handed over: the bucket is first set up as it stood just before the
+event was sent, then changed the way the event says, and only then does the handler run. So each
+sample event in events/ shows its own effect:
+
+- S3 notifications (in SQS messages): the content directory is uploaded without the keys the event
+  creates and published; then the created keys are uploaded and the removed keys deleted.
+- `{"action": "due"}`: the content directory is uploaded and published; `due` then publishes what
+  fell due since.
+- `{"action": "reconcile"}`: the content directory is uploaded but never published, as if every
+  upload's event had been lost; `reconcile` then finds and publishes all of it.
+"""
 
 from __future__ import annotations
 
-import io
 import json
+import logging
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feedpub.infra_spec import TemplateError, load_pipeline_spec
-from feedpub.local.devserver import DevSetupError
+from feedpub.local.devserver import load_spec
 from feedpub.local.embedded import EmbeddedAws
 from feedpub.local.poller import FakeLambdaContext
-from feedpub.local.sync import BucketSync
+from feedpub.local.sync import BucketSync, local_content
+
+REMOVED_PREFIX = "ObjectRemoved:"
+
+
+class EventError(ValueError):
+    """The file is not an event `feedpub invoke` can run; the message says what it is instead."""
+
+
+@dataclass
+class EventChange:
+    """What an event says happened to the content bucket."""
+
+    created: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    action: str | None = None
+
+
+def _notifications(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The S3 records inside the SQS messages' bodies (unreadable bodies are the handler's to report)."""
+    for message in event.get("Records", []):
+        try:
+            body = json.loads(message.get("body", ""))
+        except (json.JSONDecodeError, TypeError, AttributeError):
+            continue
+        if isinstance(body, dict) and isinstance(body.get("Records"), list):
+            yield from (record for record in body["Records"] if isinstance(record, dict))
+
+
+def event_change(event: dict[str, Any]) -> EventChange:
+    if "action" in event:
+        return EventChange(action=str(event["action"]))
+    change = EventChange()
+    for record in _notifications(event):
+        try:
+            key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        except (KeyError, TypeError):
+            continue
+        target = (
+            change.removed if str(record.get("eventName", "")).startswith(REMOVED_PREFIX) else change.created
+        )
+        if key not in target:
+            target.append(key)
+    return change
+
+
+def check_event(event: object, actions: tuple[str, ...]) -> dict[str, Any]:
+    """The event, or EventError naming what is wrong with it and what would work."""
+    if not isinstance(event, dict) or not ("Records" in event or "action" in event):
+        raise EventError("is neither an SQS event (Records) nor a schedule input (action)")
+    if "action" in event:
+        if event["action"] not in actions:
+            raise EventError(f"action {event['action']!r} is not one of {', '.join(actions)}")
+        return event
+    records = event["Records"]
+    if not isinstance(records, list):
+        raise EventError("'Records' is not a list of SQS messages")
+    for number, message in enumerate(records, start=1):
+        if isinstance(message, dict) and message.get("eventSource") == "aws:s3":
+            raise EventError(
+                "is an S3 notification, but PublishFunction receives them inside SQS messages: "
+                "put it in the 'body' of an SQS record as events/sqs-put-article.json does"
+            )
+        if not isinstance(message, dict) or not isinstance(message.get("messageId"), str):
+            raise EventError(f"SQS record {number} has no 'messageId' (see events/sqs-put-article.json)")
+        if not isinstance(message.get("body"), str):
+            raise EventError(f"SQS record {number} has no 'body' string (see events/sqs-put-article.json)")
+    return event
 
 
 def point_event_at(event: dict[str, Any], bucket: str) -> dict[str, Any]:
@@ -37,29 +118,29 @@ def point_event_at(event: dict[str, Any], bucket: str) -> dict[str, Any]:
 class InvokeOutcome:
     response: dict[str, Any]
     report: dict[str, Any] | None
-    published: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the event was applied, when it matters
 
     @property
     def failed(self) -> bool:
         return bool(self.response.get("batchItemFailures") or self.response.get("failed_keys"))
 
-    def summary(self) -> str:
-        lines = [f"published objects ({len(self.published)}):", *(f"  {key}" for key in self.published)]
-        if self.report is not None:
-            lines += ["report (_state/report.json):", json.dumps(self.report, indent=2)]
-        return "\n".join(lines)
+
+@contextmanager
+def _silenced() -> Iterator[None]:
+    """No log output while the bucket is set up: only the event's own run is the command's output."""
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def invoke_once(event: dict[str, Any], content_dir: Path, template: Path, s3_port: int) -> InvokeOutcome:
-    try:
-        spec = load_pipeline_spec(template)
-    except TemplateError as exc:
-        raise DevSetupError(str(exc)) from exc
+    spec = load_spec(template)
     aws = EmbeddedAws("127.0.0.1", s3_port)
     try:
         resources = aws.provision(spec)
         s3 = aws.client("s3")
-        BucketSync(s3, resources.content_bucket).run(content_dir, delete=False, stream=io.StringIO())
         from handlers.publish import CLIENT_CONFIG, build_publisher, use_publisher
         from handlers.settings import Settings
 
@@ -69,18 +150,47 @@ def invoke_once(event: dict[str, Any], content_dir: Path, template: Path, s3_por
             publish_bucket=resources.publish_bucket,
             state_prefix=state_prefix,
         )
-        use_publisher(build_publisher(settings, s3_client=aws.client("s3", config=CLIENT_CONFIG)))
+        publisher = build_publisher(settings, s3_client=aws.client("s3", config=CLIENT_CONFIG))
+        use_publisher(publisher)
         try:
+            change = event_change(event)
+            sync = BucketSync(s3, resources.content_bucket)
+            local = local_content(content_dir)
+            with _silenced():
+                for key, path in local.items():
+                    if key not in change.created:
+                        sync.put(key, path.read_bytes())
+                if change.action != "reconcile":
+                    publisher.reconcile()
+            notes = _apply(change, sync, local, content_dir)
             response = _run_handler(event, resources.content_bucket, spec)
         finally:
             use_publisher(None)
-        return InvokeOutcome(
-            response,
-            _report(s3, resources.publish_bucket, state_prefix),
-            _published(s3, resources.publish_bucket, state_prefix),
-        )
+        return InvokeOutcome(response, _report(s3, resources.publish_bucket, state_prefix), notes)
     finally:
         aws.stop()
+
+
+def _apply(change: EventChange, sync: BucketSync, local: dict[str, Path], content_dir: Path) -> list[str]:
+    """Make the event's change to the bucket; notes for keys the content directory cannot supply."""
+    notes = []
+    for key in change.created:
+        if key in local:
+            sync.put(key, local[key].read_bytes())
+        else:
+            notes.append(
+                f"{key} (created by the event) is not in {content_dir}: the bucket has no such object, "
+                "so the handler treats it as deleted"
+            )
+    removed = [key for key in change.removed if key not in change.created]
+    if removed:
+        sync.delete(removed)
+    notes += [
+        f"{key} (removed by the event) is not in {content_dir}: there was nothing to remove"
+        for key in removed
+        if key not in local
+    ]
+    return notes
 
 
 def _run_handler(event: dict[str, Any], content_bucket: str, spec: Any) -> dict[str, Any]:
@@ -109,12 +219,3 @@ def _report(s3: Any, bucket: str, state_prefix: str) -> dict[str, Any] | None:
         return None
     report: dict[str, Any] = json.loads(body)
     return report
-
-
-def _published(s3: Any, bucket: str, state_prefix: str) -> list[str]:
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys += [
-            entry["Key"] for entry in page.get("Contents", []) if not entry["Key"].startswith(state_prefix)
-        ]
-    return sorted(keys)

@@ -19,6 +19,7 @@ from typing import Any
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 RECEIVE_MAX = 10  # SQS returns at most 10 messages per ReceiveMessage
 LONG_POLL_S = 1  # short enough that stop() is prompt
+STOP_WAIT_S = 5.0  # how long stop() waits for a run in progress; the thread is a daemon past that
 
 log = logging.getLogger("feedpub.local.poller")
 
@@ -101,7 +102,7 @@ class SqsPoller:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        self._thread.join(STOP_WAIT_S)
 
     def _receive(self, wait_s: int, limit: int) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = self.sqs.receive_message(
@@ -185,7 +186,7 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        self._thread.join(STOP_WAIT_S)
 
     def _run(self) -> None:
         now = time.monotonic()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,9 +24,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".yaml": "application/yaml; charset=utf-8",
 }
-
-# (key, local bytes) -> the bytes to upload; dev uses it to point site.yaml's base_url at the edge.
-Rewrite = Callable[[str, bytes], bytes]
 
 
 def is_content_key(key: str) -> bool:
@@ -123,14 +120,9 @@ class ProgressBar:
 class BucketSync:
     """Uploads and deletes content keys in one bucket."""
 
-    def __init__(self, s3: Any, bucket: str, rewrite: Rewrite | None = None) -> None:
+    def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
-        self.rewrite = rewrite
-
-    def body_of(self, key: str, path: Path) -> bytes:
-        body = path.read_bytes()
-        return self.rewrite(key, body) if self.rewrite else body
 
     def remote_content(self, local: Mapping[str, Digest]) -> dict[str, RemoteObject]:
         """The bucket's content keys; metadata is fetched only where the ETag cannot decide."""
@@ -166,7 +158,7 @@ class BucketSync:
                 raise SyncError(f"cannot delete s3://{self.bucket}/{first['Key']}: {first['Message']}")
 
     def plan(self, content_dir: Path, delete: bool) -> tuple[SyncPlan, dict[str, bytes]]:
-        bodies = {key: self.body_of(key, path) for key, path in local_content(content_dir).items()}
+        bodies = {key: path.read_bytes() for key, path in local_content(content_dir).items()}
         local = {key: Digest.of(body) for key, body in bodies.items()}
         return plan_sync(local, self.remote_content(local), delete), bodies
 

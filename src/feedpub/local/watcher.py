@@ -44,7 +44,7 @@ class ContentMirror:
             return
         with self._lock:
             try:
-                body = self.sync.body_of(key, path) if path.is_file() else None
+                body = path.read_bytes() if path.is_file() else None
             except OSError:  # vanished between the event and the read: the delete event follows
                 return
             if body is None:

@@ -1,0 +1,128 @@
+"""The commands the README and docs/local.md show are the commands feedpub has: every documented
+`feedpub …` line parses with the real parser, and the runnable ones run as written (in a scratch
+directory holding a copy of the sample site as `content`, so the editable content/ is never read)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedpub import cli
+from tests.e2e.conftest import REPO, SAMPLE_CONTENT
+
+DOCS = [REPO / "README.md", REPO / "docs" / "local.md", REPO / "events" / "README.md"]
+# Placeholders the docs use, and a value of the right kind for each.
+PLACEHOLDERS = {
+    "CONTENT_DIR": "content",
+    "DIR": "content",
+    "NAME": "feedpub-content",
+    "URL": "http://127.0.0.1:4566",
+    "EVENT.json": "events/schedule-due.json",
+    "PORT": "4566",
+}
+_ANGLE = re.compile(r"<[^>]+>")
+_OPTIONAL = re.compile(r"\[([^\[\]]+)\]")
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(document, command line) for every `feedpub …` in a shell block or a code span."""
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
+        lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+        # A span that only names a command (`feedpub check`) is prose, not an example
+        spans = [span for span in re.findall(r"`(feedpub [^`]+)`", text) if len(span.split()) > 2]
+        for line in [*lines, *spans]:
+            if line.startswith("feedpub ") and " | " not in line:
+                found.append((doc.relative_to(REPO).as_posix(), line))
+    return sorted(set(found))
+
+
+def as_arguments(line: str) -> list[str]:
+    """The documented line with optional parts included and placeholders filled in."""
+    line = _OPTIONAL.sub(r"\1", line.replace("…", "")).replace(" ...", "")
+    line = _ANGLE.sub("feedpub-content", line)
+    words = shlex.split(line)[1:]
+    return [PLACEHOLDERS.get(word, word) for word in words]
+
+
+@pytest.mark.parametrize(("doc", "line"), documented_commands())
+def test_every_documented_command_line_is_accepted_by_the_parser(doc: str, line: str) -> None:
+    arguments = as_arguments(line)
+    if arguments[0] not in ("build", "check", "publish", "dev", "invoke"):
+        pytest.fail(f"{doc} documents an unknown command: {line}")
+    # When parsed exactly as feedpub parses it, then argparse does not refuse it (SystemExit 2)
+    args = cli.build_parser(arguments[0]).parse_args(arguments)
+    assert args.command == arguments[0]
+
+
+@pytest.mark.parametrize("command", ["dev", "invoke", "publish"])
+def test_docs_local_names_every_option_of_the_local_commands(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the options `feedpub COMMAND --help` lists, then docs/local.md documents each of them
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    options = set(re.findall(r"(--[a-z0-9][a-z0-9-]*)", capsys.readouterr().out)) - {"--help"}
+    local = (REPO / "docs" / "local.md").read_text(encoding="utf-8")
+    assert options
+    assert sorted(option for option in options if option not in local) == []
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A directory laid out like the repository: the sample site as content/, and events/."""
+    shutil.copytree(SAMPLE_CONTENT, tmp_path / "content")
+    shutil.copytree(REPO / "events", tmp_path / "events")
+    return tmp_path
+
+
+def run_line(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = shlex.split(line)
+    return subprocess.run(
+        [sys.executable, "-m", "feedpub.cli", *command[1:]],
+        capture_output=True, text=True, timeout=180, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+def test_the_readme_build_check_and_invoke_lines_run_as_written(scratch: Path) -> None:
+    runnable = [
+        line
+        for doc, line in documented_commands()
+        if doc == "README.md" and line.split()[1] in ("build", "check", "invoke") and "[" not in line
+    ]
+    assert len(runnable) >= 3, runnable
+    for line in runnable:
+        result = run_line(line, scratch)
+        assert result.returncode == 0, f"{line}: {result.stderr}"
+        assert "Traceback" not in result.stderr
+    assert (scratch / "public" / "feed.xml").is_file()
+
+
+def test_the_invoke_pipe_in_docs_local_works(scratch: Path) -> None:
+    # docs/local.md: `feedpub invoke EVENT.json | python3 -m json.tool` works (stdout is only JSON)
+    local = (REPO / "docs" / "local.md").read_text(encoding="utf-8")
+    assert "`feedpub invoke EVENT.json | python3 -m json.tool`" in local
+    invoke = run_line("feedpub invoke events/sqs-put-article.json", scratch)
+    piped = subprocess.run(
+        [sys.executable, "-m", "json.tool"], input=invoke.stdout, capture_output=True, text=True, check=False
+    )
+    assert piped.returncode == 0, invoke.stdout
+
+
+def test_make_dev_takes_the_ports_it_documents() -> None:
+    result = subprocess.run(
+        ["make", "-n", "dev", "PORT=9000", "S3_PORT=9001"],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "feedpub dev --content content --port 9000 --s3-port 9001" in result.stdout
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "`make dev PORT=9000 S3_PORT=9001`" in readme
