@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ def with_base_url(body: bytes, base_url: str) -> bytes:
 
 class LocalBaseUrlStore:
     """A content store whose site.yaml reads with base_url replaced (its ETag says so too, so a
-    change of the override alone counts as a change of site.yaml)."""
+    change of the override alone counts as a change of site.yaml); the rest is the inner store's."""
 
     def __init__(self, inner: ObjectStore, base_url: str) -> None:
         self.inner = inner
@@ -47,27 +48,9 @@ class LocalBaseUrlStore:
             return stored
         return StoredObject(with_base_url(stored.body, self.base_url), stored.etag + self._etag_suffix)
 
-    def put(
-        self,
-        key: str,
-        body: bytes,
-        *,
-        content_type: str = "application/octet-stream",
-        cache_control: str | None = None,
-        if_match: str | None = None,
-        if_none_match: bool = False,
-    ) -> str:
-        return self.inner.put(
-            key,
-            body,
-            content_type=content_type,
-            cache_control=cache_control,
-            if_match=if_match,
-            if_none_match=if_none_match,
-        )
-
-    def delete(self, key: str) -> None:
-        self.inner.delete(key)
+    def __getattr__(self, name: str) -> Any:
+        # Everything else (put, delete, head, ranged reads, copies, ...) is the inner store's.
+        return getattr(self.inner, name)
 
     def list(self, prefix: str = "") -> Iterator[Listing]:
         for item in self.inner.list(prefix):
