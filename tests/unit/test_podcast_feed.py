@@ -15,6 +15,7 @@ from feedpub import build, catalogue
 from feedpub.config import parse_site
 from feedpub.podcast.show import podcast_guid
 from feedpub.records import parse_record
+from tests.support.sample_site import SAMPLE_SITE
 from tests.unit.w3c_rules import check_rss
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def parsed(data: bytes) -> etree._Element:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("sample")
-    result = build.build_directory(REPO / "content", out, NOW)
+    result = build.build_directory(SAMPLE_SITE, out, NOW)
     assert result.rejected == []
     assert result.warnings == ()
     return {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
@@ -105,7 +106,7 @@ def test_given_the_sample_show_when_read_by_feedparser_then_the_itunes_fields_co
 def test_given_the_sample_show_then_the_media_file_is_published_and_podcast_xml_is_listed_and_served(
     sample: dict[str, bytes],
 ) -> None:
-    assert sample["media/episode-12.mp3"] == (REPO / "content" / "media" / "episode-12.mp3").read_bytes()
+    assert sample["media/episode-12.mp3"] == (SAMPLE_SITE / "media" / "episode-12.mp3").read_bytes()
     assert b'xmlUrl="https://feeds.example.org/podcast.xml"' in sample["feeds.opml"]
     assert catalogue.headers_for("podcast.xml") == (
         "application/rss+xml; charset=utf-8",
@@ -264,7 +265,7 @@ def _without(data: bytes, path: str) -> etree._Element:
 def test_given_a_site_without_a_show_then_there_is_no_podcast_xml(tmp_path: Path) -> None:
     assert "podcast.xml" not in outputs(SITE, episode(1, 1))
     content = tmp_path / "content"
-    shutil.copytree(REPO / "content", content)
+    shutil.copytree(SAMPLE_SITE, content)
     site = (content / "site.yaml").read_text()
     (content / "site.yaml").write_text(site[: site.index("podcast:")])
     result = build.check_directory(content, NOW)
