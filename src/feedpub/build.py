@@ -27,7 +27,7 @@ from feedpub.errors import RecordError, SiteConfigError
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
 from feedpub.podcast import check as podcast_check
-from feedpub.podcast.media import LocalMedia, with_media
+from feedpub.podcast.media import LocalMedia, MediaInfo, with_media
 
 ARTICLES_DIR = "articles"
 MAX_SITE_BYTES = 1024 * 1024  # site.yaml holds a few settings
@@ -237,15 +237,16 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
 
 
 def attach_media(
-    loaded: list[Record], site: SiteConfig, media: LocalMedia
+    loaded: list[Record], site: SiteConfig, inspect_file: Callable[[str], MediaInfo | None], where: str
 ) -> tuple[list[Record], list[RecordError]]:
-    """Records whose enclosure is a media file, completed from it; rejected when it is not there."""
+    """Records whose enclosure is a media file, completed from it (`inspect_file(key)`, None when the
+    file is not there); rejected naming `where` the file was looked for."""
     attached: list[Record] = []
     rejected: list[RecordError] = []
     for record in loaded:
         try:
-            info = media.inspect(record.media.key) if record.media else None
-            attached.append(with_media(record, site, info, f"{media.root / 'media'}"))
+            info = inspect_file(record.media.key) if record.media else None
+            attached.append(with_media(record, site, info, where))
         except RecordError as exc:
             rejected.append(exc)
     return attached, rejected
@@ -257,7 +258,8 @@ def check_directory(root: Path, now: datetime) -> BuildResult:
     files = record_files(root)
     with workers_for(len(files)) as workers:
         loaded, rejected = load_records(files, site, workers)
-        loaded, missing = attach_media(loaded, site, LocalMedia(root))
+        media = LocalMedia(root)
+        loaded, missing = attach_media(loaded, site, media.inspect, f"{root / 'media'}")
         result = render_site(site, loaded, now, workers)
     return _with_rejected(result, [*rejected, *missing])
 

@@ -24,6 +24,7 @@ from handlers.settings import Settings
 from feedpub import build, records
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
+from feedpub.podcast.media import MediaInfo, inspect
 from tests.support.builders import REGION, FakeLambdaContext, s3_notification, site_yaml, sqs_message
 from tests.support.counting import RequestCounter
 
@@ -140,7 +141,19 @@ class Pipeline:
                 loaded.append(records.parse_record(key, data, site))
             except RecordError:
                 continue
-        return build.render_site(site, loaded, now or datetime.now(UTC)).outputs
+        attached, _ = build.attach_media(loaded, site, self._media_info, "the content bucket")
+        result = build.render_site(site, attached, now or datetime.now(UTC))
+        media = {key: self._body(self.content_bucket, key) for key in result.media}
+        return {**result.outputs, **media}
+
+    def _media_info(self, key: str) -> MediaInfo | None:
+        if key not in self._keys(self.content_bucket):
+            return None
+        data = self._body(self.content_bucket, key)
+        return inspect(key, len(data), "", lambda start, end: data[start : end + 1])
+
+    def _body(self, bucket: str, key: str) -> bytes:
+        return bytes(self.admin.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def assert_matches_build(self) -> None:
         public, expected = self.public(), self.expected()

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from feedpub.config import SITE_FILE
+from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, type_from_name
 from feedpub.records import ARTICLES_PREFIX, is_record_path
 
 SHA256_METADATA = "sha256"
@@ -27,8 +28,8 @@ CONTENT_TYPES = {
 
 
 def is_content_key(key: str) -> bool:
-    """site.yaml and article records; hidden files and editor temp files are never uploaded."""
-    return key == SITE_FILE or is_record_path(key)
+    """site.yaml, article records and episode media; hidden files and editor temp files are never uploaded."""
+    return key == SITE_FILE or is_record_path(key) or MEDIA_KEY.fullmatch(key) is not None
 
 
 def key_for(content_dir: Path, path: Path) -> str | None:
@@ -41,7 +42,7 @@ def key_for(content_dir: Path, path: Path) -> str | None:
 
 
 def content_type_for(key: str) -> str:
-    return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
+    return CONTENT_TYPES.get(Path(key).suffix) or type_from_name(key) or "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,11 @@ def plan_sync(local: Mapping[str, Digest], remote: Mapping[str, RemoteObject], d
 def local_content(content_dir: Path) -> dict[str, Path]:
     """Every content key under the directory, with its file."""
     files = {}
-    candidates = [content_dir / SITE_FILE, *sorted((content_dir / ARTICLES_PREFIX).rglob("*"))]
+    candidates = [
+        content_dir / SITE_FILE,
+        *sorted((content_dir / ARTICLES_PREFIX).rglob("*")),
+        *sorted((content_dir / MEDIA_PREFIX).rglob("*")),
+    ]
     for path in candidates:
         if path.is_file() and (key := key_for(content_dir, path)) is not None:
             files[key] = path

@@ -28,6 +28,8 @@ from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import FeedItem, Record
+from feedpub.podcast.media import MEDIA_KEY, MediaInfo, with_media
+from feedpub.podcast.media import inspect as inspect_media
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.heads import Head
@@ -52,6 +54,13 @@ ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
 MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
 KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
+
+
+MEDIA_OUTPUT = "media:"  # root["outputs"] of a media file: this prefix and the ETag of the version copied
+
+
+def is_media_path(key: str) -> bool:
+    return MEDIA_KEY.fullmatch(key) is not None
 
 
 class CommitConflictError(Exception):
@@ -102,14 +111,25 @@ class _Unreadable:
 _RECORD_FAILURES_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, Record | None]:
-    """A record's shard entry from its bytes: parsed metadata, or the reason it is rejected."""
+def entry_for(
+    key: str, stored: StoredObject, site: SiteConfig, attach: Callable[[Record], tuple[Record, str | None]]
+) -> tuple[Entry, Record | None]:
+    """A record's shard entry from its bytes: parsed metadata, or the reason it is rejected.
+
+    `attach` completes a media enclosure from its file: (the record, the ETag of the file's version),
+    or RecordError. An entry names the media file even when it is missing, so that its upload
+    brings the record back."""
     from feedpub.records import parse_record
 
     try:
         record = parse_record(key, stored.body, site)
     except RecordError as exc:
         return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason}, None
+    media = {"key": record.media.key, "etag": None} if record.media else None
+    try:
+        record, media_etag = attach(record)
+    except RecordError as exc:
+        return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason, "media": media}, None
     entry: Entry = {
         "etag": stored.etag,
         "status": DRAFT if record.draft else PUBLISHED,  # settled against the id index later
@@ -117,6 +137,8 @@ def entry_for(key: str, stored: StoredObject, site: SiteConfig) -> tuple[Entry, 
         "date": record.date.isoformat(),
         "facets": catalogue.facets_of(record),  # what decides the feeds it belongs to
     }
+    if media is not None:
+        entry["media"] = {"key": media["key"], "etag": media_etag}
     return entry, record
 
 
@@ -205,6 +227,9 @@ class _Run:
         self.site: SiteConfig | None = None
         # Record versions found unrenderable by an earlier attempt of this run: key -> (ETag, reason).
         self.poisoned: dict[str, tuple[str, str]] = {}
+        # Media files as this attempt found them (None: not there), and what the state knew of them.
+        self.media: dict[str, MediaInfo | None] = {}
+        self.known_media: dict[str, Any] = {}
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -216,7 +241,7 @@ class _Run:
         """
         from feedpub.records import is_record_path
 
-        keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key)})
+        keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key) or is_media_path(key)})
         root, failed = self._attempt(keys, force_rebuild)
         return self._finish(failed=failed, root=root)
 
@@ -227,9 +252,11 @@ class _Run:
             self.fetched.clear()
             self.records.clear()
             self.rendered.clear()
+            self.media.clear()
             self.report.failed_keys = []
             try:
                 root, etag = self.state.load_root()
+                self.known_media = dict(root.get("media", {}))
                 plan = self._plan(root, keys, force_rebuild)
             except Exception:
                 log.exception("cannot read the publisher state or list the content")
@@ -304,6 +331,12 @@ class _Run:
                 return None
             rebuild = site_changed or rebuild
         if not rebuild:
+            # A media file that changed or went: the records naming it are taken in again.
+            named = root.get("media_refs", {})
+            media = [key for key in keys if is_media_path(key)]
+            keys = sorted(
+                {key for key in keys if key not in media} | {r for m in media for r in named.get(m, [])}
+            )
             self.site = stored_site
             records = [key for key in keys if key != SITE_FILE]
             self._fetch(records)
@@ -390,6 +423,44 @@ class _Run:
                     self.fetched[key] = result
                     self.report.records_read += isinstance(result, StoredObject)
 
+    def _media_info(self, media_key: str) -> MediaInfo | None:
+        """What a media file says of itself now (None: not in the content bucket), read by a HEAD and,
+        for a version the state has not seen, a few ranged GETs of that version."""
+        if media_key in self.media:
+            return self.media[media_key]
+        try:
+            head = self.pub.content.head(media_key)
+        except (NotFoundError, UnreadableObjectError):
+            info = None
+        else:
+            known = self.known_media.get(media_key)
+            if known and known.get("etag") == head.etag:
+                info = MediaInfo.model_validate(known)
+            else:
+
+                def read_range(start: int, end: int) -> bytes:
+                    return self.pub.content.get_range(media_key, start, end, if_match=head.etag)
+
+                info = inspect_media(media_key, head.size, head.etag, read_range)
+                self.known_media[media_key] = info.model_dump()
+        self.media[media_key] = info
+        return info
+
+    def _attach(self, record: Record) -> tuple[Record, str | None]:
+        """The record with its media enclosure completed from the file, and that file's ETag."""
+        if record.media is None:
+            return record, None
+        info = self._media_info(record.media.key)
+        return with_media(record, self._site(), info, "the content bucket"), info.etag if info else None
+
+    def _media_moved(self, entry: Entry) -> bool:
+        """Whether the media file an entry names is not the version it was made with (or is gone)."""
+        media = entry.get("media")
+        if not media:
+            return False
+        info = self._media_info(media["key"])
+        return (info.etag if info else None) != media["etag"]
+
     def _item(self, key: str, etag: str) -> FeedItem:
         """The rendered item of a record entering the visible part of a feed (as the state knows it)."""
         rendered = self.rendered.get((key, etag))
@@ -408,7 +479,7 @@ class _Run:
         stored = None if record is not None else self._version(key, etag)
         try:
             if stored is not None:  # accepted once, but the parser may be stricter now
-                record = parse_record(key, stored.body, site)
+                record, _ = self._attach(parse_record(key, stored.body, site))
             assert record is not None
             return to_feed_item(record, site)
         except RecordError as exc:
@@ -454,9 +525,9 @@ class _Run:
                 if old != rejected:
                     tx.replace(key, rejected)
                 continue
-            if old is not None and old["etag"] == stored.etag:
+            if old is not None and old["etag"] == stored.etag and not self._media_moved(old):
                 continue  # a replayed or duplicated event
-            entry, record = entry_for(key, stored, site)
+            entry, record = entry_for(key, stored, site, self._attach)
             if record is not None and len(self.records) < KEEP_PARSED:
                 self.records[key] = record  # spares a second parse; a rebuild re-parses the few it shows
             tx.replace(key, entry)
@@ -481,6 +552,15 @@ class _Run:
         published = dict(root["outputs"])
         new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
         new_outputs.update(digests)
+        for media_key in tx.media_touched:  # published while a published record names it
+            media_etag = tx.published_media(media_key)
+            if media_etag is None:
+                new_outputs.pop(media_key, None)
+            else:
+                new_outputs[media_key] = MEDIA_OUTPUT + media_etag
+        root["media"] = {
+            key: info for key, info in self.known_media.items() if key in root.get("media_refs", {})
+        }
         every_path = published.keys() | new_outputs.keys()
         changed = {path for path in every_path if published.get(path) != new_outputs.get(path)}
         self.report.unchanged += len(digests) - len(changed & digests.keys())
@@ -592,7 +672,9 @@ class _Run:
         for path in sorted(p for p in bodies if p in paths):
             ranks.setdefault(outputs.write_rank(path), []).append(path)
         deletes = sorted(p for p in paths if p not in root["outputs"])
+        media = sorted(p for p in paths if p in root["outputs"] and is_media_path(p))
         with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
+            list(pool.map(lambda p: self._copy(p, root), media))  # before any feed names them
             for rank in sorted(ranks):  # each rank is complete before the next one starts
                 list(pool.map(lambda p: self._put(p, bodies[p]), ranks[rank]))
             list(pool.map(self._delete, deletes))
@@ -601,6 +683,24 @@ class _Run:
         content_type, cache_control = outputs.headers(path, self.state.report_key)
         self.pub.output.put(path, body, content_type=content_type, cache_control=cache_control)
         self.report.written.append(path)
+
+    def _copy(self, media_key: str, root: dict[str, Any]) -> None:
+        """Copy a media file from the content bucket, inside S3: never through this function."""
+        etag = root["outputs"][media_key].removeprefix(MEDIA_OUTPUT)
+        info = root.get("media", {}).get(media_key) or {}
+        try:
+            self.pub.output.copy_from(
+                self.pub.content,
+                media_key,
+                if_match=etag,
+                content_type=info.get("mime_type") or "application/octet-stream",
+                cache_control=catalogue.MEDIA_CACHE,
+            )
+        except (PreconditionFailedError, NotFoundError, UnreadableObjectError):
+            # Replaced or removed since this run read it: the event for that change republishes it.
+            log.warning("%s changed before it could be copied; its own event will publish it", media_key)
+            return
+        self.report.written.append(media_key)
 
     def _delete(self, path: str) -> None:
         self.pub.output.delete(path)

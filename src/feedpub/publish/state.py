@@ -63,6 +63,8 @@ def empty_root() -> dict[str, Any]:
         "rejected": {},  # key -> reason
         "outputs": {},  # path -> md5 of the bytes committed for it
         "pending": [],  # paths committed but not yet confirmed written
+        "media_refs": {},  # media key -> the records whose enclosure names it
+        "media": {},  # media key -> what inspecting its last version found (podcast.media.MediaInfo)
     }
 
 

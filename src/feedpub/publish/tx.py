@@ -53,6 +53,7 @@ class Transaction:
         self._unsettled: set[str] = set()
         self._fresh: set[str] = set()  # keys replaced in this transaction: not in any feed now
         self.touched: set[str] = set()  # keys whose entry this transaction changed
+        self.media_touched: set[str] = set()  # media files whose records changed: published or not now
 
     # -- reading state -------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ class Transaction:
         if old is not None and claims_id(old):
             self._unclaim(old["id"], key)
         shard_id = shard_of(key)
+        self._refer(key, old, new)
         if new is None:
             self.shard(shard_id).pop(key, None)
             self.root["rejected"].pop(key, None)
@@ -154,6 +156,32 @@ class Transaction:
         if changed or status == PUBLISHED:
             self.dirty_shards.add(shard_of(key))
             self.touched.add(key)
+            if entry.get("media"):
+                self.media_touched.add(entry["media"]["key"])
+
+    # -- episode media ---------------------------------------------------------------------
+
+    def _refer(self, key: str, old: Entry | None, new: Entry | None) -> None:
+        """Keep root["media_refs"] (media key -> the records naming it) in step with the entries."""
+        refs: dict[str, list[str]] = self.root.setdefault("media_refs", {})
+        for entry, add in ((old, False), (new, True)):
+            media = (entry or {}).get("media")
+            if not media:
+                continue
+            named = [each for each in refs.get(media["key"], []) if each != key] + ([key] if add else [])
+            if named:
+                refs[media["key"]] = sorted(named)
+            else:
+                refs.pop(media["key"], None)
+            self.media_touched.add(media["key"])
+
+    def published_media(self, media_key: str) -> str | None:
+        """The ETag of the version of a media file a published record names, or None if none does."""
+        for key in self.root.get("media_refs", {}).get(media_key, []):
+            entry = self.entry(key)
+            if entry is not None and entry["status"] == PUBLISHED and entry.get("media"):
+                return str(entry["media"]["etag"])
+        return None
 
     # -- feeds ---------------------------------------------------------------------------
 

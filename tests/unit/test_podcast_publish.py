@@ -1,0 +1,185 @@
+"""Episode media through the incremental publisher (MemoryStore): the file is inspected by ranged GETs,
+copied to the publish bucket inside the store while a published record names it, removed with the
+record or the file, and the feeds equal a from-scratch build of the same content at every step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feedpub.build import attach_media, render_site
+from feedpub.catalogue import MEDIA_CACHE
+from feedpub.config import parse_site
+from feedpub.errors import RecordError
+from feedpub.podcast.media import MediaInfo, inspect
+from feedpub.publish import MemoryStore, Publisher
+from feedpub.records import parse_record
+from tests.support.audio import sample_episode, tone_mp3
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+SITE = (
+    b"title: The Cutting Room\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
+    b"description: Film news.\nlanguage: en\n"
+    b"podcast:\n  image: https://www.example.org/show.jpg\n  categories: [TV & Film]\n  explicit: false\n"
+    b"  owner: {email: desk@example.org}\n"
+)
+EPISODE = (
+    b"---\ntitle: How Fight Scenes Are Built\ndate: 2025-05-01\nepisode: 12\nenclosure: media/ep12.mp3\n"
+    b"---\nNotes.\n"
+)
+
+
+class Show:
+    def __init__(self) -> None:
+        self.content, self.output = MemoryStore(), MemoryStore()
+        self.now = NOW
+        self.content.put("site.yaml", SITE)
+        self.publisher = Publisher(self.content, self.output, clock=lambda: self.now, websub=False)
+
+    def apply(self, *keys: str) -> list[dict[str, str]]:
+        report = self.publisher.apply(list(keys))
+        assert report.failed_keys == []
+        return report.rejected
+
+    def public(self) -> dict[str, bytes]:
+        keys = self.output.keys(prefix="")
+        return {key: self.output.get(key).body for key in keys if not key.startswith("_state/")}
+
+    def expected(self) -> dict[str, bytes]:
+        """A from-scratch build of the bucket, media enclosures completed from the files."""
+        site = parse_site(self.content.get("site.yaml").body)
+        records = []
+        for key in self.content.keys("articles/"):
+            try:
+                records.append(parse_record(key, self.content.get(key).body, site))
+            except RecordError:
+                continue
+        attached, _ = attach_media(records, site, self._media_info, "the content bucket")
+        result = render_site(site, attached, self.now)
+        return {**result.outputs, **{key: self.content.get(key).body for key in result.media}}
+
+    def _media_info(self, key: str) -> MediaInfo | None:
+        if key not in self.content.keys("media/"):
+            return None
+        data = self.content.get(key).body
+        return inspect(key, len(data), "", lambda start, end: data[start : end + 1])
+
+    def assert_matches_build(self) -> None:
+        public, expected = self.public(), self.expected()
+        assert sorted(public) == sorted(expected)
+        for path, body in expected.items():
+            assert public[path] == body, f"{path} differs from a from-scratch build"
+
+
+@pytest.fixture
+def show() -> Show:
+    return Show()
+
+
+def test_given_an_episode_and_its_file_when_published_then_the_file_is_copied_and_described_by_itself(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    assert show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md") == []
+    show.assert_matches_build()
+    assert show.output.copies == 1
+    assert show.output.headers("media/ep12.mp3") == ("audio/mpeg", MEDIA_CACHE)
+    podcast = show.public()["podcast.xml"]
+    assert f'length="{len(sample_episode())}" type="audio/mpeg"'.encode() in podcast
+    assert b"<itunes:duration>5</itunes:duration>" in podcast
+    # The file was read by ranges, in blocks, never whole through the publisher.
+    assert show.content.ranges
+    assert all(key == "media/ep12.mp3" and end - start < 64 * 1024 for key, start, end in show.content.ranges)
+
+
+def test_given_a_published_episode_when_an_event_repeats_then_the_file_is_neither_read_nor_copied_again(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    ranges, copies = len(show.content.ranges), show.output.copies
+    show.apply("articles/ep12.md", "media/ep12.mp3")
+    assert (len(show.content.ranges), show.output.copies) == (ranges, copies)
+
+
+def test_given_a_record_naming_a_missing_file_then_it_is_rejected_until_the_file_is_uploaded(
+    show: Show,
+) -> None:
+    show.content.put("articles/ep12.md", EPISODE)
+    rejected = show.apply("site.yaml", "articles/ep12.md")
+    assert rejected == [
+        {
+            "path": "articles/ep12.md",
+            "reason": "enclosure names media/ep12.mp3, which is not in the content bucket: upload it there",
+        }
+    ]
+    assert "media/ep12.mp3" not in show.public()
+    show.content.put("media/ep12.mp3", sample_episode())
+    assert show.apply("media/ep12.mp3") == []
+    show.assert_matches_build()
+    assert b"ep12.mp3" in show.public()["podcast.xml"]
+
+
+def test_given_a_replaced_file_when_its_event_arrives_then_length_and_duration_follow_and_it_is_copied_again(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    longer = tone_mp3(30.0)
+    show.content.put("media/ep12.mp3", longer)
+    show.apply("media/ep12.mp3")
+    show.assert_matches_build()
+    assert show.public()["media/ep12.mp3"] == longer
+    assert f'length="{len(longer)}"'.encode() in show.public()["podcast.xml"]
+    assert b"<itunes:duration>30</itunes:duration>" in show.public()["podcast.xml"]
+
+
+def test_given_a_published_episode_when_its_file_is_deleted_then_the_record_is_rejected_and_the_copy_goes(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    show.content.delete("media/ep12.mp3")
+    rejected = show.apply("media/ep12.mp3")
+    assert [each["path"] for each in rejected] == ["articles/ep12.md"]
+    assert "media/ep12.mp3" not in show.public()
+    assert b"How Fight Scenes" not in show.public()["podcast.xml"]
+    show.assert_matches_build()
+
+
+def test_given_a_published_episode_when_the_record_is_deleted_then_its_file_copy_goes_too(show: Show) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    show.content.delete("articles/ep12.md")
+    report = show.publisher.apply(["articles/ep12.md"])
+    assert "media/ep12.mp3" in report.deleted
+    assert "/media/ep12.mp3" in report.invalidation_paths
+    assert "media/ep12.mp3" not in show.public()
+    assert show.content.keys("media/") == ["media/ep12.mp3"]  # the author's upload stays
+    show.assert_matches_build()
+
+
+def test_given_a_scheduled_episode_then_its_file_stays_private_until_the_episode_is_due(show: Show) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE.replace(b"2025-05-01", b"2025-06-02"))
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    assert "media/ep12.mp3" not in show.public()
+    show.now = NOW + timedelta(days=2)
+    show.publisher.publish_due()
+    assert show.public()["media/ep12.mp3"] == sample_episode()
+    show.assert_matches_build()
+
+
+def test_given_an_episode_when_the_site_is_rebuilt_then_the_result_is_the_same(show: Show) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    before = show.public()
+    show.publisher.rebuild()
+    assert show.public() == before
