@@ -276,6 +276,8 @@ def test_cloudfront_reads_the_publish_bucket_through_oac_and_never_the_state(
     ]
     assert "feed.xml" in readable
     assert "tags/*" in readable
+    assert "podcast.xml" in readable
+    assert "media/*" in readable  # episode files, and nothing else beside the feeds
     for private_key in ("_state/report.json", "_state/root.json", "_state/objects/abc.json"):
         assert not readable_by(private_key, readable), private_key
     # And a key S3 refuses (missing) reaches readers as 404, cached only briefly
@@ -319,6 +321,7 @@ def test_iam_grants_no_wildcard_action_and_invalidates_only_this_distribution(
     assert [sub_text(r) for r in by_sid["ReadContentRecords"]["Resource"]] == [
         "${ContentBucket.Arn}/site.yaml",
         "${ContentBucket.Arn}/articles/*",
+        "${ContentBucket.Arn}/media/*",
     ]
     # And CreateInvalidation names this distribution's ARN, not every distribution
     invalidation = by_sid["InvalidateThisDistribution"]
@@ -419,3 +422,40 @@ def test_missing_tools_fail_with_the_command_that_installs_them(
         template_helpers.tools_bin()
     # Then it fails (never skips) and says how to install them
     assert "make tools" in str(failure.value)
+
+
+def test_episode_media_is_cached_long_served_by_range_and_filtered_like_every_public_path(
+    document: dict[str, Any],
+) -> None:
+    # Given the distribution's cache behaviours
+    distribution = resources_of_type(document, "AWS::CloudFront::Distribution")["Distribution"]
+    config = distribution["DistributionConfig"]
+    (media,) = config["CacheBehaviors"]
+    # Then media/ has a behaviour of its own: the same origin and viewer-request filter, no compression
+    assert media["PathPattern"] == "media/*"
+    assert media["TargetOriginId"] == config["DefaultCacheBehavior"]["TargetOriginId"]
+    assert media["Compress"] is False
+    assert media["FunctionAssociations"][0]["EventType"] == "viewer-request"
+    assert (
+        media["FunctionAssociations"][0]["FunctionARN"]
+        == (config["DefaultCacheBehavior"]["FunctionAssociations"][0]["FunctionARN"])
+    )
+    # And a cache policy that keeps a file a week by default, keyed on the path alone
+    policy = resources_of_type(document, "AWS::CloudFront::CachePolicy")["MediaCachePolicy"][
+        "CachePolicyConfig"
+    ]
+    assert media["CachePolicyId"] == {"Ref": "MediaCachePolicy"}
+    assert policy["DefaultTTL"] == 604800
+    assert (
+        policy["ParametersInCacheKeyAndForwardedToOrigin"]["QueryStringsConfig"]["QueryStringBehavior"]
+        == "none"
+    )
+    # And the functions may read media/ in the content bucket to inspect and copy episodes
+    statements = resources_of_type(document, "AWS::IAM::ManagedPolicy")["PublisherPolicy"]["PolicyDocument"]
+    readable = [
+        sub_text(r)
+        for s in statements["Statement"]
+        if s["Sid"] == "ReadContentRecords"
+        for r in s["Resource"]
+    ]
+    assert "${ContentBucket.Arn}/media/*" in readable

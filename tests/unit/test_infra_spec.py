@@ -45,10 +45,13 @@ def test_short_tags_read_as_their_long_forms() -> None:
     assert document["e"] == {"Fn::Join": ["-", ["a", "b"]]}
 
 
-def test_content_notifications_cover_site_yaml_and_articles_only(spec) -> None:
+def test_content_notifications_cover_site_yaml_articles_and_media_only(spec) -> None:
     # Given the template's content bucket notifications
     # When the local pipeline asks which uploads and deletions reach the queue
-    # Then site.yaml and everything under articles/ do, in both directions, and nothing else
+    # Then site.yaml and everything under articles/ and media/ do, in both directions, and nothing else
+    assert spec.notifies("ObjectCreated:Put", "media/episode-12.mp3")
+    assert spec.notifies("s3:ObjectCreated:CompleteMultipartUpload", "media/season-2/ep1.m4a")
+    assert spec.notifies("ObjectRemoved:Delete", "media/episode-12.mp3")
     assert spec.notifies("ObjectCreated:Put", "articles/2026/café notes.md")
     assert spec.notifies("s3:ObjectCreated:CompleteMultipartUpload", "articles/x.json")
     assert spec.notifies("ObjectRemoved:Delete", "articles/x.md")
