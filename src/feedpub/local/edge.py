@@ -122,11 +122,24 @@ class Edge:
         key = origin_key(raw_path, self.spec)
         if key is None:
             return self._not_found()
+        # Byte ranges go to S3 as CloudFront sends them: podcast apps seek in episodes and resume them.
+        byte_range = headers.get("range") if method == "GET" else None
         try:
-            stored = self.s3.get_object(Bucket=self.bucket, Key=key)
+            stored = self.s3.get_object(
+                Bucket=self.bucket, Key=key, **({"Range": byte_range} if byte_range else {})
+            )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404", "AccessDenied", "403"):
                 return self._origin_missing()
+            if code == "InvalidRange":
+                size = self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+                headers_416 = {
+                    "Content-Range": f"bytes */{size}",
+                    "Content-Length": "0",
+                    "Accept-Ranges": "bytes",
+                }
+                return HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, headers_416, b""
             raise
         body: bytes = stored["Body"].read()
         etag = stored["ETag"]
@@ -138,6 +151,7 @@ class Edge:
             "ETag": etag,
             "Last-Modified": format_datetime(last_modified, usegmt=True),
             "Vary": "Accept-Encoding, Accept",
+            "Accept-Ranges": "bytes",
         }
         if cache_control := stored.get("CacheControl"):
             response["Cache-Control"] = cache_control
@@ -145,6 +159,10 @@ class Edge:
             response["Link"] = link
         if not_modified(headers, etag, last_modified):
             return HTTPStatus.NOT_MODIFIED, response, b""
+        if stored.get("ContentRange"):
+            response["Content-Range"] = stored["ContentRange"]
+            response["Content-Length"] = str(len(body))
+            return HTTPStatus.PARTIAL_CONTENT, response, body
         if accepts_gzip(headers.get("accept-encoding")) and should_compress(
             response["Content-Type"], len(body)
         ):
