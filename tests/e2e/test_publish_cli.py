@@ -48,7 +48,12 @@ def test_publish_syncs_by_checksum(s3_endpoint: tuple[str, object], tmp_path: Pa
     content = tmp_path / "content"
     shutil.copytree(SAMPLE_CONTENT, content)
     (content / "articles" / ".draft.md.swp").write_text("editor swap file")
-    records = {f"articles/{p.name}" for p in (content / "articles").iterdir() if not p.name.startswith(".")}
+    records = {
+        f"{folder}/{p.name}"
+        for folder in ("articles", "media")
+        for p in (content / folder).iterdir()
+        if not p.name.startswith(".")
+    }  # the records and the episode media they name
 
     # Given an empty bucket, when the directory is published, then every content key is uploaded
     first = publish(endpoint, content)
