@@ -11,10 +11,11 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feedpub import build, catalogue
+from feedpub import build, catalogue, cli
 from feedpub.config import parse_site
 from feedpub.podcast.show import podcast_guid
 from feedpub.records import parse_record
+from tests.support.builders import content_dir
 from tests.support.sample_site import SAMPLE_SITE
 from tests.unit.w3c_rules import check_rss
 
@@ -281,3 +282,34 @@ def test_given_a_site_without_a_show_then_there_is_no_podcast_xml(tmp_path: Path
 )  # fmt: skip
 def test_only_media_files_become_public_besides_the_feeds(path: str, public: bool) -> None:
     assert catalogue.is_public(path) is public
+
+
+def test_given_feedpub_check_when_an_episode_is_less_than_ideal_then_it_warns_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = content_dir(
+        tmp_path / "content",
+        SITE + SHOW,
+        {"ogg.md": "---\ntitle: Set visit\ndate: 2024-04-02\n" + attachment("v.ogg", "audio/ogg") + "---\n"},
+    )
+    assert cli.main(["check", str(root), "--now", "2026-11-01T00:00:00Z"]) == 0
+    err = capsys.readouterr().err
+    assert "WARN articles/ogg.md: Spotify plays MP3 and AAC (.m4a) episodes, not audio/ogg" in err
+    assert "WARN articles/ogg.md: has no duration" in err
+
+
+def test_given_feedpub_check_when_a_record_names_a_missing_file_or_the_show_is_unacceptable_then_it_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = content_dir(
+        tmp_path / "content",
+        SITE + SHOW,
+        {"ep.md": "---\ntitle: Episode\ndate: 2024-04-02\nenclosure: media/ep.mp3\n---\n"},
+    )
+    assert cli.main(["check", str(root)]) == 1
+    assert f"REJECTED articles/ep.md: enclosure names media/ep.mp3, which is not in {root / 'media'}" in (
+        capsys.readouterr().err
+    )
+    (root / "site.yaml").write_bytes(SITE + SHOW.replace(b"  explicit: false\n", b""))
+    assert cli.main(["check", str(root)]) == 2
+    assert "'podcast.explicit' is required" in capsys.readouterr().err

@@ -183,3 +183,16 @@ def test_given_an_episode_when_the_site_is_rebuilt_then_the_result_is_the_same(s
     before = show.public()
     show.publisher.rebuild()
     assert show.public() == before
+
+
+def test_given_a_file_replaced_without_an_event_when_reconciled_then_the_episode_follows_it(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    longer = tone_mp3(20.0)
+    show.content.put("media/ep12.mp3", longer)  # its notification was lost
+    assert show.publisher.reconcile().failed_keys == []
+    assert show.public()["media/ep12.mp3"] == longer
+    show.assert_matches_build()

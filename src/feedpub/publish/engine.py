@@ -28,7 +28,7 @@ from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import FeedItem, Record
-from feedpub.podcast.media import MEDIA_KEY, MediaInfo, with_media
+from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, MediaInfo, with_media
 from feedpub.podcast.media import inspect as inspect_media
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
@@ -305,13 +305,20 @@ class _Run:
             if self.site is None:
                 return self.apply([SITE_FILE], force_rebuild=True)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
+            listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
             tx = Transaction(self.state, root, self.site, self.now, self._item)
-            known = {key: entry["etag"] for key, entry in tx.all_entries()}
+            known: dict[str, str] = {}
+            named: dict[str, str | None] = {}  # media file -> the version its records were made with
+            for key, entry in tx.all_entries():
+                known[key] = entry["etag"]
+                if entry.get("media"):
+                    named[entry["media"]["key"]] = entry["media"]["etag"]
         except Exception:
             log.exception("reconcile could not list the content or read the state")
             return self._finish(failed=[SITE_FILE])
         listed = {key: etag for key, etag in listed.items() if is_record_path(key)}
         stale = [key for key in listed.keys() | known.keys() if listed.get(key) != known.get(key)]
+        stale += [key for key, etag in named.items() if listed_media.get(key) != etag]
         log.info("reconcile: %d records listed, %d differ from the state", len(listed), len(stale))
         return self.apply([SITE_FILE, *stale])
 
