@@ -11,7 +11,7 @@ PORT ?= 8080
 S3_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint bench soak build clean system-packages tools
+.PHONY: dev test lint bench soak build clean system-packages tools sample-audio
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ soak: $(STAMP)
 # Performance figures (offline build vs Hugo, scale vs the naive way, local pipeline latency).
 bench: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m bench offline-build scale local
+
+# The sample show's episode (content/media/episode-12.mp3 and its test fixture copy): a chime
+# synthesised and encoded with LAME (lameenc), never downloaded.
+sample-audio: $(STAMP)
+	$(BIN)/python -m tests.support.audio content/media/episode-12.mp3
+	cp content/media/episode-12.mp3 tests/fixtures/sample-site/media/episode-12.mp3
 
 build: $(STAMP)
 	$(BIN)/feedpub build $(CONTENT) --out public
