@@ -5,6 +5,7 @@ Ctrl-C or SIGTERM at any moment of start-up (children included), speak in human 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import signal
@@ -144,13 +145,14 @@ def test_a_bad_content_dir_exits_2_with_one_clear_line(tmp_path: Path, setup: st
     assert message in only_line(result.stderr)
 
 
-@pytest.mark.parametrize("option", ["--port", "--s3-port"])
-def test_a_port_in_use_exits_2_naming_the_option(busy_port: int, option: str) -> None:
+@pytest.mark.parametrize(("option", "make_variable"), [("--port", "PORT"), ("--s3-port", "S3_PORT")])
+def test_a_port_in_use_exits_2_naming_the_option(busy_port: int, option: str, make_variable: str) -> None:
     ports = {"--port": "0", "--s3-port": "0", option: str(busy_port)}
     result = run("dev", "--content", str(SAMPLE_CONTENT), *[x for pair in ports.items() for x in pair])
     assert result.returncode == 2
     line = only_line(result.stderr)
-    assert f"port 127.0.0.1:{busy_port} is already in use (choose another with {option})" in line
+    assert f"port 127.0.0.1:{busy_port} is already in use (choose another with {option}, or " in line
+    assert f"{make_variable}= with make dev)" in line
 
 
 @pytest.mark.parametrize(
@@ -329,3 +331,16 @@ def test_invoke_from_another_directory_finds_the_template(tmp_path: Path) -> Non
         capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_a_proxy_in_the_environment_is_not_used_for_the_embedded_endpoint() -> None:
+    # Given HTTP(S)_PROXY pointing at nothing (a corporate proxy setting), then the local pipeline,
+    # whose endpoints are all on this machine, still works
+    proxy = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy}
+    result = subprocess.run(
+        [*FEEDPUB, "invoke", str(REPO / "events" / "sqs-put-article.json"), "--content", str(SAMPLE_CONTENT)],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"batchItemFailures": []}

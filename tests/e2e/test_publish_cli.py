@@ -207,3 +207,20 @@ def test_a_content_dir_that_is_not_one_is_refused(tmp_path: Path, setup: str) ->
     assert ("does not exist" if setup == "missing" else "is a file, not a content directory") in failure_line(
         result
     )
+
+
+def test_the_banners_publish_bucket_is_refused_naming_the_content_bucket(
+    s3_endpoint: tuple[str, object],
+) -> None:
+    result = run_publish(str(SAMPLE_CONTENT), "--bucket", "feedpub-publish", "--endpoint-url", s3_endpoint[0])
+    assert result.returncode == 2
+    assert "authors upload to its content bucket: --bucket feedpub-content" in failure_line(result)
+
+
+def test_a_proxy_setting_is_not_used_for_an_endpoint_on_this_machine(s3_endpoint: tuple[str, object]) -> None:
+    proxy = "http://127.0.0.1:9"
+    result = run_publish(
+        str(SAMPLE_CONTENT), "--bucket", BUCKET, "--endpoint-url", s3_endpoint[0],
+        env={"HTTP_PROXY": proxy, "http_proxy": proxy, "HTTPS_PROXY": proxy, "https_proxy": proxy},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from botocore.exceptions import (
     SSLError,
 )
 
-from feedpub.local.embedded import CONTENT_BUCKET, FAKE_CREDENTIALS
+from feedpub.local.embedded import CONTENT_BUCKET, FAKE_CREDENTIALS, PUBLISH_BUCKET
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 DEV_HINT = "`feedpub dev` prints its S3 endpoint in its banner ('S3 + SQS endpoint')"
@@ -52,6 +53,34 @@ def endpoint_problem(url: str, source: str) -> str | None:
     except ValueError:
         return f"{source} {url!r} has an invalid port: write it as http://HOST:PORT"
     return None
+
+
+def effective_endpoint(option: str | None) -> str | None:
+    """The endpoint boto3 will use: --endpoint-url, else the variables it reads; None for AWS itself."""
+    return option or next((os.environ[name] for name in ENDPOINT_VARIABLES if os.environ.get(name)), None)
+
+
+def bucket_problem(bucket: str, endpoint: str | None) -> str | None:
+    """Uploading content into `feedpub dev`'s publish bucket is a mix-up of the banner's two names."""
+    if bucket == PUBLISH_BUCKET and is_loopback(endpoint):
+        return (
+            f"{bucket} is where `feedpub dev` writes the feeds; authors upload to its content bucket: "
+            f"--bucket {CONTENT_BUCKET}"
+        )
+    return None
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether the endpoint is on this machine (such as `feedpub dev`'s)."""
+    host = urlsplit(url).hostname if url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_endpoint_variables() -> str | None:

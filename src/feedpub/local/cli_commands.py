@@ -191,6 +191,8 @@ def run_publish(args: argparse.Namespace) -> int:
         return _fail(problem)
     if problem := aws_errors.check_endpoint_variables():
         return _fail(problem)
+    if problem := aws_errors.bucket_problem(args.bucket, aws_errors.effective_endpoint(args.endpoint_url)):
+        return _fail(problem)
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
@@ -201,6 +203,9 @@ def run_publish(args: argparse.Namespace) -> int:
     target = f"s3://{args.bucket}"
     # Few retries: a wrong endpoint should be said in seconds, not after a minute of back-off.
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60)
+    endpoint = aws_errors.effective_endpoint(args.endpoint_url)
+    if aws_errors.is_loopback(endpoint):
+        config = config.merge(Config(proxies={}))  # `feedpub dev` on this machine: never via a proxy
     try:
         client = boto3.client("s3", endpoint_url=args.endpoint_url, config=config)
         sync = BucketSync(client, args.bucket)
@@ -215,7 +220,7 @@ def run_publish(args: argparse.Namespace) -> int:
             plan = sync.run(content, args.delete)
             verb = "uploaded"
     except (BotoCoreError, ClientError, ValueError) as exc:
-        return _fail(aws_errors.explain(exc, args.bucket, args.endpoint_url), EXIT_REJECTED)
+        return _fail(aws_errors.explain(exc, args.bucket, endpoint), EXIT_REJECTED)
     except SyncError as exc:
         return _fail(str(exc), EXIT_REJECTED)
     except OSError as exc:

@@ -176,8 +176,8 @@ class DevPipeline:
     def _start(self) -> None:
         options = self.options
         try:
-            ensure_port_free(options.host, options.port, EDGE_PORT_OPTION)
-            ensure_port_free("127.0.0.1", options.s3_port, S3_PORT_OPTION)
+            ensure_port_free(options.host, options.port, f"{EDGE_PORT_OPTION}, or PORT= with make dev")
+            ensure_port_free("127.0.0.1", options.s3_port, f"{S3_PORT_OPTION}, or S3_PORT= with make dev")
             with deferred():  # a stop signal cannot fall between creating a part and registering it
                 self.aws = self._started(EmbeddedAws("127.0.0.1", options.s3_port, wait=False))
                 self._edge_server = self._started(EdgeHttpServer(options.host, options.port))

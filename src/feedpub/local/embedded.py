@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from feedpub.infra_spec import PipelineSpec
 from feedpub.local.moto_process import EmbeddedStartError, MotoProcess
@@ -25,6 +26,7 @@ PUBLISH_BUCKET = "feedpub-publish"
 QUEUE_NAME = "feedpub-content-events"
 DEAD_LETTER_QUEUE_NAME = "feedpub-content-events-dlq"
 S3_PORT_OPTION = "--s3-port"
+DIRECT = Config(proxies={})  # an empty mapping, unlike None, keeps botocore from reading proxy variables
 
 
 class CannotListenError(OSError):
@@ -36,7 +38,8 @@ class CannotListenError(OSError):
 
 
 def ensure_port_free(host: str, port: int, option: str) -> None:
-    """Fail early with a clear message rather than from inside a server thread."""
+    """Fail early with a clear message rather than from inside a server thread. `option` says how
+    the port is chosen (such as "--port, or PORT= with make dev")."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the servers do: connections of a previous run in TIME_WAIT must not block the port.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -111,7 +114,10 @@ class EmbeddedAws:
         return self.endpoint
 
     def client(self, service: str, **kwargs: Any) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint, **kwargs)  # type: ignore[call-overload]
+        # Never through an HTTP(S)_PROXY from the environment: the endpoint is on this machine.
+        config = kwargs.pop("config", None)
+        config = config.merge(DIRECT) if config is not None else DIRECT
+        return self.session.client(service, endpoint_url=self.endpoint, config=config, **kwargs)  # type: ignore[call-overload]
 
     def stop(self) -> None:
         self._server.stop()
