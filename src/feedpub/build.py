@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -23,11 +23,12 @@ from typing import TextIO, TypeVar
 from feedpub import catalogue, items, records, render, selection
 from feedpub.catalogue import Feed
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
-from feedpub.errors import RecordError, SiteConfigError
+from feedpub.errors import RecordError, RecordWarning, SiteConfigError
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
 from feedpub.podcast import check as podcast_check
 from feedpub.podcast.media import LocalMedia, MediaInfo, with_media
+from feedpub.sources import skip_reason
 
 ARTICLES_DIR = "articles"
 MAX_SITE_BYTES = 1024 * 1024  # site.yaml holds a few settings
@@ -49,7 +50,11 @@ class BuildResult:
     feeds: int
     written: WriteReport | None = None
     media: tuple[str, ...] = ()  # media files (content keys) the published records' enclosures name
-    warnings: tuple[tuple[str, str], ...] = ()  # (path, what the podcast apps would make of it)
+    # (path, warning): what a record's fields or body lost, what the podcast apps would make of it
+    warnings: tuple[tuple[str, str], ...] = ()
+    skipped: list[RecordError] = field(default_factory=list)  # files under articles/ that are not records
+    found: int = 0  # record files found under articles/
+    expired: int = 0
 
 
 def load_site(root: Path) -> SiteConfig:
@@ -81,16 +86,25 @@ def _regular_file_size(path: str) -> int:
 
 def record_files(root: Path) -> list[tuple[str, str]]:
     """(content-relative key, file path) for every record under articles/, sorted by key."""
+    return content_files(root)[0]
+
+
+def content_files(root: Path) -> tuple[list[tuple[str, str]], list[RecordError]]:
+    """Record files under articles/ (as record_files), and every other file there with why it is skipped."""
     found = []
+    skipped = []
     base = os.path.join(root, ARTICLES_DIR)
     for directory, _subdirs, names in os.walk(base):
         inner = os.path.relpath(directory, base)
         folder = ARTICLES_DIR if inner == "." else f"{ARTICLES_DIR}/{inner.replace(os.sep, '/')}"
         for name in names:
             key = f"{folder}/{name}"
-            if records.is_record_path(key):
+            reason = skip_reason(key)
+            if reason is None:
                 found.append((key, os.path.join(directory, name)))
-    return sorted(found)
+            else:
+                skipped.append(RecordError(key, reason))
+    return sorted(found), sorted(skipped, key=lambda skip: skip.path)
 
 
 @dataclass(frozen=True)
@@ -207,7 +221,7 @@ def render_site(
 
 
 def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers: Workers) -> BuildResult:
-    chosen = selection.select(list(loaded), site, now)
+    chosen = selection.select(loaded, site, now)
     shown = list({record.id: record for _, feed_records in chosen.feeds for record in feed_records}.values())
     rendered = dict(
         zip((record.id for record in shown), workers.map(_render_items, shown, site), strict=True)
@@ -223,6 +237,7 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
     outputs[catalogue.XSL.path] = render.render_xsl()
     episodes = [record for record in chosen.published if podcast_check.is_episode(record)]
     warnings = [(r.path, warning) for r in episodes for warning in podcast_check.episode_warnings(r, site)]
+    record_warnings = [RecordWarning(r.path, w) for r in sorted(loaded, key=_path) for w in r.warnings]
     return BuildResult(
         outputs=outputs,
         rejected=list(chosen.rejected),
@@ -232,8 +247,13 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
         scheduled=len(chosen.scheduled),
         feeds=len(chosen.feeds),
         media=tuple(sorted({record.media.key for record in chosen.published if record.media})),
-        warnings=tuple(warnings + podcast_check.show_warnings(site, episodes)),
+        warnings=tuple(record_warnings + warnings + podcast_check.show_warnings(site, episodes)),
+        expired=len(chosen.expired),
     )
+
+
+def _path(record: Record) -> str:
+    return record.path
 
 
 def attach_media(
@@ -255,13 +275,13 @@ def attach_media(
 def check_directory(root: Path, now: datetime) -> BuildResult:
     """Validate and render everything in memory; write nothing."""
     site = load_site(root)
-    files = record_files(root)
+    files, skipped = content_files(root)
     with workers_for(len(files)) as workers:
         loaded, rejected = load_records(files, site, workers)
         media = LocalMedia(root)
         loaded, missing = attach_media(loaded, site, media.inspect, f"{root / 'media'}")
         result = render_site(site, loaded, now, workers)
-    return _with_rejected(result, [*rejected, *missing])
+    return replace(_with_rejected(result, [*rejected, *missing]), skipped=skipped, found=len(files))
 
 
 def build_directory(root: Path, out_dir: Path, now: datetime) -> BuildResult:
@@ -281,15 +301,21 @@ def _plural(count: int, noun: str) -> str:
 
 
 def report(result: BuildResult, out: TextIO, err: TextIO) -> None:
-    """One REJECTED line per rejected record (err), then a one-paragraph summary (out)."""
-    for error in result.rejected:
-        print(" ".join(str(error).splitlines()), file=err)  # one line per record, whatever the reason says
-    for path, warning in result.warnings:
-        print(f"WARN {path}: {warning}", file=err)
+    """SKIPPED, REJECTED and WARN lines (err), one per file and finding, then a short summary (out)."""
+    for line in [
+        *(f"SKIPPED {skip.path}: {skip.reason}" for skip in result.skipped),
+        *map(str, result.rejected),
+        *(f"WARN {path}: {warning}" for path, warning in result.warnings),
+    ]:
+        print(" ".join(line.splitlines()), file=err)  # one line each, whatever the reason says
+    if not (result.found or result.rejected or result.published):
+        print(f"no records found under {ARTICLES_DIR}/ (records are Markdown or JSON files)", file=err)
     due = f", next due at {result.next_due.isoformat()}" if result.next_due else ""
+    expired = f", {result.expired} expired" if result.expired else ""
     print(
         f"{result.published} published, {len(result.rejected)} rejected, "
-        f"{_plural(result.drafts, 'draft')}, {result.scheduled} scheduled{due}",
+        f"{_plural(result.drafts, 'draft')}, {result.scheduled} scheduled{expired}{due}; "
+        f"{_plural(len(result.warnings), 'warning')}, {len(result.skipped)} skipped",
         file=out,
     )
     if result.written:

@@ -99,7 +99,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"feedpub: check failed: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     build.report(result, sys.stdout, sys.stderr)
-    return EXIT_REJECTED if result.rejected else EXIT_OK
+    return EXIT_REJECTED if result.rejected or not result.found else EXIT_OK
 
 
 def _add_builtin(subparsers: Subparsers) -> None:
@@ -117,7 +117,8 @@ def _add_builtin(subparsers: Subparsers) -> None:
     check = subparsers.add_parser(
         "check",
         help="validate a content directory without writing anything",
-        description="Validate site.yaml and every record; exit 1 if any record would be rejected.",
+        description="Validate site.yaml and every record; exit 1 if any record would be rejected "
+        "or there is none.",
     )
     check.add_argument("content", type=Path, metavar="CONTENT_DIR", help="holds site.yaml and articles/")
     _add_now(check)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from feedpub import frontmatter
 from feedpub.errors import SiteConfigError, describe_failure, describe_value
+from feedpub.permalinks import PermalinkError, check_pattern
 from feedpub.podcast.show import PodcastShow
+from feedpub.suggest import closest
 from feedpub.urls import absolute_http_url
 
 SITE_FILE = "site.yaml"
@@ -50,6 +52,11 @@ class SiteConfig(BaseModel):
     icon: str | None = None
     favicon: str | None = None
     podcast: PodcastShow | None = None  # the show: with it, podcast.xml is published
+    # Migrated blogs (docs/migrating.md): item links from a Jekyll/Hugo pattern, or Hugo's
+    # {section: pattern} map; which generator's rules apply; Jekyll's excerpt separator.
+    permalink: str | dict[str, str] | None = None
+    generator: Literal["jekyll", "hugo"] | None = None
+    excerpt_separator: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("title")
     @classmethod
@@ -67,6 +74,19 @@ class SiteConfig(BaseModel):
     @classmethod
     def _urls(cls, v: str | None) -> str | None:
         return None if v is None else absolute_http_url(v, directory=False)
+
+    @field_validator("permalink")
+    @classmethod
+    def _permalink(cls, v: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        patterns = [v] if isinstance(v, str) else list((v or {}).values())
+        for pattern in patterns:
+            if not pattern.strip():
+                raise ValueError("a permalink pattern is empty")
+            try:
+                check_pattern(pattern)
+            except PermalinkError as exc:
+                raise ValueError(f"{pattern!r}: {exc}") from None
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -130,7 +150,7 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors():
         where = _shortened(".".join(describe_value(p) for p in err["loc"])) or "(top level)"
         if err["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{where}'")
+            parts.append(f"unknown key '{where}'{_did_you_mean(err['loc'])}")
         elif err["type"] == "missing":
             parts.append(f"'{where}' is required")
         elif not err["loc"]:  # a rule about several keys (the podcast show's defaults)
@@ -142,3 +162,15 @@ def _describe(exc: ValidationError) -> str:
 
 def _shortened(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _did_you_mean(location: tuple[int | str, ...]) -> str:
+    """The known key a misspelt one was probably meant to be, in site.yaml or its author/podcast."""
+    models: dict[tuple[int | str, ...], type[BaseModel]] = {
+        (): SiteConfig,
+        ("author",): SiteAuthor,
+        ("podcast",): PodcastShow,
+    }
+    model = models.get(tuple(location[:-1]))
+    meant = None if model is None else closest(describe_value(location[-1]), model.model_fields)
+    return "" if meant is None else f" (did you mean '{meant}'?)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NamedTuple
 
 
 class FeedpubError(Exception):
@@ -59,3 +60,13 @@ def describe_value(value: object, limit: int = 80) -> str:
 def _brief(exc: BaseException, limit: int = 160) -> str:
     message = " ".join(str(exc).split()) or type(exc).__name__
     return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+class RecordWarning(NamedTuple):
+    """Something in a record was ignored or guessed; the record is still published."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"WARN {self.path}: {self.reason}"

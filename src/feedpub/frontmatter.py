@@ -1,4 +1,7 @@
-"""YAML front matter → a mapping, exactly as safe YAML reads it, but dates left as text.
+"""Front matter → a mapping: YAML (`---`), TOML (`+++`) or JSON (`{ … }`), as Jekyll and Hugo read it.
+
+`split(text)` separates the front matter from the body; `load(source)` reads YAML exactly as
+safe YAML reads it, but dates left as text.
 
 Most front matter is a few `key: value` lines. Reading those with PyYAML costs more than
 everything else in a build of 10,000 records, so lines of the plain shapes below are read
@@ -8,7 +11,9 @@ escapes, multi-line values, anchors, tags, numbers) goes to the YAML loader.
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from typing import Any
 
 import yaml
@@ -39,6 +44,66 @@ FrontMatterLoader.add_constructor(_TIMESTAMP_TAG, _YamlBase.construct_yaml_str)
 
 class FrontMatterError(ValueError):
     """The front matter is not YAML we accept; the message says where or why."""
+
+
+_YAML_FENCE = "---"
+_YAML_CLOSING = ("---", "...")
+_TOML_FENCE = "+++"
+YAML, TOML, JSON = "yaml", "toml", "json"
+
+
+def split(text: str) -> tuple[object, str, str]:
+    """(front matter, body, its format) of a Markdown record; FrontMatterError if there is none.
+
+    The front matter is None when it is empty; its type is otherwise whatever the format gave.
+    """
+    first, _, rest = text.partition("\n")
+    fence = first.rstrip()
+    if fence == _YAML_FENCE:
+        source, body = _fenced(rest, _YAML_CLOSING, "---")
+        return load(source), body, YAML
+    if fence == _TOML_FENCE:
+        source, body = _fenced(rest, (_TOML_FENCE,), "+++")
+        return _load_toml(source), body, TOML
+    if text.startswith("{"):
+        return _load_json(text)
+    raise FrontMatterError(
+        "has no front matter: it must start with a '---' line (YAML), a '+++' line (TOML) "
+        "or a '{' (JSON), then title and date"
+    )
+
+
+def _fenced(rest: str, closing: tuple[str, ...], fence: str) -> tuple[str, str]:
+    lines = rest.split("\n")
+    end = next((n for n, line in enumerate(lines) if line.rstrip() in closing), None)
+    if end is None:
+        raise FrontMatterError(f"front matter has no closing '{fence}' line")
+    return "\n".join(lines[:end]), "\n".join(lines[end + 1 :])
+
+
+def _load_toml(source: str) -> object:
+    if not source.strip():
+        return None
+    try:
+        return tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        # +1: line 1 of the file is the opening "+++".
+        message = re.sub(r"\(at line (\d+)", lambda m: f"(at line {int(m.group(1)) + 1}", str(exc))
+        raise FrontMatterError(f"front matter is not valid TOML: {message}") from None
+    except RecursionError:
+        raise FrontMatterError("front matter is not valid TOML: nested too deeply") from None
+
+
+def _load_json(text: str) -> tuple[object, str, str]:
+    try:
+        fields, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        raise FrontMatterError(
+            f"front matter is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise FrontMatterError("front matter is not valid JSON: nested too deeply") from None
+    return fields, text[end:].removeprefix("\n"), JSON
 
 
 def load(source: str) -> object:

@@ -9,6 +9,7 @@ far away from the page it came from.
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import quote, urljoin
 
@@ -231,7 +232,21 @@ def summary_text(html: str, limit: int = 300) -> str:
             break
     else:
         parser.close()
-    text = parser.text()
+    return _cut(parser.text(), limit)
+
+
+# Hugo's summary divider; Jekyll's `excerpt_separator` is often set to it too.
+MORE = "<!--more-->"
+
+
+def excerpt_text(markdown: str, limit: int = 600) -> str:
+    """Plain text of a Markdown excerpt (the part of a body before its separator), cut past `limit`."""
+    html = _MARKDOWN.render(xml_safe(markdown[: limit * 20]))
+    text = unescape(nh3.clean(html, tags=set(), clean_content_tags={"script", "style"}))
+    return _cut(" ".join(text.split()), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]

@@ -57,6 +57,8 @@ class Record(BaseModel):
     title: str
     date: datetime  # aware
     updated: datetime | None = None  # aware
+    publish_at: datetime | None = None  # Hugo's publishDate, when later than `date`: it waits till then
+    expires_at: datetime | None = None  # Hugo's expiryDate: it leaves the feeds then
     url: str  # absolute permalink
     authors: tuple[Person, ...] = ()
     tags: tuple[str, ...] = ()  # as written, de-duplicated, order kept
@@ -69,6 +71,12 @@ class Record(BaseModel):
     episode: Episode | None = None  # podcast fields, read when the site has a podcast show
     body: str = ""  # Markdown source
     body_html: str | None = None  # rendered while parsing, when the body is too large to render lazily
+    warnings: tuple[str, ...] = ()  # what was ignored or guessed; the record is still published
+
+    @property
+    def due(self) -> datetime:
+        """When the record may first appear in the feeds."""
+        return self.publish_at or self.date
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

@@ -1,36 +1,55 @@
 """Article records: bytes as an author uploaded them -> a validated Record, or one clear reason why not.
 
-A record is `articles/**/<name>.md` (YAML front matter between `---` lines, then Markdown) or
-`articles/**/<name>.json` (the same fields as one object, the Markdown in `body`).
+A record is `articles/**/<name>.md` (or .markdown, .mdown, .mkd, .mkdn: front matter in YAML,
+TOML or JSON, then Markdown) or `articles/**/<name>.json` (the same fields as one object, the
+Markdown in `body`). Fields are read by meaning under Jekyll's and Hugo's names too (fields.py);
+required fields (title, a date from somewhere) are strict, an optional field of an unexpected
+shape is ignored with a warning on the record.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from feedpub import frontmatter
 from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError, RenderLimitError, render_bounded
 from feedpub.config import SiteConfig
 from feedpub.dates import parse_when
 from feedpub.errors import RecordError, describe_failure, describe_value
-from feedpub.markup import absolute_url, directory_url, url_scheme, xml_safe
+from feedpub.fields import FrontMatter
+from feedpub.markup import MORE, absolute_url, directory_url, excerpt_text, url_scheme, xml_safe
 from feedpub.model import Enclosure, MediaRef, Person, Record
+from feedpub.permalinks import (
+    HUGO,
+    JEKYLL,
+    NATIVE,
+    LinkFacts,
+    expand,
+    hugo_own_url,
+    jekyll_feed_id,
+    pattern_flavour,
+    pattern_for,
+)
 from feedpub.podcast.episode import FIELDS as EPISODE_FIELDS
 from feedpub.podcast.episode import Episode, EpisodeError, parse_episode
 from feedpub.podcast.media import is_episode_type, is_media_key, media_key_problem, type_from_name
 from feedpub.slugs import record_slug, tag_slug
+from feedpub.sources import ARTICLES_PREFIX, RECORD_SUFFIXES, SourcePath, is_record_path, source_path
 from feedpub.urls import web_url_problem
 
-ARTICLES_PREFIX = "articles/"
-RECORD_SUFFIXES = (".md", ".json")
+__all__ = ["ARTICLES_PREFIX", "RECORD_SUFFIXES", "is_record_path", "parse_record"]
+
+T = TypeVar("T")
 _BOM = b"\xef\xbb\xbf"
-_FENCE = "---"
-_CLOSING_FENCES = ("---", "...")
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+# Front-matter keys only one of the two generators uses: a hint of whose rules a record follows.
+_HUGO_KEYS = ("lastmod", "publishdate", "expirydate", "unpublishdate", "aliases", "weight", "linktitle")
+_JEKYLL_KEYS = ("layout", "permalink", "last_modified_at", "excerpt_separator")
+_IMAGE_KEYS = ("url", "src", "path", "image", "filename", "feature", "file")
 _DOT_SEGMENTS = ("", ".", "..")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
 MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bit integer
@@ -41,23 +60,6 @@ MAX_TAGS = 100
 
 class _Invalid(ValueError):
     """One field is wrong; parse_record turns it into a RecordError for the path."""
-
-
-def is_record_path(path: str) -> bool:
-    """Whether a content key is an article record (editor temp and hidden files are not).
-
-    A key with an empty, "." or ".." segment (`articles//x.md`, `articles/../x.md`) is a record
-    too, one that key_problem rejects: S3 keeps such keys as written, and silently ignoring one
-    would leave its author wondering where the article went.
-    """
-    if not path.startswith(ARTICLES_PREFIX):
-        return False
-    parts = path[len(ARTICLES_PREFIX) :].split("/")
-    name = parts[-1]
-    if any(part.startswith(".") and part not in _DOT_SEGMENTS for part in parts):
-        return False  # hidden files and folders (.git, .DS_Store, editor swap files)
-    stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
-    return f".{suffix}" in RECORD_SUFFIXES and bool(stem) and not name.startswith(("#", "~"))
 
 
 def key_problem(path: str) -> str | None:
@@ -84,8 +86,11 @@ def parse_record(path: str, data: bytes, site: SiteConfig) -> Record:
         raise RecordError(path, f"is {len(data)} bytes, over max_record_bytes ({site.max_record_bytes})")
     try:
         text = _decode(data)
-        fields, body = _split_json(text) if path.endswith(".json") else _split_markdown(text)
-        return _with_large_body_rendered(_build(path, fields, body, site), site)
+        if path.lower().endswith(".json"):
+            fields, body, kind = *_split_json(text), frontmatter.JSON
+        else:
+            fields, body, kind = _split_markdown(text)
+        return _with_large_body_rendered(_build(path, fields, body, site, kind), site)
     except (_Invalid, EpisodeError) as exc:
         raise RecordError(path, str(exc)) from None
     except RendererFailedError:
@@ -120,23 +125,16 @@ def _decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _split_markdown(text: str) -> tuple[dict[str, Any], str]:
-    lines = text.split("\n")
-    if lines[0].rstrip() != _FENCE:
-        raise _Invalid("has no front matter: it must start with a '---' line, then title and date")
-    closing = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() in _CLOSING_FENCES), None)
-    if closing is None:
-        raise _Invalid("front matter has no closing '---' line")
-    source = "\n".join(lines[1:closing])
+def _split_markdown(text: str) -> tuple[dict[str, Any], str, str]:
     try:
-        fields = frontmatter.load(source)
+        fields, body, kind = frontmatter.split(text)
     except frontmatter.FrontMatterError as exc:
         raise _Invalid(str(exc)) from None
     if fields is None:
         raise _Invalid("front matter is empty: it needs at least title and date")
     if not isinstance(fields, dict):
         raise _Invalid(f"front matter must be a mapping of fields, not {_kind(fields)}")
-    return fields, "\n".join(lines[closing + 1 :])
+    return fields, body, kind
 
 
 def _split_json(text: str) -> tuple[dict[str, Any], str]:
@@ -164,32 +162,145 @@ def _kind(value: object) -> str:
     return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
 
 
-def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig) -> Record:
+def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind: str) -> Record:
     home = directory_url(site.home)
-    title = _required_text(fields, "title")
-    date = _required_when(fields, "date", site)
-    slug = record_slug(_optional_text(fields, "slug") or PurePosixPath(path).stem)
-    url = _optional_url(fields, "url", home) or home + slug + "/"
-    enclosure, media = _attachment(fields.get("enclosure"), home)
+    source = source_path(path)
+    front = FrontMatter(fields)
+    notes = _Notes(front.near_misses())
+    flavour = _flavour(source, front, kind, body, site)
+    title = _title(front, source, notes)
+    date = _date(front, source, site)
+    draft = _draft(front, source)
+    publish_at = _optional_strict_when(front, "publish_date", site)
+    expires_at = _optional_strict_when(front, "expiry_date", site)
+    tags = _all_tags(front, source, flavour, notes)
+    if len(tags) > MAX_TAGS:
+        raise _Invalid(f"has {len(tags)} tags; at most {MAX_TAGS} (each tag is a feed of its own)")
+    enclosure, media = _attachment(front.get("enclosure"), home)
+    own_slug = notes.optional("slug", lambda: _optional_text(front, "slug"), None)
+    legacy_slug = record_slug(own_slug or source.name)
+    url, default_id = _link(front, source, flavour, title, date, home, site, legacy_slug, notes)
+    image_base = _image_base(source, url, home)
     return Record(
         path=path,
-        id=_optional_text(fields, "id") or home + slug + "/",
-        slug=slug,
+        id=_optional_text(front, "id") or default_id,
+        slug=legacy_slug,
         title=" ".join(title.split()),
         date=date,
-        updated=_optional_when(fields, "updated", site),
+        updated=notes.optional("updated", lambda: _optional_when(front, "updated", site), None),
+        publish_at=publish_at if publish_at is not None and publish_at > date else None,
+        expires_at=expires_at,
         url=url,
-        authors=_authors(fields, site, home),
-        tags=_tags(fields.get("tags")),
-        summary=_optional_text(fields, "summary"),
-        image=_optional_url(fields, "image", home),
-        draft=_draft(fields.get("draft")),
-        language=_language(fields.get("language")),
+        authors=notes.optional("author", lambda: _authors(front, site, home), _site_authors(site)),
+        tags=tags,
+        summary=notes.optional("summary", lambda: _summary(front, body, site), None),
+        image=notes.optional("image", lambda: _image(front.get("image"), image_base), None),
+        draft=draft,
+        language=notes.optional("language", lambda: _language(front.get("language")), None),
         enclosure=enclosure,
         media=media,
         episode=_episode(fields, site, home, enclosure, media),
         body=xml_safe(body),
+        warnings=tuple(notes.warnings),
     )
+
+
+class _Notes:
+    """Warnings about a record: optional fields of an unexpected shape are ignored, not fatal."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+
+    def optional(self, field: str, read: Callable[[], T], default: T) -> T:
+        try:
+            return read()
+        except _Invalid as exc:
+            self.warnings.append(f"{exc} ({field} ignored)")
+            return default
+
+
+def _flavour(source: SourcePath, front: FrontMatter, kind: str, body: str, site: SiteConfig) -> str:
+    """Whose rules the record follows where Jekyll and Hugo differ (:title, :slug, tags, ids)."""
+    if site.generator is not None:
+        return site.generator
+    patterns = [site.permalink] if isinstance(site.permalink, str) else list((site.permalink or {}).values())
+    by_pattern = pattern_flavour(patterns)
+    if by_pattern is not None:
+        return by_pattern
+    if source.jekyll:
+        return JEKYLL
+    if kind != frontmatter.YAML or source.bundle or "{{<" in body or "{{%" in body:
+        return HUGO
+    if any(front.fields.get(key) is not None for key in _HUGO_KEYS):
+        return HUGO
+    if any(front.fields.get(key) is not None for key in _JEKYLL_KEYS) or "{%" in body:
+        return JEKYLL
+    return NATIVE
+
+
+def _title(front: FrontMatter, source: SourcePath, notes: _Notes) -> str:
+    if not front.has("title") and source.filename_date is not None:
+        # Jekyll titles a post from its file name when the front matter has none.
+        title = " ".join(word.capitalize() for word in source.slug.split("-"))
+        notes.warnings.append(f"has no title: '{title}' is taken from the file name, as Jekyll does")
+        return title
+    return _required_text(front.fields, "title")
+
+
+def _date(front: FrontMatter, source: SourcePath, site: SiteConfig) -> datetime:
+    name = "date" if "date" in front.fields else front.name_of("date_fallback")
+    if name is None and source.filename_date is not None:
+        return parse_when(source.filename_date, site.tz, "date")
+    if name is None:
+        raise _Invalid(
+            "'date' is missing (title and date are required; a Jekyll file name such as "
+            "2024-03-07-my-post.md gives the date too)"
+        )
+    if front.fields[name] is None or front.fields[name] == "":
+        raise _Invalid(f"'{name}' is empty")
+    try:
+        return parse_when(front.fields[name], site.tz, name)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _draft(front: FrontMatter, source: SourcePath) -> bool:
+    published = front.fields.get("published")
+    jekyll_unpublished = isinstance(published, bool) and not published
+    return _flag(front.fields.get("draft"), "draft") or jekyll_unpublished or source.in_drafts
+
+
+def _flag(value: object, field: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise _Invalid(f"{field} must be true or false, not '{describe_value(value)}'")
+    return value
+
+
+def _optional_strict_when(front: FrontMatter, meaning: str, site: SiteConfig) -> datetime | None:
+    """publishDate and expiryDate decide visibility: a wrong one is rejected, never guessed."""
+    name = front.name_of(meaning)
+    value = None if name is None else front.fields[name]
+    if value is None or value == "" or isinstance(value, bool):  # Jekyll's `published: true/false`
+        return None
+    try:
+        return parse_when(value, site.tz, name or meaning)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _summary(front: FrontMatter, body: str, site: SiteConfig) -> str | None:
+    name = front.name_of("summary")
+    if name is not None:
+        return _text(front.fields[name], name)
+    separator = _text(front.fields.get("excerpt_separator"), "excerpt_separator") or site.excerpt_separator
+    for mark in (separator, MORE):
+        if mark and mark in body:
+            return excerpt_text(body.split(mark, 1)[0]) or None
+    return None
 
 
 def _text(value: object, field: str) -> str | None:
@@ -214,23 +325,19 @@ def _required_text(fields: dict[str, Any], field: str) -> str:
     return text
 
 
-def _optional_text(fields: dict[str, Any], field: str) -> str | None:
-    return _text(fields.get(field), field)
+def _optional_text(front: FrontMatter, meaning: str) -> str | None:
+    name = front.name_of(meaning)
+    return None if name is None else _text(front.fields[name], name)
 
 
-def _required_when(fields: dict[str, Any], field: str, site: SiteConfig) -> datetime:
-    if field not in fields:
-        raise _Invalid(f"'{field}' is missing (title and date are required)")
-    if fields[field] is None:
-        raise _Invalid(f"'{field}' is empty")
+def _optional_when(front: FrontMatter, meaning: str, site: SiteConfig) -> datetime | None:
+    name = front.name_of(meaning)
+    if name is None or front.fields[name] == "":
+        return None
     try:
-        return parse_when(fields[field], site.tz, field)
+        return parse_when(front.fields[name], site.tz, name)
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
-
-
-def _optional_when(fields: dict[str, Any], field: str, site: SiteConfig) -> datetime | None:
-    return None if fields.get(field) in (None, "") else _required_when(fields, field, site)
 
 
 def _web_url(value: object, field: str, home: str) -> str:
@@ -251,44 +358,151 @@ def _web_url(value: object, field: str, home: str) -> str:
     return url
 
 
-def _optional_url(fields: dict[str, Any], field: str, home: str) -> str | None:
-    value = fields.get(field)
-    return None if value is None else _web_url(value, field, home)
+# -- links and ids -------------------------------------------------------------------------------
 
 
-def _draft(value: object) -> bool:
+def _link(
+    front: FrontMatter,
+    source: SourcePath,
+    flavour: str,
+    title: str,
+    date: datetime,
+    home: str,
+    site: SiteConfig,
+    legacy_slug: str,
+    notes: _Notes,
+) -> tuple[str, str]:
+    """(the item's link, its default id). Without a site permalink, feedpub's own rule:
+    `url` or home + slug + "/", and the id home + slug + "/"."""
+    own_url = notes.optional("url", lambda: _optional_text(front, "url"), None)
+    own_permalink = notes.optional("permalink", lambda: _optional_text(front, "permalink"), None)
+    scheme = None if own_url is None else url_scheme(own_url)
+    if own_url is not None and scheme is not None:
+        if scheme not in ("http", "https"):
+            notes.warnings.append(f"url '{own_url}' must be an http(s) URL or a path (url ignored)")
+            own_url = None
+        else:  # an absolute link: the item points there, whatever the pattern says
+            return absolute_url(own_url, home), absolute_url(own_url, home)
+    if site.permalink is None and own_permalink is None and (own_url is None or flavour == NATIVE):
+        url = absolute_url(own_url, home) if own_url is not None else home + legacy_slug + "/"
+        return url, home + legacy_slug + "/"
+    facts = LinkFacts(
+        source=source,
+        flavour=flavour,
+        title=title,
+        slug=notes.optional("slug", lambda: _optional_text(front, "slug"), None),
+        date=date.astimezone(site.tz),
+        categories=_jekyll_categories(front, source),
+        own_path=own_permalink or own_url,
+    )
+    if own_permalink is not None and flavour != HUGO:
+        path = expand(own_permalink, facts)
+    elif own_url is not None:
+        path = hugo_own_url(own_url)
+    elif own_permalink is not None:
+        path = hugo_own_url(own_permalink)
+    else:
+        assert site.permalink is not None
+        path = expand(pattern_for(site.permalink, source), facts)
+    url = absolute_url(path.lstrip("/"), home)
+    if flavour == JEKYLL:
+        return url, absolute_url(jekyll_feed_id(path, facts).lstrip("/"), home)
+    return url, url
+
+
+# -- tags --------------------------------------------------------------------------------------
+
+
+def _jekyll_categories(front: FrontMatter, source: SourcePath) -> tuple[str, ...]:
+    categories = list(source.path_categories)
+    for meaning, split in (("categories", True), ("category", False)):
+        value = front.get(meaning)
+        if isinstance(value, str):
+            categories += value.split() if split else [value]
+        elif isinstance(value, list):
+            categories += [str(each) for each in value if isinstance(each, str | int | float)]
+    return tuple(dict.fromkeys(categories))
+
+
+def _all_tags(front: FrontMatter, source: SourcePath, flavour: str, notes: _Notes) -> tuple[str, ...]:
+    """Tags, then categories (Jekyll's folders above _posts first), de-duplicated by their feed."""
+    seen: dict[str, str] = {}
+    if front.has("tag") and not front.has("tags"):
+        notes.warnings.append("'tag' is read as 'tags' (Jekyll's singular form); write tags: to be sure")
+    sources: list[tuple[str, object, bool]] = [
+        ("tags", front.get("tags"), True),
+        ("tag", front.get("tag"), False),
+        ("categories", list(source.path_categories), True),
+        ("categories", front.get("categories"), True),
+        ("category", front.get("category"), False),
+    ]
+    for field, value, plural in sources:
+        try:
+            for tag in _tags(value, field, split_words=plural and flavour != HUGO):
+                seen.setdefault(tag_slug(tag), tag)
+        except _Invalid as exc:
+            notes.warnings.append(f"{exc} ({field} ignored)")
+    return tuple(seen.values())
+
+
+def _tags(value: object, field: str, split_words: bool) -> list[str]:
+    """A list, or text: split at commas, else (Jekyll's way) at spaces."""
     if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _Invalid(f"draft must be true or false, not '{describe_value(value)}'")
-    return value
-
-
-def _tags(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
+        return []
     if isinstance(value, str):
-        candidates: list[Any] = value.split(",")
+        candidates: list[Any] = value.split(",") if "," in value or not split_words else value.split()
     elif isinstance(value, list):
         candidates = value
     else:
-        raise _Invalid(f"tags must be a list or a comma-separated text, not {_kind(value)}")
-    seen: dict[str, str] = {}
+        raise _Invalid(f"{field} must be a list or a comma-separated text, not {_kind(value)}")
+    tags = []
     for candidate in candidates:
-        tag = _text(candidate, "each tag")
+        if isinstance(candidate, int | float) and not isinstance(candidate, bool):
+            candidate = str(candidate)
+        tag = _text(candidate, f"each of {field}")
         if tag is not None:
-            tag = " ".join(tag.split())
-            seen.setdefault(tag_slug(tag), tag)
-    if len(seen) > MAX_TAGS:
-        raise _Invalid(f"has {len(seen)} tags; at most {MAX_TAGS} (each tag is a feed of its own)")
-    return tuple(seen.values())
+            tags.append(" ".join(tag.split()))
+    return tags
+
+
+# -- other optional fields ---------------------------------------------------------------------------
+
+
+def _image(value: object, page: str) -> str | None:
+    """The image's URL from any shape themes use: text, a list, or a mapping holding a URL."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        found = next((item for item in value if item not in (None, "")), None)
+        if found is None:
+            raise _Invalid("image is an empty list")
+        return _image(found, page)
+    if isinstance(value, dict):
+        key = next((k for k in _IMAGE_KEYS if isinstance(value.get(k), str | dict) and value.get(k)), None)
+        if key is None:
+            raise _Invalid(f"image {_brief_value(value)} has no url, src, path or filename")
+        return _image(value[key], page)
+    return _web_url(value, "image", page)
+
+
+def _image_base(source: SourcePath, url: str, home: str) -> str:
+    """Images are relative to the site (jekyll-feed's absolute_url, Hugo's absURL), except a page
+    bundle's own files, which sit beside its page."""
+    if not source.bundle:
+        return home
+    return url if url.endswith("/") else url.rsplit("/", 1)[0] + "/"
+
+
+def _brief_value(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _language(value: object) -> str | None:
     text = _text(value, "language")
     if text is not None and not _LANGUAGE_TAG.fullmatch(text):
         raise _Invalid(f"language '{describe_value(text)}' is not a language tag such as en or en-GB")
-    return text
+    return None if text is None else text.replace("_", "-")
 
 
 def _person(value: object, field: str, home: str) -> Person:
@@ -300,7 +514,7 @@ def _person(value: object, field: str, home: str) -> Person:
     if not isinstance(value, dict):
         raise _Invalid(f"{field} must be a name or a mapping of name, url and email, not {_kind(value)}")
     name = _text(value.get("name"), f"{field} name")
-    url = value.get("url")
+    url = value.get("url", value.get("uri"))
     email = _text(value.get("email"), f"{field} email")
     if email is not None and ("@" not in email or any(ch.isspace() for ch in email)):
         raise _Invalid(f"{field} email '{describe_value(email)}' is not an email address")
@@ -310,17 +524,23 @@ def _person(value: object, field: str, home: str) -> Person:
     return person
 
 
-def _authors(fields: dict[str, Any], site: SiteConfig, home: str) -> tuple[Person, ...]:
-    if fields.get("authors") is not None:
-        authors = fields["authors"]
-        if not isinstance(authors, list) or not authors:
-            raise _Invalid(f"authors must be a non-empty list, not {_kind(authors)}")
-        return tuple(_person(each, "each author", home) for each in authors)
-    if fields.get("author") is not None:
-        return (_person(fields["author"], "author", home),)
+def _site_authors(site: SiteConfig) -> tuple[Person, ...]:
     if site.author is None:
         return ()
     return (Person(name=site.author.name, url=site.author.url, email=site.author.email),)
+
+
+def _authors(front: FrontMatter, site: SiteConfig, home: str) -> tuple[Person, ...]:
+    authors = front.get("authors")
+    if authors is not None:
+        if isinstance(authors, str) and authors.strip():
+            authors = [authors]
+        if not isinstance(authors, list) or not authors:
+            raise _Invalid(f"authors must be a non-empty list, not {_kind(authors)}")
+        return tuple(_person(each, "each author", home) for each in authors)
+    if front.get("author") is not None:
+        return (_person(front.get("author"), "author", home),)
+    return _site_authors(site)
 
 
 def _attachment(value: object, home: str) -> tuple[Enclosure | None, MediaRef | None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from feedpub import catalogue
@@ -17,10 +17,11 @@ from feedpub.model import Record
 class Selection:
     published: list[Record]  # newest first
     drafts: list[Record]
-    scheduled: list[Record]  # dated after `now`, soonest first
-    next_due: datetime | None  # when the soonest scheduled record becomes due
+    scheduled: list[Record]  # due after `now`, soonest first
+    next_due: datetime | None  # when the feeds next change by themselves: a record falls due or expires
     rejected: list[RecordError]  # records whose id another record keeps
     feeds: list[tuple[Feed, list[Record]]]  # in catalogue order; each newest first, capped at feed_limit
+    expired: list[Record] = field(default_factory=list)  # past their expiry date: out of every feed
 
 
 def _claim_order(record: Record) -> tuple[datetime, str]:
@@ -51,17 +52,19 @@ def select(records: Iterable[Record], site: SiteConfig, now: datetime) -> Select
     """Split records as of `now` and fill every feed with its newest `site.feed_limit` records."""
     kept, rejected = resolve_duplicate_ids(records)
     drafts = [record for record in kept if record.draft]
-    scheduled = sorted((r for r in kept if not r.draft and r.date > now), key=lambda r: r.sort_key)
-    published = sorted(
-        (r for r in kept if not r.draft and r.date <= now), key=lambda r: r.sort_key, reverse=True
-    )
+    expired = [r for r in kept if not r.draft and r.expires_at is not None and r.expires_at <= now]
+    live = [r for r in kept if not r.draft and (r.expires_at is None or r.expires_at > now)]
+    scheduled = sorted((r for r in live if r.due > now), key=lambda r: (r.due, r.id))
+    published = sorted((r for r in live if r.due <= now), key=lambda r: r.sort_key, reverse=True)
+    changes = [r.due for r in scheduled] + [r.expires_at for r in live if r.expires_at is not None]
     return Selection(
         published=published,
         drafts=drafts,
         scheduled=scheduled,
-        next_due=scheduled[0].date if scheduled else None,
+        next_due=min(changes, default=None),
         rejected=rejected,
         feeds=_feeds(published, site),
+        expired=expired,
     )
 
 

@@ -472,3 +472,98 @@ def test_given_a_state_cache_too_small_to_hold_anything_then_the_publisher_reads
     reads = _publish_batches(site, batches=3, per_batch=20)
     assert all(count > 1 for count in reads[1:])
     site.assert_matches_build()
+
+
+# -- Hugo's publishDate and expiryDate, warnings, and ids a site.yaml change moves ------------------
+
+
+def test_expiring_record_leaves_the_feeds_when_its_expiry_date_passes(site: Site) -> None:
+    # Given a published article whose Hugo expiryDate is tomorrow, beside one that never expires
+    site.put("articles/sale.md", article("Sale", "2025-05-01", ("Deals",), extra="expiryDate: 2025-06-02\n"))
+    site.put("articles/keep.md", article("Keep", "2025-05-02", ("Deals",)))
+    report = site.publisher.apply(["articles/sale.md", "articles/keep.md"])
+    # Then it is in every feed it belongs to until then, and the run says when the feeds change next
+    assert b"Sale" in site.public()["tags/deals/feed.json"]
+    assert report.next_due == datetime(2025, 6, 2, tzinfo=UTC)
+    assert site.state_report()["expiring"] == [
+        {"path": "articles/sale.md", "expires": "2025-06-02T00:00:00+00:00"}
+    ]
+    site.assert_matches_build()
+    # When its expiry passes and the due check runs
+    site.now = NOW + timedelta(days=1)
+    due = site.publisher.publish_due()
+    # Then it has left the main and the tag feed, exactly as a build from scratch at that time
+    assert {"feed.xml", "tags/deals/feed.xml"} <= set(due.written)
+    assert b"Sale" not in site.public()["feed.json"]
+    assert b"Sale" not in site.public()["tags/deals/feed.json"]
+    assert due.next_due is None
+    site.assert_matches_build()
+    assert site.state_report()["expiring"] == []
+
+
+def test_expired_record_stays_out_after_a_rebuild_and_a_later_publish_date_schedules(site: Site) -> None:
+    # Given an already expired article and one whose Hugo publishDate is later than its date
+    site.put("articles/old.md", article("Gone", "2025-01-01", extra="expiryDate: 2025-02-01\n"))
+    site.put("articles/soon.md", article("Soon", "2025-05-01", extra="publishDate: 2025-06-03T08:00:00Z\n"))
+    site.publisher.rebuild()
+    # Then neither is published yet; the next change is the publish date
+    assert b"Gone" not in site.public()["feed.json"]
+    assert b"Soon" not in site.public()["feed.json"]
+    assert site.state_report()["next_due"] == "2025-06-03T08:00:00+00:00"
+    site.assert_matches_build()
+    # When the publish date has come
+    site.now = datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
+    site.publisher.publish_due()
+    # Then it appears, still dated by its `date`, and the incremental state equals a rebuild
+    feed = json.loads(site.public()["feed.json"])
+    assert [item["title"] for item in feed["items"]] == ["Soon"]
+    assert feed["items"][0]["date_published"] == "2025-05-01T00:00:00+00:00"
+    site.assert_matches_build()
+
+
+def test_report_lists_every_current_warning_not_only_the_last_runs(site: Site) -> None:
+    # Given two records published with a field ignored (a typo and an image with no URL)
+    site.put("articles/a.md", article("A", "2025-01-01", extra="darft: true\n"))
+    site.put("articles/b.md", article("B", "2025-01-02", extra="image: {alt: no url}\n"))
+    first = site.publisher.apply(["articles/a.md", "articles/b.md"])
+    assert [w["path"] for w in first.warnings] == ["articles/a.md", "articles/b.md"]
+    # When another record is published in a later run
+    site.put("articles/c.md", article("C", "2025-01-03"))
+    later = site.publisher.apply(["articles/c.md"])
+    # Then that run found no warning, yet report.json still lists both, and both records are published
+    assert later.warnings == []
+    warnings = site.state_report()["warnings"]
+    assert [(w["path"], w["warning"].split(" ")[0]) for w in warnings] == [  # type: ignore[index, union-attr]
+        ("articles/a.md", "'darft'"),
+        ("articles/b.md", "image"),
+    ]
+    assert "did you mean 'draft'?" in warnings[0]["warning"]  # type: ignore[index]
+    assert json.loads(site.public()["feed.json"])["items"][-1]["title"] == "A"
+    # When the typo is fixed, then its warning is gone
+    site.put("articles/a.md", article("A", "2025-01-01"))
+    site.publisher.apply(["articles/a.md"])
+    assert [w["path"] for w in site.state_report()["warnings"]] == ["articles/b.md"]  # type: ignore[index, union-attr]
+
+
+def test_a_site_yaml_change_that_moves_published_ids_is_reported_with_the_count(site: Site) -> None:
+    # Given two published articles (ids from their file names) and one with its own id
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    site.put("articles/c.md", article("Gamma", "2025-01-03", extra="id: urn:example:c\n"))
+    site.publisher.apply(["articles/a.md", "articles/b.md", "articles/c.md"])
+    # When site.yaml adds a permalink pattern, which gives the first two new links and ids
+    site.put("site.yaml", SITE + b"permalink: /:year/:month/:title/\n")
+    report = site.publisher.apply(["site.yaml"])
+    # Then the run and report.json say how many published items readers will see again
+    expected = "this site.yaml gives 2 already-published items a new id"
+    assert [w["path"] for w in report.warnings] == ["site.yaml"]
+    assert report.warnings[0]["warning"].startswith(expected)
+    assert site.state_report()["warnings"][0]["warning"].startswith(expected)  # type: ignore[index]
+    site.assert_matches_build()
+    # And a later run of another kind keeps the notice until site.yaml changes again
+    site.put("articles/d.md", article("Delta", "2025-01-04"))
+    site.publisher.apply(["articles/d.md"])
+    assert site.state_report()["warnings"][0]["path"] == "site.yaml"  # type: ignore[index]
+    site.put("site.yaml", SITE + b"permalink: /:year/:month/:title/\ndescription: same links\n")
+    site.publisher.apply(["site.yaml"])
+    assert site.state_report()["warnings"] == []

@@ -21,6 +21,10 @@ SITE = parse_site(
     b"max_record_bytes: 2048\n"
 )
 HOME = "https://www.example.org/blog/"
+FORMS = (
+    "write it like 2024-03-07, 2024-03-07 09:30, 2024-03-07T09:30:00+01:00, 2024-03-07 09:30:00 -0800, "
+    "7 Mar 2024 or Thu, 07 Mar 2024 09:30:00 +0000"
+)
 
 
 def markdown(front: str, body: str = "Body text.\n") -> bytes:
@@ -290,13 +294,20 @@ def test_malformed_json_is_rejected_with_line_and_column(data: bytes, reason: st
     ("front", "reason"),
     [
         ("date: 2025-01-01\n", "'title' is missing (title and date are required)"),
-        ("title: t\n", "'date' is missing (title and date are required)"),
+        (
+            "title: t\n",
+            "'date' is missing (title and date are required; a Jekyll file name such as "
+            "2024-03-07-my-post.md gives the date too)",
+        ),
         ("title: '   '\ndate: 2025-01-01\n", "'title' is empty"),
         ("title:\ndate: 2025-01-01\n", "'title' is empty"),
         ("title: t\ndate:\n", "'date' is empty"),
-        ("title: t\ndate: 2025-13-45\n", "date '2025-13-45' is not a valid date"),
-        ("title: t\ndate: '2025-02-30'\n", "date '2025-02-30' is not a valid date"),
-        ("title: t\ndate: 2025-01-01\nupdated: soon\n", "updated 'soon' is not a valid date"),
+        ("title: t\ndate: 2025-13-45\n", f"date '2025-13-45' is not a valid date; {FORMS}"),
+        ("title: t\ndate: '2025-02-30'\n", f"date '2025-02-30' is not a valid date; {FORMS}"),
+        (
+            "title: t\npublishDate: soon\ndate: 2025-01-01\n",
+            f"publishdate 'soon' is not a valid date; {FORMS}",
+        ),
         ("title: [a, b]\ndate: 2025-01-01\n", "title must be text, not a list"),
         ("title: true\ndate: 2025-01-01\n", "title must be text, not true/false"),
     ],
@@ -310,17 +321,30 @@ def test_the_issue_example_reads_exactly_as_documented() -> None:
     # Given the issue's example, when rejected, then the line is exactly the documented one.
     with pytest.raises(RecordError) as caught:
         parse_md("title: t\ndate: 2025-13-45\n", path="articles/x.md")
-    assert str(caught.value) == "REJECTED articles/x.md: date '2025-13-45' is not a valid date"
+    assert str(caught.value) == f"REJECTED articles/x.md: date '2025-13-45' is not a valid date; {FORMS}"
 
 
 @pytest.mark.parametrize(
     ("field", "reason"),
     [
-        ("tags: {a: 1}", "tags must be a list or a comma-separated text, not a mapping"),
-        ("tags: [[nested]]", "each tag must be text, not a list"),
-        ("tags: [true]", "each tag must be text, not true/false"),
         ("draft: 'yes please'", "draft must be true or false"),
         ("draft: 1", "draft must be true or false"),
+        ("id: [1]", "id must be text, not a list"),
+        ("expiryDate: never", "expirydate 'never' is not a valid date"),
+    ],
+)
+def test_fields_that_decide_identity_or_visibility_are_rejected_when_wrong(field: str, reason: str) -> None:
+    # Given a wrong draft, id, or visibility date (guessing could publish a draft or duplicate an
+    # item), when parsed, then the record is rejected and the reason names the field.
+    assert reason in rejection("articles/x.md", markdown(f"title: t\ndate: 2025-01-01\n{field}\n"))
+
+
+@pytest.mark.parametrize(
+    ("field", "warning"),
+    [
+        ("tags: {a: 1}", "tags must be a list or a comma-separated text, not a mapping"),
+        ("tags: [[nested]]", "each of tags must be text, not a list"),
+        ("tags: [true]", "each of tags must be text, not true/false"),
         ("enclosure: https://x.example/a.mp3", "enclosure must be a mapping of url, mime_type and length"),
         ("enclosure: {url: a.mp3, length: 10}", "enclosure is missing mime_type"),
         ("enclosure: {type: audio/mpeg}", "enclosure is missing url, length"),
@@ -342,22 +366,25 @@ def test_the_issue_example_reads_exactly_as_documented() -> None:
             "author: {name: A, url: 'javascript:alert(1)'}",
             "author url 'javascript:alert(1)' must be an http(s)",
         ),
-        ("authors: Ada", "authors must be a non-empty list, not text"),
+        ("authors: 7", "authors must be a non-empty list, not a number"),
         ("authors: []", "authors must be a non-empty list, not a list"),
         ("authors: [{name: [x]}]", "each author name must be text, not a list"),
         ("url: 'javascript:alert(1)'", "url 'javascript:alert(1)' must be an http(s) URL"),
         ("url: ' JaVa\tScript:alert(1)'", "must be an http(s) URL"),
         ("url: 'data:text/html,<script>x</script>'", "must be an http(s) URL"),
         ("image: 'mailto:a@example.org'", "image 'mailto:a@example.org' must be an http(s) URL"),
-        ("image: ''", "image is empty"),
+        ("image: {filename: {x: 1}}", "image {'x': 1} has no url, src, path or filename"),
+        ("image: {alt: a picture}", "image {'alt': 'a picture'} has no url, src, path or filename"),
         ("language: 'english please'", "language 'english please' is not a language tag"),
         ("summary: {a: b}", "summary must be text, not a mapping"),
-        ("id: [1]", "id must be text, not a list"),
     ],
 )
-def test_fields_of_the_wrong_type_or_shape_are_rejected(field: str, reason: str) -> None:
-    # Given one field of the wrong type or shape, when parsed, then the reason names that field.
-    assert reason in rejection("articles/x.md", markdown(f"title: t\ndate: 2025-01-01\n{field}\n"))
+def test_optional_fields_of_the_wrong_shape_are_ignored_with_a_warning(field: str, warning: str) -> None:
+    # Given one optional field of the wrong type or shape, when parsed, then the record is still
+    # published with its defaults, and a warning names the field and why.
+    record = parse_md(f"title: t\ndate: 2025-01-01\n{field}\n", path="articles/x.md")
+    assert record.url == HOME + "x/"
+    assert any(warning in each for each in record.warnings), record.warnings
 
 
 def test_a_yaml_alias_bomb_in_an_ignored_key_neither_hangs_nor_fails() -> None:

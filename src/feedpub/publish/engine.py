@@ -139,6 +139,12 @@ def entry_for(
     }
     if media is not None:
         entry["media"] = {"key": media["key"], "etag": media_etag}
+    if record.publish_at is not None:
+        entry["due"] = record.publish_at.isoformat()
+    if record.expires_at is not None:
+        entry["expires"] = record.expires_at.isoformat()
+    if record.warnings:
+        entry["warnings"] = list(record.warnings)
     return entry, record
 
 
@@ -266,9 +272,10 @@ class _Run:
                 return None, keys if unreadable else []
             try:
                 tx = Transaction(self.state, root, self._site(), self.now, self._item)
-                if plan.fresh:
-                    self._start_from_scratch(tx)
+                old_ids = self._start_from_scratch(tx) if plan.fresh else None
                 self._apply_changes(tx, [key for key in plan.records if key not in self.report.failed_keys])
+                if old_ids is not None:
+                    self._warn_of_new_ids(tx, old_ids)
                 committed = self._commit(tx, etag, plan.fresh)
                 if committed is not None:
                     root, etag = committed
@@ -394,13 +401,43 @@ class _Run:
         report_log.error("nothing published: %s", exc)
         self.report.site_error = str(exc)
 
-    def _start_from_scratch(self, tx: Transaction) -> None:
-        """Empty every table of the root but the record of what is published (to diff outputs against)."""
+    def _start_from_scratch(self, tx: Transaction) -> dict[str, str] | None:
+        """Empty every table of the root but the record of what is published (to diff outputs against).
+
+        Returns the ids of the published records when the new site.yaml may give them other ids
+        (its permalink, generator, home or time zone changed), so the run can say how many changed.
+        """
         stored = self.fetched[SITE_FILE]
         assert isinstance(stored, StoredObject)
+        old_site = tx.root["site"]
+        old_ids = None
+        old_config = _stored_site(tx.root)
+        if old_config is not None and _ids_may_change(old_config, self._site()):
+            # Read straight from the state: the transaction's own tables start empty below.
+            shards = [self.state.load(shard) for shard in tx.root["shards"].values()]
+            old_ids = {k: e["id"] for shard in shards for k, e in shard.items() if e["status"] == PUBLISHED}
+        unchanged = old_site is not None and old_site["etag"] == stored.etag
+        kept_warnings = tx.root.get("site_warnings", []) if unchanged else []
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
         tx.mark_standing()
+        tx.root["site_warnings"] = kept_warnings
+        return old_ids
+
+    def _warn_of_new_ids(self, tx: Transaction, old_ids: dict[str, str]) -> None:
+        changed = 0
+        for key, old_id in old_ids.items():
+            entry = tx.entry(key)
+            changed += entry is not None and entry.get("id", old_id) != old_id
+        if changed:
+            warning = (
+                f"this site.yaml gives {changed} already-published item{'s' if changed != 1 else ''} "
+                "a new id: feed readers will show them again as new (set `id` in their front matter "
+                "to keep the old ones)"
+            )
+            log.warning("WARN %s: %s", SITE_FILE, warning)
+            tx.root["site_warnings"] = [warning]
+            self.report.warnings.append({"path": SITE_FILE, "warning": warning})
 
     # -- reading content -----------------------------------------------------------------------
 
@@ -585,6 +622,9 @@ class _Run:
             if reason is not None:
                 report_log.warning("REJECTED %s: %s", key, reason)
                 self.report.rejected.append({"path": key, "reason": reason})
+            for warning in tx.root["warnings"].get(key, []):
+                log.warning("WARN %s: %s", key, warning)
+                self.report.warnings.append({"path": key, "warning": warning})
 
     # -- writing outputs ----------------------------------------------------------------------
 
@@ -725,7 +765,8 @@ class _Run:
         public = [p for p in report.written + report.deleted if not p.startswith(self.state.prefix)]
         report.invalidation_paths = sorted({"/" + p for p in public})
         if root is not None:
-            report.next_due = datetime.fromisoformat(root["scheduled"][0][0]) if root["scheduled"] else None
+            due = outputs.next_change(root)
+            report.next_due = None if due is None else datetime.fromisoformat(due)
             report.published = root["feeds"].get(catalogue.main_feed().id, {}).get("count", 0)
         if report.invalidation_paths and self.pub.cdn is not None:
             try:
@@ -755,6 +796,13 @@ def _stored_site(root: dict[str, Any]) -> SiteConfig | None:
     except SiteConfigError as exc:
         log.warning("the published site.yaml no longer passes validation (%s): rebuilding", exc.reason)
         return None
+
+
+def _ids_may_change(old: SiteConfig, new: SiteConfig) -> bool:
+    def fields(site: SiteConfig) -> tuple[object, ...]:
+        return (site.home, site.permalink, site.generator, site.timezone)
+
+    return fields(old) != fields(new)
 
 
 def _feed_alive(path: str, feeds: dict[str, str | None]) -> bool:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from feedpub import catalogue
-from feedpub.config import SiteConfig
+from feedpub.config import SITE_FILE, SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head
 
@@ -51,12 +52,25 @@ def render_stylesheet() -> bytes:
     return render_xsl()
 
 
+def next_change(root: Mapping[str, Any]) -> str | None:
+    """When the feeds next change by themselves: a scheduled record falls due or one expires."""
+    times = [table[0][0] for table in (root["scheduled"], root["expiring"]) if table]
+    return min(times, key=datetime.fromisoformat, default=None)
+
+
 def render_report(root: Mapping[str, Any]) -> bytes:
-    """_state/report.json: every currently rejected record and every scheduled one, for authors."""
+    """_state/report.json: every record currently rejected, warned about, scheduled or expiring."""
     report = {
         "rejected": [{"path": key, "reason": reason} for key, reason in sorted(root["rejected"].items())],
+        "warnings": [
+            {"path": key, "warning": warning}
+            for key, warnings in sorted(root["warnings"].items())
+            for warning in warnings
+        ]
+        + [{"path": SITE_FILE, "warning": warning} for warning in root.get("site_warnings", [])],
         "scheduled": [{"path": key, "due": due} for due, key in root["scheduled"]],
-        "next_due": root["scheduled"][0][0] if root["scheduled"] else None,
+        "expiring": [{"path": key, "expires": when} for when, key in root["expiring"]],
+        "next_due": next_change(root),
     }
     return json.dumps(report, indent=2, ensure_ascii=False).encode() + b"\n"
 

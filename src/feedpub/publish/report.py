@@ -14,6 +14,7 @@ class PublishReport:
     unchanged: int = 0  # outputs rendered whose bytes were already published
     invalidation_paths: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)  # {path, reason} found by this run
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {path, warning} found by this run
     failed_keys: list[str] = field(default_factory=list)  # to be retried (SQS redelivery)
     published: int = 0  # records in the main feed after the run
     next_due: datetime | None = None

@@ -30,7 +30,8 @@ from typing import Any
 from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError
 
 # 2: feeds of every catalogue kind, members with a label, record entries with their facets.
-FORMAT_VERSION = 2
+# 3: warnings, expiring and site_warnings in the root.
+FORMAT_VERSION = 3
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
 OBJECTS_DIR = "objects/"
@@ -60,7 +61,10 @@ def empty_root() -> dict[str, Any]:
         "ids": {},
         "feeds": {},  # feed id (catalogue) -> {"head": key, "label": text | None, "count": n}
         "scheduled": [],  # [[iso date, key]], earliest first
+        "expiring": [],  # [[iso date, key]] of records in the feeds until then (Hugo's expiryDate)
         "rejected": {},  # key -> reason
+        "warnings": {},  # key -> [warning], for records published with something ignored
+        "site_warnings": [],  # about the current site.yaml (ids it changed), until site.yaml changes
         "outputs": {},  # path -> md5 of the bytes committed for it
         "pending": [],  # paths committed but not yet confirmed written
         "media_refs": {},  # media key -> the records whose enclosure names it

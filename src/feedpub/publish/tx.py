@@ -19,6 +19,7 @@ from feedpub.publish.heads import Head
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
+EXPIRED = "expired"  # past Hugo's expiryDate: out of every feed, its id still held
 
 # Renders the FeedItem of (record key, the ETag the state knows), from this run's parse or a read.
 ItemSource = Callable[[str, str], FeedItem]
@@ -27,6 +28,17 @@ ItemSource = Callable[[str, str], FeedItem]
 def new_member(key: str, entry: Entry, label: str | None) -> HeadItem:
     """A record's place in a feed head; its rendered item comes when the feed needs to show it."""
     return {"key": key, "date": entry["date"], "id": entry["id"], "label": label, "item": None}
+
+
+def due_of(entry: Entry) -> str:
+    """When a record may first appear: Hugo's publishDate when later than its date, else the date."""
+    due: str = entry.get("due") or entry["date"]
+    return due
+
+
+def _insert_due(table: list[list[str]], when: str, key: str) -> None:
+    table.append([when, key])
+    table.sort(key=lambda due: (datetime.fromisoformat(due[0]), due[1]))
 
 
 def claims_id(entry: Entry) -> bool:
@@ -97,19 +109,24 @@ class Transaction:
         if new is None:
             self.shard(shard_id).pop(key, None)
             self.root["rejected"].pop(key, None)
+            self.root["warnings"].pop(key, None)
         else:
             self.shard(shard_id)[key] = new
             if claims_id(new):
                 self._claim(new["id"], new["date"], key)
             self._set_rejected(key, new)
+            if new.get("warnings"):
+                self.root["warnings"][key] = new["warnings"]
+            else:
+                self.root["warnings"].pop(key, None)
         self._fresh.add(key)
         self.touched.add(key)
         self.dirty_shards.add(shard_id)
         self._drop_scheduled(key)
 
     def mark_due(self) -> None:
-        """Settle the ids of scheduled records whose time has come, so they get published."""
-        for due, key in self.root["scheduled"]:
+        """Settle the ids of records whose time has come: scheduled ones to appear, expiring ones to leave."""
+        for due, key in self.root["scheduled"] + self.root["expiring"]:
             entry = self.entry(key)
             if datetime.fromisoformat(due) <= self.now and entry is not None and claims_id(entry):
                 self._unsettled.add(entry["id"])
@@ -130,9 +147,12 @@ class Transaction:
         entry = self.entry(key)
         assert entry is not None, f"id index names {key}, which has no entry"
         was_live = entry["status"] == PUBLISHED and key not in self._fresh
+        expires = entry.get("expires")
         if key != winner:
             status, reason = REJECTED, f"id '{entry['id']}' is already used by {winner}"
-        elif datetime.fromisoformat(entry["date"]) > self.now:
+        elif expires is not None and datetime.fromisoformat(expires) <= self.now:
+            status, reason = EXPIRED, None
+        elif datetime.fromisoformat(due_of(entry)) > self.now:
             status, reason = SCHEDULED, None
         else:
             status, reason = PUBLISHED, None
@@ -148,8 +168,9 @@ class Transaction:
         self._set_rejected(key, entry)
         self._drop_scheduled(key)
         if status == SCHEDULED:
-            self.root["scheduled"].append([entry["date"], key])
-            self.root["scheduled"].sort(key=lambda due: (datetime.fromisoformat(due[0]), due[1]))
+            _insert_due(self.root["scheduled"], due_of(entry), key)
+        if status in (SCHEDULED, PUBLISHED) and expires is not None:
+            _insert_due(self.root["expiring"], expires, key)
         if status == PUBLISHED:
             self._join_feeds(key, entry)
             self._fresh.discard(key)
@@ -252,7 +273,8 @@ class Transaction:
             self.root["rejected"].pop(key, None)
 
     def _drop_scheduled(self, key: str) -> None:
-        self.root["scheduled"] = [due for due in self.root["scheduled"] if due[1] != key]
+        for table in ("scheduled", "expiring"):
+            self.root[table] = [due for due in self.root[table] if due[1] != key]
 
     # -- the new root --------------------------------------------------------------------
 
