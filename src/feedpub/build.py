@@ -188,8 +188,8 @@ def _read_record(key: str, path: str, site: SiteConfig) -> bytes:
         raise RecordError(key, str(exc)) from exc
 
 
-def _render_items(feed_records: list[Record], site: SiteConfig) -> list[FeedItem]:
-    return [items.render_item(record, site) for record in feed_records]
+def _render_items(jobs: list[tuple[Record, dict[str, str]]], site: SiteConfig) -> list[FeedItem]:
+    return [items.render_item(record, site, links.get) for record, links in jobs]
 
 
 def _render_feeds(feeds: list[tuple[Feed, list[FeedItem]]], site: SiteConfig) -> list[tuple[str, bytes]]:
@@ -223,9 +223,9 @@ def render_site(
 def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers: Workers) -> BuildResult:
     chosen = selection.select(loaded, site, now)
     shown = list({record.id: record for _, feed_records in chosen.feeds for record in feed_records}.values())
-    rendered = dict(
-        zip((record.id for record in shown), workers.map(_render_items, shown, site), strict=True)
-    )
+    links = {record.path: record.url for record in loaded}  # links between records: their permalinks
+    jobs = [(record, links) for record in shown]
+    rendered = dict(zip((record.id for record in shown), workers.map(_render_items, jobs, site), strict=True))
     feeds = [(feed, [rendered[record.id] for record in feed_records]) for feed, feed_records in chosen.feeds]
     try:
         outputs = dict(workers.map(_render_feeds, feeds, site))

@@ -13,18 +13,28 @@ from typing import Any
 from feedpub.catalogue import Feed, main_feed
 from feedpub.config import SiteConfig
 from feedpub.errors import describe_failure
-from feedpub.markup import directory_url, render_body, summary_text
+from feedpub.links import LinkLookup, resolve_references
+from feedpub.markup import render_body, summary_text
 from feedpub.model import FeedItem, Record
 
 
-def to_feed_item(record: Record, site: SiteConfig) -> FeedItem:
-    """The record rendered for every feed format: relative URLs in the body resolve against the home page."""
+def to_feed_item(record: Record, site: SiteConfig, lookup: LinkLookup | None = None) -> FeedItem:
+    """The record rendered for every feed format: relative URLs in the body resolve as on the article's
+    own page; links to other records become their permalinks, found with `lookup` (a content key ->
+    link), else from their paths alone."""
     if record.body_html is not None:
         content_html = record.body_html
     elif record.body.strip():
-        content_html = render_body(record.body, directory_url(site.home))
+        content_html = render_body(record.body, record.url)
     else:
         content_html = ""
+    if lookup is None:
+        from feedpub.records import link_from_path
+
+        def lookup(key: str) -> str | None:
+            return link_from_path(key, site)
+
+    content_html = resolve_references(content_html, record.path, record.url, lookup)
     return FeedItem(
         id=record.id,
         url=record.url,
@@ -61,12 +71,12 @@ class UnrenderableError(Exception):
 _PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-def render_item(record: Record, site: SiteConfig) -> FeedItem:
+def render_item(record: Record, site: SiteConfig, lookup: LinkLookup | None = None) -> FeedItem:
     """to_feed_item, with whatever it raises turned into an UnrenderableError naming the record."""
     from feedpub.bounded_render import RendererFailedError
 
     try:
-        return to_feed_item(record, site)
+        return to_feed_item(record, site, lookup)
     except (RendererFailedError, *_PASS):
         raise
     except BaseException as exc:  # nh3/pyo3 panics are BaseExceptions too

@@ -1,21 +1,28 @@
-"""Article bodies: CommonMark (with tables) to sanitised HTML whose links work from any reader.
+r"""Article bodies: CommonMark (with tables) to sanitised HTML whose links work from any reader.
 
 Raw HTML is allowed in the Markdown source and then cut down to an allow-list: no scripts,
 styles, frames, forms, event handlers or style attributes, and only http(s)/mailto URLs.
-Relative URLs are made absolute against the site's home, since a feed reader shows the HTML
-far away from the page it came from.
+Relative URLs are made absolute as a browser would on the article's own page (`#x`, `img.png`,
+`../other/`, `/x`), since a feed reader shows the HTML far away from that page; links to other
+records' source files are marked for links.py to turn into their permalinks. Math (`$…$`,
+`$$…$$`, `\(…\)`, `\[…\]`) passes through as written, never read as Markdown.
 """
 
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 from html.parser import HTMLParser
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
+
+from feedpub.links import is_reference, placeholder
+from feedpub.templating import RECORD_SCHEME
 
 # XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates, and U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -28,7 +35,24 @@ _BODY_SCHEMES = frozenset({"http", "https", "mailto"})
 
 # markdown-it caps block and inline nesting (maxNesting=20 in the commonmark preset), which
 # keeps pathological input such as 100,000 ">" or "[" linear.
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": True})
+    .enable("table")
+    # Pandoc's rule: "$5 and $6" is money, "$x$" is math.
+    .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+    .use(texmath_plugin, delimiters="brackets")
+)
+_MATH_CLOSING = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _math(_renderer: object, tokens: list[Token], index: int, *_: object) -> str:
+    token = tokens[index]
+    text = escape(token.markup + token.content + _MATH_CLOSING.get(token.markup, token.markup))
+    return f"<p>{text}</p>\n" if token.block else text
+
+
+for _rule in ("math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno"):
+    _MARKDOWN.add_render_rule(_rule, _math)
 
 _TAGS = frozenset(
     {
@@ -68,6 +92,7 @@ _VOID_ELEMENTS = frozenset(
     }
 )
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_BARE_REFERENCE = re.compile(r"record:(?:post|site|page)/[^\s()\[\]\"'<>]+")
 _ALIGNMENT = re.compile(r"text-align:(left|right|center)")
 
 
@@ -116,10 +141,12 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 
 def render_body(markdown: str, base: str) -> str:
-    """Sanitised HTML for a Markdown body, every href/src absolute against `base`."""
+    """Sanitised HTML for a Markdown body, every href/src absolute against `base` (the article's
+    page), links to other records as placeholders for links.resolve_references."""
     tokens = _MARKDOWN.parse(xml_safe(markdown))
     _alignment_as_attribute(tokens)
     _shallow_raw_html(tokens)
+    _mark_references(tokens)
     html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     cleaned = nh3.clean(
         html,
@@ -132,6 +159,17 @@ def render_body(markdown: str, base: str) -> str:
         strip_comments=True,
     )
     return xml_safe(cleaned)
+
+
+def _mark_references(tokens: list[Token]) -> None:
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "text" and RECORD_SCHEME in child.content:  # a bare {{< ref >}}: its URL as text
+                child.content = _BARE_REFERENCE.sub(lambda m: placeholder(m.group(0)), child.content)
+            attribute = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            target = child.attrs.get(attribute) if attribute else None
+            if attribute and isinstance(target, str) and is_reference(unquote(target)):
+                child.attrs[attribute] = placeholder(unquote(target))
 
 
 def _alignment_as_attribute(tokens: list[Token]) -> None:

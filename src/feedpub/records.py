@@ -39,6 +39,7 @@ from feedpub.podcast.episode import Episode, EpisodeError, parse_episode
 from feedpub.podcast.media import is_episode_type, is_media_key, media_key_problem, type_from_name
 from feedpub.slugs import record_slug, tag_slug
 from feedpub.sources import ARTICLES_PREFIX, RECORD_SUFFIXES, SourcePath, is_record_path, source_path
+from feedpub.templating import convert
 from feedpub.urls import web_url_problem
 
 __all__ = ["ARTICLES_PREFIX", "RECORD_SUFFIXES", "is_record_path", "parse_record"]
@@ -105,9 +106,7 @@ def _with_large_body_rendered(record: Record, site: SiteConfig) -> Record:
     if len(record.body) <= INLINE_LIMIT:
         return record
     try:
-        html = render_bounded(
-            record.body, directory_url(site.home), site.render_cpu_seconds, site.render_memory_mib
-        )
+        html = render_bounded(record.body, record.url, site.render_cpu_seconds, site.render_memory_mib)
     except RenderLimitError as exc:
         raise _Invalid(exc.reason) from None
     return record.model_copy(update={"body_html": html})
@@ -168,6 +167,9 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     front = FrontMatter(fields)
     notes = _Notes(front.near_misses())
     flavour = _flavour(source, front, kind, body, site)
+    converted = convert(xml_safe(body), home, flavour)
+    body = converted.text
+    notes.warnings += converted.warnings
     title = _title(front, source, notes)
     date = _date(front, source, site)
     draft = _draft(front, source)
@@ -217,6 +219,15 @@ class _Notes:
         except _Invalid as exc:
             self.warnings.append(f"{exc} ({field} ignored)")
             return default
+
+
+def link_from_path(key: str, site: SiteConfig) -> str | None:
+    """A record's link from its path alone (a Jekyll name gives the date): for links to records
+    that cannot be read, such as `{% post_url %}` targets during an incremental run."""
+    try:
+        return parse_record(key, b"---\ntitle: Untitled\n---\n", site).url
+    except RecordError:
+        return None
 
 
 def _flavour(source: SourcePath, front: FrontMatter, kind: str, body: str, site: SiteConfig) -> str:

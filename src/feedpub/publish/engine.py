@@ -228,6 +228,7 @@ class _Run:
         self.fetched: dict[str, StoredObject | _Missing | _Unreadable] = {}
         self.records: dict[str, Record] = {}
         self.rendered: dict[tuple[str, str], FeedItem] = {}  # one Markdown rendering per record version
+        self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
         # The outputs rendered for the commit, written as they are unless a newer root takes over.
         self.bodies: dict[str, bytes] = {}
         self.site: SiteConfig | None = None
@@ -259,6 +260,7 @@ class _Run:
             self.records.clear()
             self.rendered.clear()
             self.media.clear()
+            self.links.clear()
             self.report.failed_keys = []
             try:
                 root, etag = self.state.load_root()
@@ -525,7 +527,7 @@ class _Run:
             if stored is not None:  # accepted once, but the parser may be stricter now
                 record, _ = self._attach(parse_record(key, stored.body, site))
             assert record is not None
-            return to_feed_item(record, site)
+            return to_feed_item(record, site, self._link_of)
         except RecordError as exc:
             raise PoisonedRecordError(key, etag, exc.reason) from exc
         except (RendererFailedError, *_RECORD_FAILURES_PASS):
@@ -547,6 +549,22 @@ class _Run:
         if stored.etag != etag:
             raise StaleRecordError(key)
         return stored
+
+    def _link_of(self, key: str) -> str | None:
+        """The permalink of another record a body links to: read and parsed as a build would."""
+        from feedpub.records import parse_record
+
+        if key not in self.links:
+            record = self.records.get(key)
+            if record is None:
+                try:
+                    stored = self.pub.content.get(key)  # other errors fail the run: it is retried
+                    self.report.records_read += 1
+                    record = parse_record(key, stored.body, self._site())
+                except (NotFoundError, UnreadableObjectError, RecordError):
+                    record = None
+            self.links[key] = None if record is None else record.url
+        return self.links[key]
 
     # -- the transaction ------------------------------------------------------------------------
 
