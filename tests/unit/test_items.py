@@ -55,12 +55,17 @@ def test_every_record_field_is_carried_to_the_item() -> None:
     assert item.content_html == "<p>Body <em>text</em>.</p>\n"
 
 
-def test_relative_body_urls_resolve_against_the_home_page_directory() -> None:
-    # Given a site whose home page URL has no trailing slash, when a body links relatively,
-    # then the link resolves beneath the home page, not beside it.
-    item = to_feed_item(record(body="[next](next/) ![pic](img/p.png)"), SITE)
-    assert 'href="https://www.example.org/blog/next/"' in item.content_html
-    assert 'src="https://www.example.org/blog/img/p.png"' in item.content_html
+def test_relative_body_urls_resolve_as_a_browser_would_on_the_articles_own_page() -> None:
+    # Given an article whose page is https://www.example.org/blog/p/, when its body links
+    # relatively, then each link resolves as on that page: beneath it, beside it, at the site's
+    # origin, or to a fragment of the article itself (never the home page).
+    body = "[next](next/) ![pic](img/p.png) [up](../other/) [root](/about/) [part](#part)"
+    item = to_feed_item(record(body=body), SITE)
+    assert 'href="https://www.example.org/blog/p/next/"' in item.content_html
+    assert 'src="https://www.example.org/blog/p/img/p.png"' in item.content_html
+    assert 'href="https://www.example.org/blog/other/"' in item.content_html
+    assert 'href="https://www.example.org/about/"' in item.content_html
+    assert 'href="https://www.example.org/blog/p/#part"' in item.content_html
 
 
 def test_without_a_front_matter_summary_the_first_paragraph_is_used() -> None:
