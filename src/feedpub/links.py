@@ -19,7 +19,8 @@ from feedpub.sources import ARTICLES_PREFIX, MARKDOWN_SUFFIXES, RECORD_SUFFIXES
 from feedpub.templating import RECORD_SCHEME
 
 REF_ORIGIN = "https://feedpub.invalid/ref/"
-_PLACEHOLDER = re.compile(re.escape(REF_ORIGIN) + r"([^\"'\s<>]*)")
+# The reference is quoted whole (its slashes too), so the closing "/" ends it unambiguously.
+_PLACEHOLDER = re.compile(re.escape(REF_ORIGIN) + r"([^/\"'\s<>]*)/")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 # key -> the record's permalink, or None when there is no such record
@@ -37,7 +38,7 @@ def is_reference(href: str) -> bool:
 
 
 def placeholder(href: str) -> str:
-    return REF_ORIGIN + quote(href, safe="")
+    return REF_ORIGIN + quote(href, safe="") + "/"
 
 
 def resolve_references(html_text: str, record_path: str, page_url: str, lookup: LinkLookup) -> str:

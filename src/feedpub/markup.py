@@ -165,11 +165,16 @@ def _mark_references(tokens: list[Token]) -> None:
     for token in tokens:
         for child in token.children or ():
             if child.type == "text" and RECORD_SCHEME in child.content:  # a bare {{< ref >}}: its URL as text
-                child.content = _BARE_REFERENCE.sub(lambda m: placeholder(m.group(0)), child.content)
+                child.content = _BARE_REFERENCE.sub(_bare_placeholder, child.content)
             attribute = "href" if child.type == "link_open" else "src" if child.type == "image" else None
             target = child.attrs.get(attribute) if attribute else None
             if attribute and isinstance(target, str) and is_reference(unquote(target)):
                 child.attrs[attribute] = placeholder(unquote(target))
+
+
+def _bare_placeholder(match: re.Match[str]) -> str:
+    reference = match.group(0).rstrip(".,;:!?")  # the sentence's punctuation is not part of it
+    return placeholder(reference) + match.group(0)[len(reference) :]
 
 
 def _alignment_as_attribute(tokens: list[Token]) -> None:

@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from feedpub import frontmatter
 from feedpub.bounded_render import INLINE_LIMIT, RendererFailedError, RenderLimitError, render_bounded
 from feedpub.config import SiteConfig
-from feedpub.dates import parse_when
+from feedpub.dates import MIN_YEAR, parse_when
 from feedpub.errors import RecordError, describe_failure, describe_value
-from feedpub.fields import FrontMatter
+from feedpub.fields import ALIASES, FrontMatter
 from feedpub.markup import MORE, absolute_url, directory_url, excerpt_text, url_scheme, xml_safe
 from feedpub.model import Enclosure, MediaRef, Person, Record
 from feedpub.permalinks import (
@@ -171,8 +171,8 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     body = converted.text
     notes.warnings += converted.warnings
     title = _title(front, source, notes)
-    date = _date(front, source, site)
     draft = _draft(front, source)
+    date = _date(front, source, site, draft, notes)
     publish_at = _optional_strict_when(front, "publish_date", site)
     expires_at = _optional_strict_when(front, "expiry_date", site)
     tags = _all_tags(front, source, flavour, notes)
@@ -258,10 +258,14 @@ def _title(front: FrontMatter, source: SourcePath, notes: _Notes) -> str:
     return _required_text(front.fields, "title")
 
 
-def _date(front: FrontMatter, source: SourcePath, site: SiteConfig) -> datetime:
-    name = "date" if "date" in front.fields else front.name_of("date_fallback")
+def _date(front: FrontMatter, source: SourcePath, site: SiteConfig, draft: bool, notes: _Notes) -> datetime:
+    name = "date" if "date" in front.fields else _date_alias(front)
     if name is None and source.filename_date is not None:
         return parse_when(source.filename_date, site.tz, "date")
+    if name is None and draft:
+        # Jekyll's _drafts have no date until they are posted; a draft is never shown anyway.
+        notes.warnings.append("is a draft without a date: give it one before publishing it")
+        return parse_when(f"{MIN_YEAR}-01-01", site.tz, "date")
     if name is None:
         raise _Invalid(
             "'date' is missing (title and date are required; a Jekyll file name such as "
@@ -273,6 +277,18 @@ def _date(front: FrontMatter, source: SourcePath, site: SiteConfig) -> datetime:
         return parse_when(front.fields[name], site.tz, name)
     except ValueError as exc:
         raise _Invalid(str(exc)) from None
+
+
+def _date_alias(front: FrontMatter) -> str | None:
+    """Hugo's fallback for a missing date; Jekyll's `published: true/false` is not a date."""
+    return next(
+        (
+            name
+            for name in ALIASES["date_fallback"]
+            if front.fields.get(name) not in (None, "") and not isinstance(front.fields.get(name), bool)
+        ),
+        None,
+    )
 
 
 def _draft(front: FrontMatter, source: SourcePath) -> bool:
