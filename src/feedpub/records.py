@@ -181,7 +181,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     enclosure, media = _attachment(front.get("enclosure"), home)
     own_slug = notes.optional("slug", lambda: _optional_text(front, "slug"), None)
     legacy_slug = record_slug(own_slug or source.name)
-    url, default_id = _link(front, source, flavour, title, date, home, site, legacy_slug, notes)
+    url, default_id = _link(front, source, flavour, title, date, home, site, own_slug, notes)
     image_base = _image_base(source, url, home)
     return Record(
         path=path,
@@ -396,28 +396,30 @@ def _link(
     date: datetime,
     home: str,
     site: SiteConfig,
-    legacy_slug: str,
+    own_slug: str | None,
     notes: _Notes,
 ) -> tuple[str, str]:
     """(the item's link, its default id). Without a site permalink, feedpub's own rule:
     `url` or home + slug + "/", and the id home + slug + "/"."""
     own_url = notes.optional("url", lambda: _optional_text(front, "url"), None)
     own_permalink = notes.optional("permalink", lambda: _optional_text(front, "permalink"), None)
-    scheme = None if own_url is None else url_scheme(own_url)
-    if own_url is not None and scheme is not None:
-        if scheme not in ("http", "https"):
-            notes.warnings.append(f"url '{own_url}' must be an http(s) URL or a path (url ignored)")
-            own_url = None
-        else:  # an absolute link: the item points there, whatever the pattern says
-            return absolute_url(own_url, home), absolute_url(own_url, home)
+    if own_url is not None and (url_scheme(own_url) is not None or own_url.startswith("//")):
+        # An absolute link: the item points there, whatever the pattern says.
+        absolute = notes.optional("url", lambda: _web_url(own_url, "url", home), None)
+        if absolute is not None:
+            return absolute, absolute
+        own_url = None
     if site.permalink is None and own_permalink is None and (own_url is None or flavour == NATIVE):
-        url = absolute_url(own_url, home) if own_url is not None else home + legacy_slug + "/"
-        return url, home + legacy_slug + "/"
+        legacy_slug = record_slug(own_slug or source.name)
+        relative = None
+        if own_url is not None:
+            relative = notes.optional("url", lambda: _web_url(own_url, "url", home), None)
+        return relative or home + legacy_slug + "/", home + legacy_slug + "/"
     facts = LinkFacts(
         source=source,
         flavour=flavour,
         title=title,
-        slug=notes.optional("slug", lambda: _optional_text(front, "slug"), None),
+        slug=own_slug,
         date=date.astimezone(site.tz),
         categories=_jekyll_categories(front, source),
         own_path=own_permalink or own_url,
@@ -432,6 +434,9 @@ def _link(
         assert site.permalink is not None
         path = expand(pattern_for(site.permalink, source), facts)
     url = absolute_url(path.lstrip("/"), home)
+    problem = web_url_problem(url)
+    if problem is not None:
+        raise _Invalid(f"its permalink '{describe_value(url)}' is not a usable URL: it {problem}")
     if flavour == JEKYLL:
         return url, absolute_url(jekyll_feed_id(path, facts).lstrip("/"), home)
     return url, url

@@ -29,6 +29,8 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     Case is ignored; of equally close names, the first given wins.
     """
     folded = name.lower()
+    if len(folded) > 64:  # no field name is that long: not a typo of one (and never slow)
+        return None
     reach = 1 if len(folded) <= 5 else 2
     best: tuple[int, str] | None = None
     for candidate in known:

@@ -16,25 +16,39 @@ from __future__ import annotations
 import html
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
 
-_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
-_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
-_HIGHLIGHT = re.compile(
-    r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%\}\n?(.*?)\n?\{%-?\s*endhighlight\s*-?%\}", re.DOTALL
+# Bounded repetitions and the block scan below keep every pass linear in the body's length,
+# whatever it holds (a megabyte of "{%" must not take minutes).
+_TAG = r"\{%-?\s*"
+_END = r"\s*-?%\}"
+_RAW = (re.compile(_TAG + "raw" + _END), re.compile(_TAG + "endraw" + _END))
+_COMMENT = (re.compile(_TAG + "comment" + _END), re.compile(_TAG + "endcomment" + _END))
+_HIGHLIGHT = (
+    re.compile(_TAG + r"highlight\s+([\w+#.-]{1,40})[^%]{0,200}?-?%\}\n?"),
+    re.compile(r"\n?" + _TAG + "endhighlight" + _END),
 )
-_LIQUID_TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}", re.DOTALL)
-_LIQUID_OUTPUT = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
-_SHORTCODE = re.compile(r"\{\{([<%])\s*(/?)\s*([\w./-]+)(.*?)\s*(/?)\s*[>%]\}\}", re.DOTALL)
-_ESCAPED_SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.DOTALL)
+_HUGO_HIGHLIGHT = (
+    re.compile(r"\{\{[<%]\s*highlight\s+([\w+#.-]{1,40})[^}]{0,200}?[>%]\}\}\n?"),
+    re.compile(r"\n?\{\{[<%]\s*/\s*highlight\s*[>%]\}\}"),
+)
+_ESCAPED_SHORTCODE = (re.compile(r"\{\{([<%])/\*"), re.compile(r"\*/([>%])\}\}"))
+_KRAMDOWN_BLOCK = (re.compile(r"\{::(\w{1,40})[^}/]{0,200}\}"), re.compile(r"\{:/\w{0,40}\}"))
+_KRAMDOWN_SINGLE = re.compile(r"\{::\w{1,40}[^}]{0,200}/\}")
 _KRAMDOWN_TOC = re.compile(
     r"^[ \t]*(?:[*+-]|1\.)[ \t]+.*\n[ \t]*\{:[ \t]*\.?toc[ \t]*\}[ \t]*$", re.MULTILINE
 )
-_KRAMDOWN_BLOCK = re.compile(r"\{::(\w+)[^}]*\}.*?\{:/\1?\}|\{::\w+[^}]*/\}", re.DOTALL)
-_KRAMDOWN_IAL = re.compile(r"\{:[^}\n]*\}")
+_KRAMDOWN_IAL = re.compile(r"\{:[^}\n]{0,200}\}")
+# An opening never spans the next one ("(?!\{%)"): "{% {% {% …" costs each opening a few steps.
+_LIQUID_TAG = re.compile(r"\{%-?\s*(\w{1,40})((?:(?!\{%).){0,300}?)-?%\}", re.DOTALL)
+_LIQUID_OUTPUT = re.compile(r"\{\{-?\s*((?:(?!\{\{).){0,300}?)\s*-?\}\}", re.DOTALL)
+_SHORTCODE = re.compile(
+    r"\{\{([<%])\s*(/?)\s*([\w./-]{1,60})((?:(?!\{\{).){0,1000}?)\s*(/?)\s*[>%]\}\}", re.DOTALL
+)
 _FILTER = re.compile(
     r"\|\s*(\w+)(?:\s*:\s*((?:'[^']*'|\"[^\"]*\"|[\w.]+)(?:\s*,\s*(?:'[^']*'|\"[^\"]*\"|[\w.]+))*))?"
 )
@@ -77,19 +91,18 @@ def convert(body: str, home: str, generator: str) -> Conversion:
         return Conversion(body)
     context = _Context(home)
     if generator == "jekyll":
-        text = _RAW.sub(lambda m: context.keep(m.group(1)), body)
-        text = _COMMENT.sub("", text)
-        text = _HIGHLIGHT.sub(lambda m: context.keep(_fenced(m.group(1), m.group(2))), text)
+        text = _blocks(body, _RAW, lambda _, inner: context.keep(inner))
+        text = _blocks(text, _COMMENT, lambda _, inner: "")
+        text = _blocks(text, _HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
         text = _KRAMDOWN_TOC.sub("", text)
-        text = _KRAMDOWN_BLOCK.sub("", text)
+        text = _blocks(text, _KRAMDOWN_BLOCK, lambda _, inner: "")
+        text = _KRAMDOWN_SINGLE.sub("", text)
         text = _KRAMDOWN_IAL.sub("", text)
         text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m.group(1), m.group(2).strip(), context), text)
         text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m.group(1), context), text)
     else:
-        text = _ESCAPED_SHORTCODE.sub(
-            lambda m: context.keep("{{" + m.group(1) + m.group(2) + m.group(3) + "}}"), body
-        )
-        text = _paired_highlight_shortcodes(text, context)
+        text = _blocks(body, _ESCAPED_SHORTCODE, lambda m, inner: context.keep("{{" + m.group(1) + inner))
+        text = _blocks(text, _HUGO_HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
         text = _shortcodes(text, context)
     text = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], text)
     for what, count in sorted(context.unknown.items()):
@@ -104,12 +117,26 @@ def _fenced(language: str, code: str) -> str:
     return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
 
 
-def _paired_highlight_shortcodes(text: str, context: _Context) -> str:
-    pattern = re.compile(
-        r"\{\{[<%]\s*highlight\s+([\w+#.-]+)[^}]*[>%]\}\}\n?(.*?)\n?\{\{[<%]\s*/\s*highlight\s*[>%]\}\}",
-        re.DOTALL,
-    )
-    return pattern.sub(lambda m: context.keep(_fenced(m.group(1), m.group(2))), text)
+def _blocks(
+    text: str, markers: tuple[re.Pattern[str], re.Pattern[str]], replace: Callable[[re.Match[str], str], str]
+) -> str:
+    """Replace each opening ... closing block with replace(opening match, the text between).
+
+    The first opening without a closing after it ends the scan: no later one can close either.
+    """
+    opening, closing = markers
+    parts: list[str] = []
+    position = 0
+    while (start := opening.search(text, position)) is not None:
+        end = closing.search(text, start.end())
+        if end is None:
+            break
+        parts += [text[position : start.start()], replace(start, text[start.end() : end.start()])]
+        if end.groups():  # the escaped shortcode's closing keeps its own delimiter
+            parts[-1] += end.group(1) + "}}"
+        position = end.end()
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 # -- Liquid (Jekyll) ---------------------------------------------------------------------------------
