@@ -63,6 +63,11 @@ class _Invalid(ValueError):
     """One field is wrong; parse_record turns it into a RecordError for the path."""
 
 
+class _Unusable(_Invalid):
+    """A value no feed could carry (a URL the renderers cannot write, a number past any reader's
+    range): a rejection even in an optional field, never a warning."""
+
+
 def key_problem(path: str) -> str | None:
     """Why a record key cannot be published as it is, or None."""
     parts = path[len(ARTICLES_PREFIX) :].split("/")
@@ -216,6 +221,8 @@ class _Notes:
     def optional(self, field: str, read: Callable[[], T], default: T) -> T:
         try:
             return read()
+        except _Unusable:
+            raise
         except _Invalid as exc:
             self.warnings.append(f"{exc} ({field} ignored)")
             return default
@@ -339,7 +346,7 @@ def _text(value: object, field: str) -> str | None:
     try:
         text = str(value)
     except ValueError:  # YAML reads 0x... numbers of any length; Python will not print them
-        raise _Invalid(f"{field} is {describe_value(value)}") from None
+        raise _Unusable(f"{field} is {describe_value(value)}") from None
     return xml_safe(text).strip() or None
 
 
@@ -364,7 +371,7 @@ def _optional_when(front: FrontMatter, meaning: str, site: SiteConfig) -> dateti
     try:
         return parse_when(front.fields[name], site.tz, name)
     except ValueError as exc:
-        raise _Invalid(str(exc)) from None
+        raise _Unusable(str(exc)) from None  # a date is never guessed: what it says matters to readers
 
 
 def _web_url(value: object, field: str, home: str) -> str:
@@ -378,10 +385,10 @@ def _web_url(value: object, field: str, home: str) -> str:
     try:
         url = absolute_url(text, home)
     except ValueError as exc:  # urljoin on an unclosed "[" and the like
-        raise _Invalid(f"{field} '{shown}' is not a usable URL: {describe_failure(exc)}") from None
+        raise _Unusable(f"{field} '{shown}' is not a usable URL: {describe_failure(exc)}") from None
     problem = web_url_problem(url)
     if problem is not None:
-        raise _Invalid(f"{field} '{shown}' is not a usable URL: it {problem}")
+        raise _Unusable(f"{field} '{shown}' is not a usable URL: it {problem}")
     return url
 
 
@@ -472,6 +479,8 @@ def _all_tags(front: FrontMatter, source: SourcePath, flavour: str, notes: _Note
         try:
             for tag in _tags(value, field, split_words=plural and flavour != HUGO):
                 seen.setdefault(tag_slug(tag), tag)
+        except _Unusable:
+            raise
         except _Invalid as exc:
             notes.warnings.append(f"{exc} ({field} ignored)")
     return tuple(seen.values())
@@ -489,8 +498,6 @@ def _tags(value: object, field: str, split_words: bool) -> list[str]:
         raise _Invalid(f"{field} must be a list or a comma-separated text, not {_kind(value)}")
     tags = []
     for candidate in candidates:
-        if isinstance(candidate, int | float) and not isinstance(candidate, bool):
-            candidate = str(candidate)
         tag = _text(candidate, f"each of {field}")
         if tag is not None:
             tags.append(" ".join(tag.split()))
