@@ -332,6 +332,17 @@ def test_the_issue_example_reads_exactly_as_documented() -> None:
         ("id: [1]", "id must be text, not a list"),
         ("expiryDate: never", "expirydate 'never' is not a valid date"),
         ("updated: soon", "updated 'soon' is not a valid date"),
+        (
+            "enclosure: https://x.example/a.mp3",
+            "enclosure must be a mapping of url, mime_type and length, or a file under media/",
+        ),
+        ("enclosure: {url: a.mp3, length: 10}", "enclosure is missing mime_type"),
+        ("enclosure: {type: audio/mpeg}", "enclosure is missing url, length"),
+        ("enclosure: {url: a.mp3, type: mpeg, length: 10}", "enclosure mime_type 'mpeg' is not a media type"),
+        (
+            "enclosure: {url: 'ftp://x/a.mp3', type: audio/mpeg, length: 10}",
+            "enclosure url 'ftp://x/a.mp3' must be an http(s) URL",
+        ),
         ("enclosure: {url: a.mp3, type: audio/mpeg, length: 0}", "enclosure length must be a positive"),
         ("enclosure: {url: a.mp3, type: audio/mpeg, length: -5}", "enclosure length must be a positive"),
         ("enclosure: {url: a.mp3, type: audio/mpeg, length: '12'}", "enclosure length must be a positive"),
@@ -342,8 +353,8 @@ def test_the_issue_example_reads_exactly_as_documented() -> None:
 def test_fields_that_decide_identity_visibility_or_dates_are_rejected_when_wrong(
     field: str, reason: str
 ) -> None:
-    # Given a wrong draft, id, date or enclosure length (guessing could publish a draft, duplicate an
-    # item or show a wrong date; no reader could hold such a length), when parsed, then the record is
+    # Given a wrong draft, id, date or enclosure (guessing could publish a draft, duplicate an item
+    # or show a wrong date; a podcast item is its enclosure), when parsed, then the record is
     # rejected and the reason names the field.
     assert reason in rejection("articles/x.md", markdown(f"title: t\ndate: 2025-01-01\n{field}\n"))
 
@@ -354,14 +365,6 @@ def test_fields_that_decide_identity_visibility_or_dates_are_rejected_when_wrong
         ("tags: {a: 1}", "tags must be a list or a comma-separated text, not a mapping"),
         ("tags: [[nested]]", "each of tags must be text, not a list"),
         ("tags: [true]", "each of tags must be text, not true/false"),
-        ("enclosure: https://x.example/a.mp3", "enclosure must be a mapping of url, mime_type and length"),
-        ("enclosure: {url: a.mp3, length: 10}", "enclosure is missing mime_type"),
-        ("enclosure: {type: audio/mpeg}", "enclosure is missing url, length"),
-        ("enclosure: {url: a.mp3, type: mpeg, length: 10}", "enclosure mime_type 'mpeg' is not a media type"),
-        (
-            "enclosure: {url: 'ftp://x/a.mp3', type: audio/mpeg, length: 10}",
-            "enclosure url 'ftp://x/a.mp3' must be an http(s) URL",
-        ),
         ("author: [a, b]", "author must be a name or a mapping of name, url and email, not a list"),
         ("author: ''", "author is empty"),
         ("author: {}", "author needs at least a name, url or email"),
