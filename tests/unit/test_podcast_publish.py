@@ -196,3 +196,15 @@ def test_given_a_file_replaced_without_an_event_when_reconciled_then_the_episode
     assert show.publisher.reconcile().failed_keys == []
     assert show.public()["media/ep12.mp3"] == longer
     show.assert_matches_build()
+
+
+def test_given_an_episode_deleted_without_an_event_when_the_site_is_rebuilt_then_its_file_copy_goes(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.mp3", sample_episode())
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("site.yaml", "media/ep12.mp3", "articles/ep12.md")
+    show.content.delete("articles/ep12.md")  # its notification was lost
+    report = show.publisher.rebuild()
+    assert "media/ep12.mp3" in report.deleted
+    show.assert_matches_build()

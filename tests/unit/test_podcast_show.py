@@ -158,3 +158,10 @@ def test_every_apple_category_and_subcategory_is_accepted_as_apple_spells_it() -
         for subcategory in subcategories:
             assert parse_category(f"{category} > {subcategory}") == (category, subcategory)
     assert len(APPLE_CATEGORIES) == 19
+
+
+def test_given_an_author_longer_than_apples_255_characters_when_parsed_then_it_is_a_site_error() -> None:
+    assert "'podcast.author'" in site_error(SITE + SHOW + b"  author: " + b"a" * 256 + b"\n")
+    assert "'podcast.owner.name'" in site_error(
+        SITE + SHOW.replace(b"name: Film Desk", b"name: " + b"n" * 256)
+    )

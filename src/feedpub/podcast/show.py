@@ -25,6 +25,7 @@ MAX_DESCRIPTION_BYTES = 4000  # Apple Podcasts' limit for a show's and an episod
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 NonEmpty = Annotated[str, Field(min_length=1)]
+ItunesText = Annotated[str, Field(min_length=1, max_length=255)]  # Apple's limit for itunes: values
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -60,7 +61,7 @@ class Owner(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: NonEmpty | None = None
+    name: ItunesText | None = None
     email: str
 
     @field_validator("email")
@@ -99,7 +100,7 @@ class PodcastShow(BaseModel):
     categories: Annotated[tuple[str, ...], Field(min_length=1)]  # "Category" or "Category > Subcategory"
     explicit: bool
     owner: Owner
-    author: NonEmpty | None = None  # default: the site's author
+    author: ItunesText | None = None  # default: the site's author
     type: Literal["episodic", "serial"] = "episodic"
     language: str | None = None  # default: the site's language
     copyright: NonEmpty | None = None

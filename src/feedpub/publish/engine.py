@@ -614,6 +614,8 @@ class _Run:
         published = dict(root["outputs"])
         new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
         new_outputs.update(digests)
+        if fresh:  # from scratch: a file published before may be named by no record now
+            tx.media_touched.update(path for path in published if is_media_path(path))
         for media_key in tx.media_touched:  # published while a published record names it
             media_etag = tx.published_media(media_key)
             if media_etag is None:
