@@ -175,7 +175,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     converted = convert(xml_safe(body), home, flavour)
     body = converted.text
     notes.warnings += converted.warnings
-    title = _title(front, source, notes)
+    title = _title(front, source, flavour, notes)
     draft = _draft(front, source)
     date = _date(front, source, site, draft, notes)
     publish_at = _optional_strict_when(front, "publish_date", site)
@@ -256,11 +256,16 @@ def _flavour(source: SourcePath, front: FrontMatter, kind: str, body: str, site:
     return NATIVE
 
 
-def _title(front: FrontMatter, source: SourcePath, notes: _Notes) -> str:
-    if not front.has("title") and source.filename_date is not None:
-        # Jekyll titles a post from its file name when the front matter has none.
-        title = " ".join(word.capitalize() for word in source.slug.split("-"))
-        notes.warnings.append(f"has no title: '{title}' is taken from the file name, as Jekyll does")
+def _title(front: FrontMatter, source: SourcePath, flavour: str, notes: _Notes) -> str:
+    value = front.get("title")
+    missing = value is None or (isinstance(value, str) and not value.strip())
+    if missing and (source.filename_date is not None or flavour in (JEKYLL, HUGO)):
+        # Jekyll titles a post from its file name when the front matter has none; Hugo leaves the
+        # title empty, which no feed can show: the file (or bundle) name is the best stand-in.
+        title = (
+            " ".join(word.capitalize() for word in re.split(r"[-_ ]+", source.slug) if word) or source.name
+        )
+        notes.warnings.append(f"has no title: '{title}' is taken from the file name")
         return title
     return _required_text(front.fields, "title")
 

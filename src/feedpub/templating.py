@@ -42,7 +42,7 @@ _KRAMDOWN_SINGLE = re.compile(r"\{::\w{1,40}[^}]{0,200}/\}")
 _KRAMDOWN_TOC = re.compile(
     r"^[ \t]*(?:[*+-]|1\.)[ \t]+.*\n[ \t]*\{:[ \t]*\.?toc[ \t]*\}[ \t]*$", re.MULTILINE
 )
-_KRAMDOWN_IAL = re.compile(r"\{:[^}\n]{0,200}\}")
+_KRAMDOWN_IAL = re.compile(r"\{:(?:(?!\{:)[^}\n]){0,200}\}")
 # An opening never spans the next one ("(?!\{%)"): "{% {% {% …" costs each opening a few steps.
 _LIQUID_TAG = re.compile(r"\{%-?\s*(\w{1,40})((?:(?!\{%).){0,300}?)-?%\}", re.DOTALL)
 _LIQUID_OUTPUT = re.compile(r"\{\{-?\s*((?:(?!\{\{).){0,300}?)\s*-?\}\}", re.DOTALL)
@@ -90,9 +90,15 @@ def convert(body: str, home: str, generator: str) -> Conversion:
     if generator not in ("jekyll", "hugo") or not has_templates(body):
         return Conversion(body)
     context = _Context(home)
+    text = body
     if generator == "jekyll":
-        text = _blocks(body, _RAW, lambda _, inner: context.keep(inner))
+        text = _blocks(text, _RAW, lambda _, inner: context.keep(inner))
         text = _blocks(text, _COMMENT, lambda _, inner: "")
+    if generator == "hugo" or "{{<" in text or "{{%" in text:  # shortcodes are Hugo's whoever holds them
+        text = _blocks(text, _ESCAPED_SHORTCODE, lambda m, inner: context.keep("{{" + m.group(1) + inner))
+        text = _blocks(text, _HUGO_HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
+        text = _shortcodes(text, context)
+    if generator == "jekyll":
         text = _blocks(text, _HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
         text = _KRAMDOWN_TOC.sub("", text)
         text = _blocks(text, _KRAMDOWN_BLOCK, lambda _, inner: "")
@@ -100,10 +106,6 @@ def convert(body: str, home: str, generator: str) -> Conversion:
         text = _KRAMDOWN_IAL.sub("", text)
         text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m.group(1), m.group(2).strip(), context), text)
         text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m.group(1), context), text)
-    else:
-        text = _blocks(body, _ESCAPED_SHORTCODE, lambda m, inner: context.keep("{{" + m.group(1) + inner))
-        text = _blocks(text, _HUGO_HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
-        text = _shortcodes(text, context)
     text = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], text)
     for what, count in sorted(context.unknown.items()):
         times = "" if count == 1 else f" ({count} times)"

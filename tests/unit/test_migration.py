@@ -15,6 +15,8 @@ import feedparser
 import pytest
 
 from feedpub import build, cli
+from feedpub.config import parse_site
+from feedpub.records import parse_record
 from tests.unit.jsonfeed_spec import validate_json_feed
 from tests.unit.w3c_rules import check_all, first_problems
 
@@ -156,3 +158,22 @@ def test_every_migrated_feed_passes_the_validators_and_shows_no_template_syntax(
             assert all(entry.get("link") for entry in parsed.entries)
         text = data.decode()
         assert not re.search(r"\{%|\{\{[<%]|\{:", text), f"{path} holds template syntax"
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "title"),
+    [
+        ("articles/_posts/2024-02-03-first-light.md", b"---\nlayout: post\n---\nText.\n", "First Light"),
+        ("articles/posts/quiet-week/index.md", b"+++\ndate = 2024-02-03\n+++\nText.\n", "Quiet Week"),
+        ("articles/posts/notes_on_go.md", b"+++\ndate = 2024-02-03\ntitle = ''\n+++\nText.\n", "Notes On Go"),
+    ],
+)
+def test_a_jekyll_or_hugo_post_without_a_title_is_titled_from_its_name_with_a_warning(
+    path: str, data: bytes, title: str
+) -> None:
+    # Given a Jekyll or Hugo post with a date but no title, when parsed, then it is published with
+    # the title Jekyll gives it (Hugo's would be empty), and a warning says where the title came from.
+    site = parse_site(b"title: T\nbase_url: https://f.example/\n")
+    record = parse_record(path, data, site)
+    assert record.title == title
+    assert record.warnings == (f"has no title: '{title}' is taken from the file name",)
