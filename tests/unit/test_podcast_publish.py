@@ -4,6 +4,7 @@ record or the file, and the feeds equal a from-scratch build of the same content
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,3 +209,15 @@ def test_given_an_episode_deleted_without_an_event_when_the_site_is_rebuilt_then
     report = show.publisher.rebuild()
     assert "media/ep12.mp3" in report.deleted
     show.assert_matches_build()
+
+
+def test_given_an_episode_the_apps_handle_less_well_when_published_then_report_json_warns_about_it(
+    show: Show,
+) -> None:
+    show.content.put("media/ep12.ogg", b"OggS" + bytes(2000))
+    show.content.put("articles/ep12.md", EPISODE.replace(b"ep12.mp3", b"ep12.ogg"))
+    show.apply("site.yaml", "media/ep12.ogg", "articles/ep12.md")
+    report = json.loads(show.output.get("_state/report.json").body)
+    warned = [each["warning"] for each in report["warnings"] if each["path"] == "articles/ep12.md"]
+    assert "Spotify plays MP3 and AAC (.m4a) episodes, not audio/ogg" in warned
+    assert "has no duration: apps show one; add 'duration' (seconds or H:MM:SS)" in warned

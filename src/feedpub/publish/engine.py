@@ -119,6 +119,7 @@ def entry_for(
     `attach` completes a media enclosure from its file: (the record, the ETag of the file's version),
     or RecordError. An entry names the media file even when it is missing, so that its upload
     brings the record back."""
+    from feedpub.podcast.check import episode_warnings
     from feedpub.records import parse_record
 
     try:
@@ -143,8 +144,9 @@ def entry_for(
         entry["due"] = record.publish_at.isoformat()
     if record.expires_at is not None:
         entry["expires"] = record.expires_at.isoformat()
-    if record.warnings:
-        entry["warnings"] = list(record.warnings)
+    warnings = [*record.warnings, *episode_warnings(record, site)]  # the podcast apps' too
+    if warnings:
+        entry["warnings"] = warnings
     return entry, record
 
 
