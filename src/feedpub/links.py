@@ -70,7 +70,7 @@ def candidates(target: str, record_path: str) -> list[str]:
     """The content keys a reference may mean, most likely first."""
     folder = posixpath.dirname(record_path)
     if target.startswith(RECORD_SCHEME + "post/"):
-        name = target.removeprefix(RECORD_SCHEME + "post/")
+        name = target.removeprefix(RECORD_SCHEME + "post/").lstrip("/")  # "/subdir/name": inside _posts
         folders = ["articles/_posts", "articles"]
         return [f"{base}/{name}{suffix}" for base in folders for suffix in MARKDOWN_SUFFIXES]
     if target.startswith(RECORD_SCHEME + "site/"):
