@@ -14,6 +14,8 @@ PYTEST_ARGS ?=
 .PHONY: dev test lint bench soak build clean system-packages tools sample-audio
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "make: feedpub needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1). Name one: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

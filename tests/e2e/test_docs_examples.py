@@ -4,6 +4,7 @@ directory holding a copy of the sample site as `content`, so the editable conten
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from feedpub import cli
-from tests.e2e.conftest import REPO, SAMPLE_CONTENT
+from tests.e2e.conftest import REPO, SAMPLE_CONTENT, start_pipeline
 
 DOCS = [REPO / "README.md", REPO / "docs" / "local.md", REPO / "events" / "README.md"]
 # Placeholders the docs use, and a value of the right kind for each.
@@ -37,8 +38,8 @@ def documented_commands() -> list[tuple[str, str]]:
         text = doc.read_text(encoding="utf-8")
         blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
         lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
-        # A span that only names a command (`feedpub check`) is prose, not an example
-        spans = [span for span in re.findall(r"`(feedpub [^`]+)`", text) if len(span.split()) > 2]
+        spans = [" ".join(span.split()) for span in re.findall(r"`(?:\.venv/bin/)?(feedpub [^`]+)`", text)]
+        spans = [span for span in spans if len(span.split()) > 2]  # a bare `feedpub check` is prose
         for line in [*lines, *spans]:
             if line.startswith("feedpub ") and " | " not in line:
                 found.append((doc.relative_to(REPO).as_posix(), line))
@@ -126,3 +127,27 @@ def test_make_dev_takes_the_ports_it_documents() -> None:
     assert "feedpub dev --content content --port 9000 --s3-port 9001" in result.stdout
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "`make dev PORT=9000 S3_PORT=9001`" in readme
+
+
+def test_the_readme_upload_example_works_against_feedpub_dev(scratch: Path, tmp_path: Path) -> None:
+    # Given `feedpub dev` running, and the README's credentials and `feedpub publish` example
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    credentials = dict(
+        re.findall(r"\b(AWS_[A-Z_]+)=(\S+)", readme.split("aws s3 cp post.md")[0].split("```sh")[-1])
+    )
+    assert set(credentials) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
+    (line,) = [
+        line for doc, line in documented_commands() if doc == "README.md" and "--endpoint-url http" in line
+    ]
+    (tmp_path / "dev").mkdir()
+    for dev in start_pipeline(tmp_path / "dev"):
+        # When the example runs with the endpoint this pipeline printed
+        line = line.replace("http://127.0.0.1:4566", dev.pipeline.resources.endpoint)
+        result = subprocess.run(
+            [sys.executable, "-m", "feedpub.cli", *shlex.split(line)[1:]],
+            capture_output=True, text=True, timeout=180, check=False, cwd=scratch,
+            env={**os.environ, **credentials},
+        )  # fmt: skip
+        # Then it syncs: the sample site is already there, so nothing needs uploading
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("uploaded 0, deleted 0, unchanged ")
