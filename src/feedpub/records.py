@@ -48,7 +48,11 @@ T = TypeVar("T")
 _BOM = b"\xef\xbb\xbf"
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 # Front-matter keys only one of the two generators uses: a hint of whose rules a record follows.
-_HUGO_KEYS = ("lastmod", "publishdate", "expirydate", "unpublishdate", "aliases", "weight", "linktitle")
+# (`draft` is what `hugo new` writes; Jekyll keeps drafts in _drafts or says `published: false`.)
+_HUGO_KEYS = (
+    *("lastmod", "publishdate", "expirydate", "unpublishdate", "aliases", "weight", "linktitle"),
+    *("draft", "images", "series"),
+)
 _JEKYLL_KEYS = ("layout", "permalink", "last_modified_at", "excerpt_separator")
 _IMAGE_KEYS = ("url", "src", "path", "image", "filename", "feature", "file")
 _DOT_SEGMENTS = ("", ".", "..")

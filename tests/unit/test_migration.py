@@ -177,3 +177,24 @@ def test_a_jekyll_or_hugo_post_without_a_title_is_titled_from_its_name_with_a_wa
     record = parse_record(path, data, site)
     assert record.title == title
     assert record.warnings == (f"has no title: '{title}' is taken from the file name",)
+
+
+@pytest.mark.parametrize(
+    ("path", "front", "link"),
+    [
+        # `hugo new` writes draft: false; :slug is then the title, urlized, as Hugo reads it
+        (
+            "articles/posts/notes.md",
+            "title: 'Go: Notes & Tips'\ndate: 2024-02-03\ndraft: false\n",
+            "go-notes-tips",
+        ),
+        # a Jekyll post: :slug is the file name's
+        ("articles/_posts/2024-02-03-notes.md", "title: 'Go: Notes & Tips'\nlayout: post\n", "notes"),
+    ],
+)
+def test_without_generator_each_record_shows_whose_slug_rules_it_follows(
+    path: str, front: str, link: str
+) -> None:
+    site = parse_site(b"title: T\nbase_url: https://f.example/\npermalink: /:year/:slug/\n")
+    record = parse_record(path, f"---\n{front}---\nText.\n".encode(), site)
+    assert record.url == f"https://f.example/2024/{link}/"
