@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote, urljoin
 
-from feedpub.sources import ARTICLES_PREFIX, MARKDOWN_SUFFIXES, RECORD_SUFFIXES
+from feedpub.sources import ARTICLES_PREFIX, HTML_SUFFIXES, MARKDOWN_SUFFIXES, RECORD_SUFFIXES
 from feedpub.templating import RECORD_SCHEME
 
 REF_ORIGIN = "https://feedpub.invalid/ref/"
@@ -34,7 +34,7 @@ def is_reference(href: str) -> bool:
     if _SCHEME.match(href) or href.startswith(("/", "#", "//")):
         return False
     path = href.split("#", 1)[0].split("?", 1)[0]
-    return path.lower().endswith(RECORD_SUFFIXES)
+    return path.lower().endswith(RECORD_SUFFIXES)  # a relative .html link is a page of the site
 
 
 def placeholder(href: str) -> str:
@@ -72,7 +72,8 @@ def candidates(target: str, record_path: str) -> list[str]:
     if target.startswith(RECORD_SCHEME + "post/"):
         name = target.removeprefix(RECORD_SCHEME + "post/").lstrip("/")  # "/subdir/name": inside _posts
         folders = ["articles/_posts", "articles"]
-        return [f"{base}/{name}{suffix}" for base in folders for suffix in MARKDOWN_SUFFIXES]
+        suffixes = (*MARKDOWN_SUFFIXES, *HTML_SUFFIXES)
+        return [f"{base}/{name}{suffix}" for base in folders for suffix in suffixes]
     if target.startswith(RECORD_SCHEME + "site/"):
         path = target.removeprefix(RECORD_SCHEME + "site/")
         return _keys([ARTICLES_PREFIX + path, ARTICLES_PREFIX + posixpath.basename(path)])

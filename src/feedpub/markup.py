@@ -163,8 +163,12 @@ def render_body(markdown: str, base: str) -> str:
 
 def _mark_references(tokens: list[Token]) -> None:
     for token in tokens:
+        if token.type == "html_block" and RECORD_SCHEME in token.content:  # {% post_url %} in an href
+            token.content = _BARE_REFERENCE.sub(_bare_placeholder, token.content)
         for child in token.children or ():
-            if child.type == "text" and RECORD_SCHEME in child.content:  # a bare {{< ref >}}: its URL as text
+            if (
+                child.type in ("text", "html_inline") and RECORD_SCHEME in child.content
+            ):  # a bare {{< ref >}}: its URL as text
                 child.content = _BARE_REFERENCE.sub(_bare_placeholder, child.content)
             attribute = "href" if child.type == "link_open" else "src" if child.type == "image" else None
             target = child.attrs.get(attribute) if attribute else None

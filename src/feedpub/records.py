@@ -56,6 +56,7 @@ _HUGO_KEYS = (
 _JEKYLL_KEYS = ("layout", "permalink", "last_modified_at", "excerpt_separator")
 _IMAGE_KEYS = ("url", "src", "path", "image", "filename", "feature", "file")
 _DOT_SEGMENTS = ("", ".", "..")
+_BLANK_LINE = re.compile(r"^[ \t]*$", re.MULTILINE)
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
 MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bit integer
 # Each tag is a feed in three formats: a record with thousands of tags would make one run write
@@ -177,7 +178,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     notes = _Notes(front.near_misses())
     flavour = _flavour(source, front, kind, body, site)
     converted = convert(xml_safe(body), home, flavour)
-    body = converted.text
+    body = _html_as_one_block(converted.text) if source.html else converted.text
     notes.warnings += converted.warnings
     title = _title(front, source, flavour, notes)
     draft = _draft(front, source)
@@ -258,6 +259,13 @@ def _flavour(source: SourcePath, front: FrontMatter, kind: str, body: str, site:
     if any(front.fields.get(key) is not None for key in _JEKYLL_KEYS) or "{%" in body:
         return JEKYLL
     return NATIVE
+
+
+def _html_as_one_block(html: str) -> str:
+    """An HTML post's body as one raw-HTML block of Markdown: never read as Markdown (indented
+    lines are not code, `*` is not emphasis). A blank line would end the block, so each one holds
+    an empty comment, which the sanitiser removes."""
+    return "<div>\n" + _BLANK_LINE.sub("<!---->", html.strip("\n")) + "\n</div>\n"
 
 
 def _title(front: FrontMatter, source: SourcePath, flavour: str, notes: _Notes) -> str:

@@ -3,7 +3,8 @@
 - Records: Markdown (`.md`, `.markdown`, `.mdown`, `.mkd`, `.mkdn`) or `.json` (in any case), in
   any subfolder.
 - Jekyll: `YYYY-MM-DD-slug.ext` gives the date and the slug; a `_drafts` folder holds drafts;
-  folders above a `_posts` folder are categories (`news/_posts/x.md` is in `news`).
+  folders above a `_posts` folder are categories (`news/_posts/x.md` is in `news`); a post in
+  `_posts` or `_drafts` may be HTML (`.html`, `.htm`) with front matter, as Jekyll allows.
 - Hugo: a page bundle `<name>/index.md` is named after its folder; the folders between
   `articles/` and the page are its sections; `_index.md` is a section's list page, not a post.
 - Anything else under `articles/` is not a record, and `skip_reason` says why.
@@ -18,6 +19,8 @@ from pathlib import PurePosixPath
 ARTICLES_PREFIX = "articles/"
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
 RECORD_SUFFIXES = (*MARKDOWN_SUFFIXES, ".json")
+HTML_SUFFIXES = (".html", ".htm")  # Jekyll posts only: elsewhere an HTML file is a page, not a record
+_JEKYLL_FOLDERS = ("_posts", "_drafts")
 # Jekyll's own rule: a date, a hyphen, then the slug (the date's parts may be short).
 _JEKYLL_NAME = re.compile(r"(\d{2,4})-(\d{1,2})-(\d{1,2})-(.+)")
 # A bundle's page in one language of a multilingual Hugo site: index.en.md, index.pt-br.md.
@@ -36,6 +39,7 @@ class SourcePath:
     filename_date: str | None  # "2024-03-07" from a Jekyll name
     sections: tuple[str, ...]  # folders between articles/ and the page (a bundle's own folder excluded)
     bundle: bool  # a Hugo page bundle's index page
+    html: bool  # a Jekyll post written in HTML
     jekyll: bool  # a Jekyll post: dated file name, or under _posts/_drafts
     in_drafts: bool  # under a Jekyll _drafts folder
     path_categories: tuple[str, ...]  # folders above a Jekyll _posts/_drafts folder
@@ -69,8 +73,9 @@ def skip_reason(path: str) -> str | None:
         return f"is hidden ('{hidden}' starts with a dot)"
     if name.startswith(("#", "~")) or name.endswith("~"):
         return "is an editor's temporary file"
-    if suffix.lower() not in RECORD_SUFFIXES:
-        return f"is not a record (records are {_SUFFIX_LIST} files)"
+    html_post = suffix.lower() in HTML_SUFFIXES and any(folder in _JEKYLL_FOLDERS for folder in folders)
+    if suffix.lower() not in RECORD_SUFFIXES and not html_post:
+        return f"is not a record (records are {_SUFFIX_LIST} files, and .html posts in _posts)"
     if not stem:
         return "has no name before its extension"
     if suffix.lower() in MARKDOWN_SUFFIXES and _SECTION_PAGE.fullmatch(stem):
@@ -109,6 +114,7 @@ def source_path(path: str) -> SourcePath:
         filename_date=filename_date,
         sections=sections,
         bundle=bundle,
+        html=suffix.lower() in HTML_SUFFIXES,
         jekyll=filename_date is not None or special is not None,
         in_drafts=special is not None and folders[special] == "_drafts",
         path_categories=tuple(folders[:special]) if special else (),

@@ -57,7 +57,18 @@ def test_jekyll_posts_get_the_links_and_jekyll_feed_ids_jekyll_gives_them() -> N
     assert news["date_published"] == "2024-06-15T09:05:00-07:00"  # a one-digit hour
     assert news["date_modified"] == "2024-06-20T00:00:00-07:00"  # last_modified_at
     assert news["summary"] == "First paragraph of the news."  # Jekyll's excerpt: the first paragraph
-    assert set(items) == {"Jekyll 4.4.1 Released", "Hello, World!", "Site News"}  # no draft, no unpublished
+    assert set(items) == {"Jekyll 4.4.1 Released", "Hello, World!", "Site News", "An HTML Post"}  # no drafts
+
+
+def test_a_jekyll_post_written_in_html_is_published_as_its_html() -> None:
+    # Given _posts/2023-07-04-html-post.html, when built, then its HTML is kept as written: an
+    # indented line is not code, "2 * 3 * 4" is no emphasis, blank lines in <pre> stay
+    item = items_of("jekyll")["An HTML Post"]
+    assert item["url"] == JEKYLL + "2023/07/04/html-post/"
+    html = item["content_html"]
+    assert f'<a href="{JEKYLL}2024/12/01/hello-world/"' in html  # post_url inside an href
+    assert "<p>Indented, yet not code; and 2 * 3 * 4 is not emphasis.</p>" in html
+    assert "<pre><code>line one\n\nline three</code></pre>" in html
 
 
 def test_jekyll_bodies_are_rendered_as_jekyll_renders_liquid_and_kramdown() -> None:
@@ -122,7 +133,7 @@ def test_check_lists_skipped_files_and_warnings_and_counts_them() -> None:
     assert err.getvalue().splitlines() == [
         "SKIPPED articles/posts/_index.md: is a Hugo section's list page (_index), not a post",
         "SKIPPED articles/posts/first-bundle/featured.png: is not a record "
-        "(records are .md, .markdown, .mdown, .mkd, .mkdn or .json files)",
+        "(records are .md, .markdown, .mdown, .mkd, .mkdn or .json files, and .html posts in _posts)",
         "WARN articles/posts/first-bundle/index.md: body: the Hugo shortcode 'notice' is not "
         "converted and was removed",
     ]
