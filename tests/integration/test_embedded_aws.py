@@ -80,6 +80,58 @@ def test_given_a_delayed_message_then_it_is_not_delivered_before_its_delay(sqs: 
     assert _bodies(sqs, url) == ["later"]
 
 
+def _counts(sqs: Any, url: str) -> tuple[int, int, int]:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    names.append("ApproximateNumberOfMessagesDelayed")
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return tuple(int(attributes[name]) for name in names)  # type: ignore[return-value]
+
+
+def test_given_messages_waiting_in_flight_and_delayed_then_the_queue_counts_each(sqs: Any) -> None:
+    # Given three messages waiting, one of which is then received, and one delayed
+    url = _queue(sqs, VisibilityTimeout="30")
+    for body in ("a", "b", "c"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=30)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+    # Then the queue reports 2 waiting, 1 in flight and 1 delayed (what `bench` and the console read)
+    assert _counts(sqs, url) == (2, 1, 1)
+
+
+def test_given_a_deleted_message_then_it_never_comes_back_and_deleting_it_again_is_harmless(sqs: Any) -> None:
+    # Given two messages received with a short visibility timeout, and the first deleted
+    url = _queue(sqs, VisibilityTimeout="1")
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    by_body = {message["Body"]: message["ReceiptHandle"] for message in received}
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=by_body["first"])
+    # When it is deleted again, then that is not an error
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=by_body["first"])
+    # And after the visibility timeout only the message that was not deleted is delivered again
+    time.sleep(1.2)
+    assert _bodies(sqs, url) == ["second"]
+    # And a receipt handle the queue never gave out is refused
+    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+
+
+def test_given_a_fifo_queue_with_content_deduplication_then_a_repeated_body_is_kept_once(sqs: Any) -> None:
+    # Given a FIFO queue that deduplicates by content (SendMessage reads that setting while sending)
+    url = str(
+        sqs.create_queue(
+            QueueName="speedups.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+    )
+    # When the same body is sent twice
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    # Then it is queued once
+    assert _bodies(sqs, url) == ["same"]
+    assert _counts(sqs, url) == (0, 1, 0)
+
+
 def test_given_the_embedded_server_when_stopped_then_its_port_is_released() -> None:
     server = MotoProcess("127.0.0.1", 0)
     port = int(server.endpoint.rsplit(":", 1)[1])
