@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.support import TAG_COUNT, machine_note, tag_name, write_section
+from feedpub import catalogue
 from feedpub.infra_spec import load_pipeline_spec
 from feedpub.local.devserver import DEFAULT_TEMPLATE, DevOptions, DevPipeline
-from feedpub.publish.tx import MAIN_FEED
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -148,7 +148,7 @@ def _published() -> int:
     from handlers.publish import current_publisher
 
     root, _ = current_publisher().state.load_root()
-    count: int = root["feeds"].get(MAIN_FEED, {}).get("count", 0)
+    count: int = root["feeds"].get(catalogue.main_feed().id, {}).get("count", 0)
     return count
 
 
