@@ -72,6 +72,9 @@ _JEKYLL_PATH_SAFE = re.compile(r"[a-zA-Z0-9./-]+")
 _JEKYLL_DEFAULT_SLUG = re.compile(r"[^\w]+|_+")  # not a letter, mark or digit (Jekyll's default mode)
 _JEKYLL_PRETTY_SLUG = re.compile(r"[^\w._~!$&'()+,;=@]+")
 _PATH_CHARS = "/!$&'()*+,;=:@-._~%"
+# A language code Hugo reads off a file name (post.fr.md); only common ones, so node.js.md keeps its name.
+_LANGUAGES = "en|fr|de|es|it|pt|nl|ru|ja|zh|ko|pl|sv|da|nb|no|fi|cs|tr|ar|he|uk|el|hu|ro|id|vi|th|ca|fa|hi"
+_TRANSLATION = re.compile(rf"\.(?:{_LANGUAGES})(?:-[a-z]{{2,4}})?$", re.IGNORECASE)
 
 
 class PermalinkError(ValueError):
@@ -247,7 +250,7 @@ def _hugo_value(name: str, cut: str | None, facts: LinkFacts) -> str:
     source = facts.source
     slug = hugo_urlize(facts.slug) if facts.slug else ""
     title = hugo_urlize(facts.title)
-    base = hugo_urlize(source.name)
+    base = hugo_urlize(_TRANSLATION.sub("", source.name))  # post.fr.md is the French "post"
     values = {
         "year": str(when.year),
         "month": f"{when.month:02d}",

@@ -209,3 +209,12 @@ def test_without_generator_each_record_shows_whose_slug_rules_it_follows(
     site = parse_site(b"title: T\nbase_url: https://f.example/\npermalink: /:year/:slug/\n")
     record = parse_record(path, f"---\n{front}---\nText.\n".encode(), site)
     assert record.url == f"https://f.example/2024/{link}/"
+
+
+def test_a_hugo_translation_keeps_its_base_name_in_the_link() -> None:
+    # Given Hugo's post.fr.md (the French translation of "post"), then :contentbasename is "post"
+    site = parse_site(b"title: T\nbase_url: https://f.example/\npermalink: /:section/:contentbasename/\n")
+    record = parse_record(
+        "articles/posts/bonjour.fr.md", b"+++\ntitle = 'Bonjour'\ndate = 2024-01-01\n+++\n", site
+    )
+    assert record.url == "https://f.example/posts/bonjour/"
