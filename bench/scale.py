@@ -53,6 +53,7 @@ class Measure:
     size: int
     scenario: str
     way: str
+    feed_kinds: str  # "plain" (main, tags, one author) or "all" (50 author profiles, 5 feeds of site.yaml)
     wall_s: float
     requests: dict[str, int]
     bytes_read: int
@@ -88,7 +89,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall, **counter.snapshot(), "peak_rss_mib": peak_rss_mib()}
 
 
-def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str]) -> Measure:
+def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str], kinds: str) -> Measure:
     spec = {"endpoint": endpoint, "way": way, "action": scenario, "keys": keys, "now": NOW.isoformat()}
     done = subprocess.run(
         [sys.executable, "-m", "bench.scale", "--child", json.dumps(spec)],
@@ -104,6 +105,7 @@ def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str
         size,
         scenario,
         way,
+        kinds,
         result["wall_s"],
         result["requests"],
         result["bytes_read"],
@@ -114,31 +116,33 @@ def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str
 # ---- the parent: sites, changes, tables ---------------------------------------------------------
 
 
-def _bench_size(endpoint: str, size: int, *, naive: bool, log: Any) -> list[Measure]:
+def _bench_size(endpoint: str, size: int, *, naive: bool, kinds: str, log: Any) -> list[Measure]:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()  # noqa: S310 - our own 127.0.0.1 server
     admin = s3_client(endpoint)
     for bucket in (CONTENT, PUBLISH, NAIVE):
         admin.create_bucket(Bucket=bucket)
     started = time.perf_counter()
-    seed(CONTENT, generate_site(size))
-    log(f"  seeded {size} articles in {time.perf_counter() - started:.1f}s")
+    all_kinds = kinds == "all"
+    seed(CONTENT, generate_site(size, feed_kinds=all_kinds))
+    log(f"  seeded {size} articles ({kinds} feed kinds) in {time.perf_counter() - started:.1f}s")
     measures = []
 
     def measure(scenario: str, keys: list[str]) -> None:
         ways = ["incremental", "naive"] if naive and scenario != "replay" else ["incremental"]
         for way in ways:
-            m = _run_child(endpoint, size, scenario, way, keys)
+            m = _run_child(endpoint, size, scenario, way, keys, kinds)
             log(
-                f"  {size:>7} {scenario:<7} {way:<11} {m.wall_s:7.2f}s {m.total:>7} requests "
+                f"  {size:>7} {kinds:<5} {scenario:<7} {way:<11} {m.wall_s:7.2f}s {m.total:>7} requests "
                 f"{m.bytes_read:>11} B read {m.peak_rss_mib:6.0f} MiB"
             )
             measures.append(m)
 
     key = article_key(size)  # the newest article: in the main feed and in its tags' feeds
     measure("cold", [])
-    seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["add"]))])
+    seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["add"], feed_kinds=all_kinds))])
     measure("add", [key])
-    seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["edit"], title_suffix=" (edited)"))])
+    edited = article_bytes(size, tags=CHANGED_TAGS["edit"], title_suffix=" (edited)", feed_kinds=all_kinds)
+    seed(CONTENT, [(key, edited)])
     measure("edit", [key])
     s3_backends_for().delete_object(CONTENT, key)
     measure("delete", [key])
@@ -156,7 +160,11 @@ def _report(
     sizes: list[int],
     artifact: cold_start.ArtifactStart | None = None,
 ) -> str:
-    by = {(m.size, m.scenario, m.way): m for m in measures}
+    modes = list(dict.fromkeys(m.feed_kinds for m in measures))
+    # The targets and the naive comparison are about the site as generated before feed kinds
+    # (plain) when it was measured; the feed-kinds table below sets the two side by side.
+    base = "plain" if "plain" in modes else modes[0]
+    by = {(m.size, m.scenario, m.way): m for m in measures if m.feed_kinds == base}
     lines = [
         "## Scale: incremental publishing against the naive way",
         "",
@@ -170,13 +178,17 @@ def _report(
         "`--sizes 1000,10000,100000`, which takes several minutes more; the naive baseline runs up to "
         "10,000 unless `--naive-up-to` says otherwise).",
         "",
-        "| articles | change | way | wall (s) | S3 requests | by operation | bytes read "
+        "Feed kinds: `plain` is the generated site (main, 200 tag feeds, one author); `all` adds 50 "
+        "author profiles credited by key (one or two per article) and five feeds of site.yaml selecting "
+        "by tags and authors (`--feed-kinds plain,all`).",
+        "",
+        "| articles | feed kinds | change | way | wall (s) | S3 requests | by operation | bytes read "
         "| peak RSS (MiB) | req/s |",
-        "|---:|---|---|---:|---:|---|---:|---:|---:|",
+        "|---:|---|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for m in measures:
         lines.append(
-            f"| {m.size:,} | {m.scenario} | {m.way} | {m.wall_s:.2f} | {m.total:,} "
+            f"| {m.size:,} | {m.feed_kinds} | {m.scenario} | {m.way} | {m.wall_s:.2f} | {m.total:,} "
             f"| {_fmt_requests(m.requests)} | {m.bytes_read:,} | {m.peak_rss_mib:.0f} "
             f"| {m.total / m.wall_s:.0f} |"
         )
@@ -198,6 +210,7 @@ def _report(
             "|---:|---|---:|---:|---:|",
             *ratio_rows,
         ]
+    lines += _feed_kinds_table(measures, sizes, modes)
     if cold is not None:
         lines += [
             "",
@@ -216,6 +229,38 @@ def _report(
         ]
     lines += ["", "### Targets (issue 5)", "", *_targets(by, sizes, cold)]
     return "\n".join(lines)
+
+
+def _feed_kinds_table(measures: list[Measure], sizes: list[int], modes: list[str]) -> list[str]:
+    """Per-change S3 requests of the incremental publisher, each mode of feed kinds side by side."""
+    if len(modes) < 2:
+        return []
+    totals = {(m.size, m.scenario, m.feed_kinds): m.total for m in measures if m.way == "incremental"}
+    rows = []
+    for size in sizes:
+        for change in ("add", "edit", "delete", "replay"):
+            cells = [
+                f"{totals[(size, change, mode)]:,}" if (size, change, mode) in totals else "–"
+                for mode in modes
+            ]
+            rows.append(f"| {size:,} | {change} | " + " | ".join(cells) + " |")
+    steady = []
+    for mode in modes:
+        for change in ("add", "edit", "delete"):
+            counts = [totals[(size, change, mode)] for size in sizes if (size, change, mode) in totals]
+            if len(counts) > 1:  # constant per change: what "incremental stays incremental" means
+                same = "same at every size" if max(counts) - min(counts) <= 2 else "**grows with the site**"
+                steady.append(f"- {mode}, {change}: {' / '.join(map(str, counts))} ({same})")
+    return [
+        "",
+        "Per-change S3 requests of the incremental publisher, by feed kinds (same run):",
+        "",
+        "| articles | change | " + " | ".join(modes) + " |",
+        "|---:|---|" + "---:|" * len(modes),
+        *rows,
+        "",
+        *steady,
+    ]
 
 
 def _targets(
@@ -281,7 +326,14 @@ def main(argv: list[str]) -> int:
         help="run the naive baseline only for sites up to this size (default 10000: at 100000 each "
         "naive publish reads every record, three times over)",
     )
+    parser.add_argument(
+        "--feed-kinds",
+        default="plain",
+        help="comma-separated: plain (the generated site) and/or all (50 author profiles and five feeds "
+        "of site.yaml on); e.g. plain,all measures both side by side (default plain)",
+    )
     parser.add_argument("--cold-start-runs", type=int, default=15, help="runs of each cold-start process")
+    parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurements")
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -289,17 +341,27 @@ def main(argv: list[str]) -> int:
         print(json.dumps(_child(json.loads(args.child))))
         return 0
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    modes = [mode.strip() for mode in args.feed_kinds.split(",")]
+    if not modes or any(mode not in ("plain", "all") for mode in modes):
+        parser.error("--feed-kinds takes plain, all or plain,all")
     measures: list[Measure] = []
     with moto_server() as endpoint:
         for size in sizes:
-            print(f"scale: {size:,} articles", flush=True)
-            measures += _bench_size(
-                endpoint, size, naive=size <= args.naive_up_to, log=lambda s: print(s, flush=True)
-            )
-    print("scale: cold start", flush=True)
-    cold = cold_start.measure(args.cold_start_runs)
-    print("scale: cold start from the function's layout", flush=True)
-    artifact = cold_start.measure_artifact()
+            for mode in modes:
+                print(f"scale: {size:,} articles, {mode} feed kinds", flush=True)
+                measures += _bench_size(
+                    endpoint,
+                    size,
+                    naive=size <= args.naive_up_to and mode == modes[0],
+                    kinds=mode,
+                    log=lambda s: print(s, flush=True),
+                )
+    cold = artifact = None
+    if not args.no_cold_start:
+        print("scale: cold start", flush=True)
+        cold = cold_start.measure(args.cold_start_runs)
+        print("scale: cold start from the function's layout", flush=True)
+        artifact = cold_start.measure_artifact()
     report = _report(measures, cold, sizes, artifact)
     if args.no_docs:
         print(report)

@@ -41,6 +41,24 @@ timezone: UTC
 feed_limit: 20
 """
 
+# With every kind of feed on (`python -m bench scale --feed-kinds all`): 50 author profiles the
+# articles credit by key, and five feeds of site.yaml selecting by tags and authors.
+AUTHOR_COUNT = 50
+FEED_KINDS_YAML = (
+    "authors:\n"
+    + "".join(
+        f"  writer-{n:02d}: {{name: Writer {n:02d}, url: 'https://www.bench.example/writers/{n:02d}/'}}\n"
+        for n in range(AUTHOR_COUNT)
+    )
+    + """feeds:
+  first-topics: {tags: {any: ['Topic 000', 'Topic 001', 'Topic 002', 'Topic 003', 'Topic 004']}}
+  not-topic-7: {tags: {exclude: ['Topic 007']}}
+  topic-42-by-writer-00: {tags: {all: ['Topic 042']}, authors: [writer-00]}
+  writers-0-to-4: {authors: [writer-00, writer-01, writer-02, writer-03, writer-04]}
+  summaries: {tags: {any: ['Topic 010', 'Topic 020', 'Topic 030']}, content: summary}
+"""
+)
+
 _WORDS = [
     "cinema",
     "premiere",
@@ -80,9 +98,16 @@ def article_date(number: int) -> datetime:
 
 
 def article_bytes(
-    number: int, *, seed: int = 5, title_suffix: str = "", tags: Iterable[str] | None = None
+    number: int,
+    *,
+    seed: int = 5,
+    title_suffix: str = "",
+    tags: Iterable[str] | None = None,
+    feed_kinds: bool = False,
 ) -> bytes:
-    """Article `number` of the generated site; `title_suffix` and `tags` make an edited version."""
+    """Article `number` of the generated site; `title_suffix` and `tags` make an edited version.
+
+    With `feed_kinds`, the article credits one or two of the site's author profiles by key."""
     rng = random.Random(seed * 1_000_003 + number)
     if tags is None:
         tags = [tag_name(t) for t in rng.sample(range(TAG_COUNT), rng.randint(1, 3))]
@@ -96,15 +121,20 @@ def article_bytes(
     )
     tag_list = ", ".join(f'"{t}"' for t in tags)
     when = article_date(number).strftime("%Y-%m-%d %H:%M")
-    front = f'---\ntitle: "{title}"\ndate: {when}\ntags: [{tag_list}]\nauthor: Bench Desk\n---\n'
+    author = "Bench Desk"
+    if feed_kinds:
+        writers = sorted({number % AUTHOR_COUNT, rng.randrange(AUTHOR_COUNT)})
+        author = "[" + ", ".join(f"writer-{n:02d}" for n in writers) + "]"
+    front = f'---\ntitle: "{title}"\ndate: {when}\ntags: [{tag_list}]\nauthor: {author}\n---\n'
     return (front + body).encode()
 
 
-def generate_site(size: int, *, seed: int = 5) -> Iterator[tuple[str, bytes]]:
-    """site.yaml then `size` articles, as (key, bytes)."""
-    yield "site.yaml", SITE_YAML
+def generate_site(size: int, *, seed: int = 5, feed_kinds: bool = False) -> Iterator[tuple[str, bytes]]:
+    """site.yaml then `size` articles, as (key, bytes); `feed_kinds` turns on author profiles and
+    feeds of site.yaml (FEED_KINDS_YAML)."""
+    yield "site.yaml", SITE_YAML + (FEED_KINDS_YAML.encode() if feed_kinds else b"")
     for number in range(size):
-        yield article_key(number), article_bytes(number, seed=seed)
+        yield article_key(number), article_bytes(number, seed=seed, feed_kinds=feed_kinds)
 
 
 def s3_client(endpoint: str, *, pool: int = 10, retries: int = 5) -> Any:

@@ -2,7 +2,7 @@
 // the origin; "/" shows the main feed. Anything else (the private _state/ prefix, stray keys) gets
 // a 404 at the edge and never touches S3. Query strings are not in the cache key, never forwarded.
 // PUBLIC_PATH is generated from feedpub.catalogue (UPDATE_EDGE=1 pytest tests/unit/test_catalogue.py).
-var PUBLIC_PATH = /^\/(feed\.xsl|feeds\.opml|(feed\.xml|atom\.xml|feed\.json)|podcast\.xml|tags\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json)|media\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*)$/;
+var PUBLIC_PATH = /^\/(feed\.xsl|feeds\.opml|(feed\.xml|atom\.xml|feed\.json)|podcast\.xml|feeds\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json)|tags\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json)|authors\/[a-z0-9._-]+\/(feed\.xml|atom\.xml|feed\.json)|media\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*)$/;
 
 function handler(event) {
   var request = event.request;

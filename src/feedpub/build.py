@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from feedpub import catalogue, items, records, render, selection
+from feedpub import budget, catalogue, items, records, render, selection
 from feedpub.catalogue import Feed
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import RecordError, RecordWarning, SiteConfigError
@@ -226,7 +226,10 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
     links = {record.path: record.url for record in loaded}  # links between records: their permalinks
     jobs = [(record, links) for record in shown]
     rendered = dict(zip((record.id for record in shown), workers.map(_render_items, jobs, site), strict=True))
-    feeds = [(feed, [rendered[record.id] for record in feed_records]) for feed, feed_records in chosen.feeds]
+    feeds = [
+        (feed, budget.shown(site, feed, [rendered[record.id] for record in feed_records]))
+        for feed, feed_records in chosen.feeds
+    ]
     try:
         outputs = dict(workers.map(_render_feeds, feeds, site))
     except items.UnrenderableError as exc:  # a feed names the item at fault: which record is it?

@@ -27,6 +27,7 @@ from feedpub.slugs import tag_slug
 
 if TYPE_CHECKING:
     from feedpub.config import SiteConfig
+    from feedpub.feed_settings import AuthorProfile, ContentMode
     from feedpub.model import FeedItem, Person, Record
 
 # Feeds change when authors publish: short freshness, then serve stale while revalidating so a burst
@@ -123,8 +124,8 @@ SITE_FILES: tuple[SiteFile, ...] = (XSL, OPML)
 # -- what a record contributes to membership -------------------------------------------------------
 
 # JSON-able, so the publisher keeps it in its state and decides membership without the record:
-# {"tags": [[slug, as written], ...], "enclosure": [[media type]]}, each list in the record's order,
-# one entry per slug; "enclosure" is empty for a record without one.
+# {"tags": [[slug, as written], ...], "authors": [[slug, name], ...], "enclosure": [[media type]]},
+# each list in the record's order, one entry per slug; "enclosure" is empty for a record without one.
 Facets = dict[str, list[list[str]]]
 
 
@@ -132,8 +133,21 @@ def facets_of(record: Record) -> Facets:
     tags: dict[str, str] = {}
     for tag in record.tags:
         tags.setdefault(tag_slug(tag), tag)
-    enclosure = [[record.enclosure.mime_type]] if record.enclosure else []
-    return {"tags": [[slug, spelling] for slug, spelling in tags.items()], "enclosure": enclosure}
+    authors: dict[str, str] = {}
+    for person in record.authors:
+        shown = person.name or person.email
+        if shown:  # someone known only by a URL has no feed of their own
+            authors.setdefault(author_slug(person), shown)
+    return {
+        "tags": [[slug, spelling] for slug, spelling in tags.items()],
+        "authors": [[slug, name] for slug, name in authors.items()],
+        "enclosure": [[record.enclosure.mime_type]] if record.enclosure else [],
+    }
+
+
+def author_slug(person: Person) -> str:
+    """The path segment of a person's feed: their site.yaml key, else their name (or e-mail)."""
+    return tag_slug(person.key or person.name or person.email or "")
 
 
 # -- kinds of feeds ----------------------------------------------------------------------------------
@@ -171,6 +185,14 @@ class Kind:
 
         author = site.author
         return (Person(name=author.name, url=author.url, email=author.email),) if author else ()
+
+    def icon(self, site: SiteConfig, feed: Feed) -> str | None:
+        """The feed's image (absolute URL): the site's icon by default."""
+        return site.icon
+
+    def content_mode(self, site: SiteConfig, feed: Feed) -> ContentMode:
+        """Whether the feed's items carry their full content or only the summary with a link."""
+        return site.content_mode(self.name)
 
     # -- where its documents live (override all four together) --
 
@@ -292,11 +314,87 @@ class PodcastKind(Kind):
         return (PODCAST.file_name, PODCAST) if path == PODCAST.file_name else None
 
 
+class AuthorKind(Kind):
+    """One feed per author with a published record, under authors/<author slug>/: a key of
+    site.yaml `authors:` (its profile names the feed and is its author) or a name as written."""
+
+    name = "authors"
+    directory = "authors/"
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        return ((slug, name) for slug, name in facets["authors"])
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        return f"{site.title}: {self._name(site, feed)}"
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        profile = self.profile(site, feed)
+        if profile is not None and profile.bio:
+            return profile.bio
+        return f"Articles by {self._name(site, feed)} from {site.title}"
+
+    def people(self, site: SiteConfig, feed: Feed) -> tuple[Person, ...]:
+        from feedpub.model import Person
+
+        profile = self.profile(site, feed)
+        if profile is None:
+            return (Person(name=feed.label),) if feed.label else ()
+        return (Person(name=profile.name, url=profile.url, email=profile.email, avatar=profile.avatar),)
+
+    def icon(self, site: SiteConfig, feed: Feed) -> str | None:
+        profile = self.profile(site, feed)
+        return profile.avatar if profile is not None and profile.avatar else site.icon
+
+    def profile(self, site: SiteConfig, feed: Feed) -> AuthorProfile | None:
+        """The site.yaml profile whose key gives this feed its slug, if any."""
+        return next((p for key, p in site.authors.items() if tag_slug(key) == feed.slug), None)
+
+    def _name(self, site: SiteConfig, feed: Feed) -> str:
+        profile = self.profile(site, feed)
+        return profile.name if profile is not None else feed.label or feed.slug
+
+
+class SiteFeedKind(Kind):
+    """The feeds site.yaml names in `feeds:`, under feeds/<name>/: each holds the records its
+    selection picks (feedpub.feed_settings.SiteFeed), and exists even while none does."""
+
+    name = "feeds"
+    directory = "feeds/"
+
+    def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
+        if not site.feeds:
+            return ()
+        tags = frozenset(slug for slug, _ in facets["tags"])
+        authors = frozenset(slug for slug, _ in facets["authors"])
+        return ((name, None) for name, feed in site.feeds.items() if feed.selects(tags, authors))
+
+    def standing(self, site: SiteConfig) -> Iterable[str]:
+        return site.feeds
+
+    def title(self, site: SiteConfig, feed: Feed) -> str:
+        settings = site.feeds.get(feed.slug)
+        return settings.title if settings is not None and settings.title else f"{site.title}: {feed.slug}"
+
+    def description(self, site: SiteConfig, feed: Feed) -> str:
+        settings = site.feeds.get(feed.slug)
+        if settings is not None and settings.description:
+            return settings.description
+        return f"{self.title(site, feed)}: selected articles from {site.title}"
+
+    def content_mode(self, site: SiteConfig, feed: Feed) -> ContentMode:
+        settings = site.feeds.get(feed.slug)
+        if settings is not None and settings.content is not None:
+            return settings.content
+        return super().content_mode(site, feed)
+
+
 MAIN = MainKind()
 TAGS = TagKind()
 PODCASTS = PodcastKind()
-# feeds.opml lists feeds in this order of kinds, then by slug
-KINDS: tuple[Kind, ...] = (MAIN, PODCASTS, TAGS)
+AUTHORS = AuthorKind()
+SITE_FEEDS = SiteFeedKind()
+# feeds.opml lists feeds in this order of kinds, then by slug; site.yaml `content:` names them.
+KINDS: tuple[Kind, ...] = (MAIN, PODCASTS, SITE_FEEDS, TAGS, AUTHORS)
 
 
 @dataclass(frozen=True)
@@ -331,6 +429,12 @@ class Feed:
     def people(self, site: SiteConfig) -> tuple[Person, ...]:
         return self.kind.people(site, self)
 
+    def icon(self, site: SiteConfig) -> str | None:
+        return self.kind.icon(site, self)
+
+    def content_mode(self, site: SiteConfig) -> ContentMode:
+        return self.kind.content_mode(site, self)
+
 
 # -- questions the rest of feedpub asks -------------------------------------------------------------
 
@@ -345,7 +449,7 @@ def memberships(facets: Facets, site: SiteConfig) -> list[tuple[str, str | None]
 
 
 def standing_feeds(site: SiteConfig) -> list[str]:
-    """Ids of the feeds published even when empty (the main feed)."""
+    """Ids of the feeds published even when empty (the main feed, the feeds of site.yaml)."""
     return [kind.feed_id(slug) for kind in KINDS for slug in kind.standing(site)]
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from feedpub import frontmatter
 from feedpub.errors import SiteConfigError, describe_failure, describe_value
+from feedpub.feed_settings import MAX_AUTHORS, MAX_FEEDS, AuthorProfile, ContentMode, SiteFeed, problems
 from feedpub.permalinks import PermalinkError, check_pattern
 from feedpub.podcast.show import PodcastShow
 from feedpub.suggest import closest
@@ -57,6 +58,12 @@ class SiteConfig(BaseModel):
     permalink: str | dict[str, str] | None = None
     generator: Literal["jekyll", "hugo"] | None = None
     excerpt_separator: Annotated[str, Field(min_length=1)] | None = None
+    # The feed kinds' settings (feedpub.feed_settings): who the author keys are, the feeds of
+    # `feeds:`, full or summary content per kind, and how large a feed document may grow.
+    authors: Annotated[dict[str, AuthorProfile], Field(max_length=MAX_AUTHORS)] = {}
+    feeds: Annotated[dict[str, SiteFeed], Field(max_length=MAX_FEEDS)] = {}
+    content: dict[str, ContentMode] = {}
+    feed_max_bytes: Annotated[int, Field(ge=16 * 1024, le=10_000_000)] = MiB
 
     @field_validator("title")
     @classmethod
@@ -99,10 +106,21 @@ class SiteConfig(BaseModel):
 
     @model_validator(mode="after")
     def _show(self) -> SiteConfig:
-        problems = self.podcast.problems_with(self) if self.podcast else []
-        if problems:
-            raise ValueError("; ".join(problems))
+        found = self.podcast.problems_with(self) if self.podcast else []
+        if found:
+            raise ValueError("; ".join(found))
         return self
+
+    @model_validator(mode="after")
+    def _feed_kinds(self) -> SiteConfig:
+        found = problems(self.authors, self.feeds, self.content)
+        if found:
+            raise ValueError("; ".join(found))
+        return self
+
+    def content_mode(self, kind: str) -> ContentMode:
+        """Whether the feeds of this kind carry full content or the summary with a link (default: full)."""
+        return self.content.get(kind, "full")
 
     @property
     def tz(self) -> ZoneInfo:

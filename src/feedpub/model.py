@@ -20,6 +20,8 @@ class Person(BaseModel):
     name: str | None = None
     url: str | None = None
     email: str | None = None
+    avatar: str | None = None  # absolute; from a profile of site.yaml `authors:`
+    key: str | None = None  # the site.yaml `authors:` key this person was credited by, if any
 
 
 class Enclosure(BaseModel):
@@ -102,6 +104,9 @@ class FeedItem(BaseModel):
     language: str | None = None
     enclosure: Enclosure | None = None
     episode: Episode | None = None
+    # Only the summary and the link go out (the feed's kind says so, or the feed is over its byte
+    # budget): feedpub.budget.summary_only made it from the full item.
+    summary_only: bool = False
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

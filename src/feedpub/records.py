@@ -561,11 +561,17 @@ def _language(value: object) -> str | None:
     return None if text is None else text.replace("_", "-")
 
 
-def _person(value: object, field: str, home: str) -> Person:
+def _person(value: object, field: str, site: SiteConfig, home: str) -> Person:
+    """A name, a key of site.yaml `authors:` (its profile), or a mapping of name, url and email."""
     if isinstance(value, str):
         name = _text(value, field)
         if name is None:
             raise _Invalid(f"{field} is empty")
+        profile = site.authors.get(name)
+        if profile is not None:
+            return Person(
+                name=profile.name, url=profile.url, email=profile.email, avatar=profile.avatar, key=name
+            )
         return Person(name=name)
     if not isinstance(value, dict):
         raise _Invalid(f"{field} must be a name or a mapping of name, url and email, not {_kind(value)}")
@@ -593,9 +599,12 @@ def _authors(front: FrontMatter, site: SiteConfig, home: str) -> tuple[Person, .
             authors = [authors]
         if not isinstance(authors, list) or not authors:
             raise _Invalid(f"authors must be a non-empty list, not {_kind(authors)}")
-        return tuple(_person(each, "each author", home) for each in authors)
-    if front.get("author") is not None:
-        return (_person(front.get("author"), "author", home),)
+        return tuple(_person(each, "each author", site, home) for each in authors)
+    author = front.get("author")
+    if author is not None:
+        if isinstance(author, list) and author:  # `author:` may list several keys or names too
+            return tuple(_person(each, "each author", site, home) for each in author)
+        return (_person(author, "author", site, home),)
     return _site_authors(site)
 
 

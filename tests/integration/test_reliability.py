@@ -48,7 +48,19 @@ RETRIES: int = CLIENT_CONFIG.retries["max_attempts"]  # type: ignore[attr-define
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 STATE_PREFIX = "_state/"
 BASE_URL = "https://feeds.example.org/"
-SITE_YAML = f"title: Reliability Review\nbase_url: {BASE_URL}\nfeed_limit: 4\ntimezone: UTC\n".encode()
+# Every kind of feed: tags, authors (site.yaml keys and plain names), a feed of site.yaml.
+SITE_YAML = f"""title: Reliability Review
+base_url: {BASE_URL}
+feed_limit: 4
+timezone: UTC
+authors:
+  ada: {{name: Ada Lovelace, url: https://www.example.org/ada/}}
+  alan: {{name: Alan Turing}}
+feeds:
+  ada-on-alpha: {{tags: {{any: [Alpha, Beta]}}, authors: [ada]}}
+  no-gamma: {{tags: {{exclude: [Gamma]}}}}
+""".encode()
+AUTHORS = ("", "author: ada", "author: Grace Hopper", "authors: [ada, alan]")
 TAGS = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")
 POOL = [f"articles/post-{n:02d}.md" for n in range(24)]
 
@@ -175,6 +187,9 @@ def random_article(rng: random.Random, key: str) -> bytes:
         f"date: 2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:00",
         f"tags: [{tags}]",
     ]
+    author = rng.choice(AUTHORS)
+    if author:
+        lines.append(author)
     if roll > 0.95:
         lines.append("draft: true")
     elif roll > 0.9:

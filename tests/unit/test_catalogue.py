@@ -86,11 +86,15 @@ def test_memberships_follow_the_record_facets() -> None:
     from feedpub.config import parse_site
 
     site = parse_site(b"title: T\nbase_url: https://feeds.example.org/\n")
-    facets = {"tags": [["john-wick", "John Wick"], ["stunts", "Stunts"]]}
+    facets = {
+        "tags": [["john-wick", "John Wick"], ["stunts", "Stunts"]],
+        "authors": [["jane-doe", "Jane Doe"]],
+    }
     assert catalogue.memberships(facets, site) == [
         ("", None),
         ("tags/john-wick/", "John Wick"),
         ("tags/stunts/", "Stunts"),
+        ("authors/jane-doe/", "Jane Doe"),
     ]
     assert catalogue.standing_feeds(site) == [""]
     assert sorted(["tags/b/", "", "tags/a/"], key=catalogue.feed_order) == ["", "tags/a/", "tags/b/"]

@@ -9,14 +9,34 @@ from datetime import timedelta
 import pytest
 
 from feedpub.publish import Publisher
-from tests.support.builders import article
+from tests.support.builders import article, site_yaml
 from tests.unit.test_publish_engine import Site
 
 TAGS = ("Film", "News", "Interviews", "Reviews", "film")  # "film" folds into Film's feed
 
 
-def random_change(rng: random.Random, site: Site, keys: list[str]) -> str:
-    """Create, edit, draft, re-date, re-id, break or delete one random article; return its key."""
+# Every kind of feed at once, and a byte budget small enough that items keep moving between full
+# and summary-only as articles come, grow, shrink and go.
+KINDS_SITE = site_yaml(
+    feed_limit=3,
+    feed_max_bytes=16 * 1024,
+    authors={
+        "jane": {"name": "Jane Doe", "avatar": "https://www.example.org/jane.png"},
+        "sam": {"name": "Sam"},
+    },
+    feeds={
+        "jane-on-film": {"tags": {"any": ["Film"]}, "authors": ["jane"]},
+        "no-news": {"tags": {"exclude": ["News"]}, "content": "summary"},
+    },
+    content={"tags": "summary"},
+)
+AUTHOR_LINES = ("", "author: jane\n", "author: Guest Writer\n", "authors: [jane, sam]\n", "author: [sam]\n")
+
+
+def random_change(rng: random.Random, site: Site, keys: list[str], kinds: bool = False) -> str:
+    """Create, edit, draft, re-date, re-id, break or delete one random article; return its key.
+
+    With `kinds`, articles also change authors and now and then carry a body of several kB."""
     key = rng.choice(keys)
     roll = rng.random()
     if roll < 0.2:
@@ -33,7 +53,16 @@ def random_change(rng: random.Random, site: Site, keys: list[str]) -> str:
         site.put(key, b"---\ntitle: broken\n")
         return key
     tags = tuple(rng.sample(TAGS, rng.randint(0, 3)))
-    site.put(key, article(f"{key} v{rng.randint(1, 10**6)}", f"2025-{month}-{day:02d} 10:00", tags, extra))
+    body = None
+    if kinds:
+        extra += rng.choice(AUTHOR_LINES)
+        if rng.random() < 0.3:
+            body = (
+                f"Large article {rng.random()}.\n\n"
+                + "A paragraph of <em>some</em> length. " * rng.randint(50, 300)
+            )
+    title = f"{key} v{rng.randint(1, 10**6)}"
+    site.put(key, article(title, f"2025-{month}-{day:02d} 10:00", tags, extra, body=body))
     return key
 
 
@@ -50,6 +79,23 @@ def test_random_change_sequences_always_equal_a_fresh_build(seed: int) -> None:
         # When the publisher applies the changed keys
         report = site.publisher.apply(sorted(changed))
         # Then the published outputs equal a from-scratch build of the bucket as it is now
+        assert report.failed_keys == [], f"step {step}"
+        site.assert_matches_build()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_changes_to_every_feed_kind_under_a_tight_budget_always_equal_a_fresh_build(seed: int) -> None:
+    # Given a site with author feeds, feeds of site.yaml, a kind set to summary and a 16 kB budget
+    rng = random.Random(1000 + seed)
+    site = Site(KINDS_SITE)
+    keys = [f"articles/{name}.md" for name in "abcdefgh"]
+    for step in range(25):
+        changed = {random_change(rng, site, keys, kinds=True) for _ in range(rng.choice([1, 1, 2]))}
+        if rng.random() < 0.1:
+            site.now += timedelta(days=3)
+        # When the publisher applies the changed keys
+        report = site.publisher.apply(sorted(changed))
+        # Then every feed of every kind equals a from-scratch build of the bucket as it is now
         assert report.failed_keys == [], f"step {step}"
         site.assert_matches_build()
 

@@ -1,9 +1,11 @@
 """A feed head: how many records a feed has, and its newest ones in order.
 
 `items` is always a prefix of the feed's full newest-first member list (so a feed can be
-rendered from it alone), holding up to `cap` members; only the first `feed_limit` carry
-their rendered FeedItem. `count` says how many members exist beyond the prefix, which
-tells when a deletion has eaten into the prefix far enough to need a refill from the shards.
+rendered from it alone), holding up to `cap` members; the first `feed_limit` carry their
+item as the feed shows it (in full, or summary-only past the byte budget: see
+Transaction.finish_heads), later ones at most a summary-only copy. `count` says how many
+members exist beyond the prefix, which tells when a deletion has eaten into the prefix far
+enough to need a refill from the shards.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailed
 
 # 2: feeds of every catalogue kind, members with a label, record entries with their facets.
 # 3: warnings, expiring and site_warnings in the root.
-FORMAT_VERSION = 3
+# 4: members with budget weights (full or summary-only items), facets with authors and enclosure type.
+FORMAT_VERSION = 4
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
 OBJECTS_DIR = "objects/"
@@ -42,7 +43,7 @@ REPORT_NAME = "report.json"
 _CACHE_BYTES = 32 * 1024 * 1024
 
 Entry = dict[str, Any]  # a record's metadata in a shard
-HeadItem = dict[str, Any]  # {key, date, id, label, item}
+HeadItem = dict[str, Any]  # {key, date, id, label, item, full, weights}: see tx.new_member
 
 
 def shard_of(text: str) -> str:

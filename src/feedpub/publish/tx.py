@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from feedpub import catalogue
+from feedpub import budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head
@@ -26,8 +26,19 @@ ItemSource = Callable[[str, str], FeedItem]
 
 
 def new_member(key: str, entry: Entry, label: str | None) -> HeadItem:
-    """A record's place in a feed head; its rendered item comes when the feed needs to show it."""
-    return {"key": key, "date": entry["date"], "id": entry["id"], "label": label, "item": None}
+    """A record's place in a feed head; its rendered item comes when the feed needs to show it.
+
+    `item` is then the item as the feed shows it: in full (`full`), or summary-only past the byte
+    budget; `weights` are the budget's weights of the full item (feedpub.budget.weights)."""
+    return {
+        "key": key,
+        "date": entry["date"],
+        "id": entry["id"],
+        "label": label,
+        "item": None,
+        "full": False,
+        "weights": None,
+    }
 
 
 def due_of(entry: Entry) -> str:
@@ -225,16 +236,35 @@ class Transaction:
         self.dirty_feeds.update(catalogue.standing_feeds(self.site))
 
     def finish_heads(self) -> None:
-        """Refill heads that ran short and render the items each feed will show."""
+        """Refill heads that ran short and give each feed the items it will show: the newest in full
+        while the feed's byte budget allows (feedpub.budget), the others summary-only. A head keeps
+        only what its feed shows, so a large record never makes every head large."""
+        limit = self.site.feed_limit
         for feed_id in self.dirty_feeds:
             head = self.head(feed_id)
-            if head.needs_refill(self.site.feed_limit):
+            if head.needs_refill(limit):
                 self._refill(feed_id, head)
-            for member in head.items[: self.site.feed_limit]:
+            for member in head.items[:limit]:
                 if member["item"] is None:
-                    entry = self.entry(member["key"])
-                    assert entry is not None, f"feed {feed_id!r} lists {member['key']}, which has no entry"
-                    member["item"] = self.items(member["key"], entry["etag"]).model_dump(mode="json")
+                    self._render_member(feed_id, member)
+            feed = catalogue.feed(feed_id, head.label())
+            full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in head.items[:limit]])
+            for position, member in enumerate(head.items):
+                if position < full and not member["full"]:
+                    self._render_member(feed_id, member)  # it was summary-only: its content comes back
+                elif position >= full and member["full"]:
+                    item = budget.summary_only(FeedItem.model_validate(member["item"]))
+                    member["item"], member["full"] = item.model_dump(mode="json"), False
+
+    def _render_member(self, feed_id: str, member: HeadItem) -> None:
+        entry = self.entry(member["key"])
+        assert entry is not None, f"feed {feed_id!r} lists {member['key']}, which has no entry"
+        item = self.items(member["key"], entry["etag"])
+        member["item"], member["full"], member["weights"] = (
+            item.model_dump(mode="json"),
+            True,
+            budget.weights(item),
+        )
 
     def _refill(self, feed_id: str, head: Head) -> None:
         known = {member["key"]: member for member in head.items}

@@ -55,16 +55,22 @@ def render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
         fg.generator(GENERATOR)
         if language_tag(site.language):
             fg.language(site.language)
-        if site.favicon or site.icon:
-            fg.icon(uri(site.favicon or site.icon or ""))
-        if site.icon:
-            fg.logo(uri(site.icon))
+        icon = feed.icon(site)
+        if site.favicon or icon:
+            fg.icon(uri(site.favicon or icon or ""))
+        if icon:
+            fg.logo(uri(icon))
         fg.updated(seconds(feed_updated(items)))
         for item in items:
             _add_entry(fg, item)
         root, _ = fg._create_atom()
     for element, item in zip(root.iterfind("entry"), items, strict=True):
         _add_links(element, item)
+        content = element.find("content")
+        if item.summary_only and content is not None and element.find("summary") is not None:
+            # A summary-only entry is its summary and its alternate link (RFC 4287 4.1.2); feedgen
+            # wants a content or a link it would strip of its attributes, so the content goes here.
+            element.remove(content)
     for element in root.iter(*_TEXT_CONSTRUCTS):
         _declare_markup(element)
     return finish(root, stylesheet_url(site))

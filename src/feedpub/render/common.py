@@ -86,7 +86,12 @@ def people(persons: Sequence[Person]) -> list[Person]:
         name, email = clean(person.name).strip(), clean(person.email).strip()
         if name or email:
             kept.append(
-                Person(name=name or None, email=email or None, url=uri(person.url) if person.url else None)
+                Person(
+                    name=name or None,
+                    email=email or None,
+                    url=uri(person.url) if person.url else None,
+                    avatar=uri(person.avatar) if person.avatar else None,
+                )
             )
     return kept
 

@@ -33,8 +33,9 @@ def render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
         "feed_url": feed_url(site, feed.path(JSON_FEED)),
         "description": clean(feed.description(site)),
     }
-    if site.icon:
-        document["icon"] = uri(site.icon)
+    icon = feed.icon(site)
+    if icon:
+        document["icon"] = uri(icon)
     if site.favicon:
         document["favicon"] = uri(site.favicon)
     authors = _authors(people(feed.people(site)))
@@ -96,6 +97,8 @@ def _authors(people: Sequence[Person]) -> list[dict[str, str]]:
             author["url"] = person.url
         elif person.email:
             author["url"] = uri(f"mailto:{person.email}")
+        if person.avatar:
+            author["avatar"] = person.avatar
         if author:
             authors.append(author)
     return authors

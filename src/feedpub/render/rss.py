@@ -65,7 +65,7 @@ def rss_document(
     self_url = feed_url(site, feed.path(fmt))
     title = _plain(feed.title(site))
     language = language_tag(extras.language or site.language)
-    image = extras.image or site.icon
+    image = extras.image or feed.icon(site)
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
         fg.load_extension("dc", atom=False, rss=True)
