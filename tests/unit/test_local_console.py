@@ -51,6 +51,13 @@ def test_rejections_and_site_errors_get_a_line_each_with_their_reason() -> None:
     ]
 
 
+def test_warnings_are_a_line_each_as_check_prints_them() -> None:
+    run = report(warnings=[{"path": "articles/a.md", "warning": "'image' is ignored: not a URL"}])
+    assert describe_run(run, "apply", ["articles/a.md"]) == [
+        "WARN articles/a.md: 'image' is ignored: not a URL"
+    ]
+
+
 def test_deletions_and_retries_are_said() -> None:
     run = report(written=["feed.xml"], deleted=["tags/gone/feed.xml"], failed_keys=["articles/x.md"])
     first, retry = describe_run(

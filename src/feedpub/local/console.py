@@ -102,6 +102,7 @@ def describe_run(
     if report.site_error:
         lines.append(f"site.yaml error: {report.site_error} (the last good feeds stay served)")
     lines += [f"REJECTED {rejection['path']}: {rejection['reason']}" for rejection in report.rejected]
+    lines += [f"WARN {warning['path']}: {warning['warning']}" for warning in report.warnings]
     if report.failed_keys:
         lines.append(
             f"{_names(report.failed_keys)}: could not be published now (see the warning above); "

@@ -439,7 +439,7 @@ class _Run:
                 "a new id: feed readers will show them again as new (set `id` in their front matter "
                 "to keep the old ones)"
             )
-            log.warning("WARN %s: %s", SITE_FILE, warning)
+            report_log.warning("WARN %s: %s", SITE_FILE, warning)
             tx.root["site_warnings"] = [warning]
             self.report.warnings.append({"path": SITE_FILE, "warning": warning})
 
@@ -645,7 +645,7 @@ class _Run:
                 report_log.warning("REJECTED %s: %s", key, reason)
                 self.report.rejected.append({"path": key, "reason": reason})
             for warning in tx.root["warnings"].get(key, []):
-                log.warning("WARN %s: %s", key, warning)
+                report_log.warning("WARN %s: %s", key, warning)
                 self.report.warnings.append({"path": key, "warning": warning})
 
     # -- writing outputs ----------------------------------------------------------------------
