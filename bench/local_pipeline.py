@@ -254,6 +254,7 @@ def main(argv: list[str]) -> int:
             results.append(result)
     load_after = _load()
     spec = load_pipeline_spec(DEFAULT_TEMPLATE).event_source
+    runs_each = f"{args.repeat} run" + ("s" if args.repeat != 1 else "")
     bulk_rows, bulk_checks = _bulk_rows(results)
     latency_checks = [
         statistics.median(saved) <= VISIBLE_TARGET_S,
@@ -271,7 +272,7 @@ that every feed's Last-Modified increases: about 1 s in all, median 1.00 s back 
 2026-12-02). A bulk upload is N articles (1–3 of 200 tags, a few paragraphs each) put by 16
 threads into a fresh pipeline; "all processed": the queue is drained (nothing visible or in
 flight), nothing is dead-lettered, the newest article is in feed.xml at the edge and the
-publisher's state counts every one of them. The sizes alternate, {args.repeat} run(s) each, in one
+publisher's state counts every one of them. The sizes alternate, {runs_each} each, in one
 run of the benchmark. The poller closes a batch after 0.3 s without a new message, at the
 template's {spec.max_batching_window_s} s window, or at its BatchSize ({spec.batch_size:,}).
 
