@@ -29,7 +29,7 @@ from typing import Any
 from bench.support import TAG_COUNT, machine_note, tag_name, write_section
 from feedpub import catalogue
 from feedpub.infra_spec import load_pipeline_spec
-from feedpub.local.devserver import DEFAULT_TEMPLATE, DevOptions, DevPipeline
+from feedpub.local.devserver import DevOptions, DevPipeline, lambda_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -253,7 +253,7 @@ def main(argv: list[str]) -> int:
             print(f"bulk run {run + 1}: {size:,} articles in {result.seconds:.1f} s", flush=True)
             results.append(result)
     load_after = _load()
-    spec = load_pipeline_spec(DEFAULT_TEMPLATE).event_source
+    spec = load_pipeline_spec(lambda_functions().template).event_source
     runs_each = f"{args.repeat} run" + ("s" if args.repeat != 1 else "")
     bulk_rows, bulk_checks = _bulk_rows(results)
     latency_checks = [

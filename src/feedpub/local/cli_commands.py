@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from feedpub.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Subparsers
 from feedpub.config import SITE_FILE
-from feedpub.local import DEFAULT_TEMPLATE
 
 if TYPE_CHECKING:
     from feedpub.local.interrupts import StopSignals
@@ -114,7 +113,8 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def _add_template(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help=argparse.SUPPRESS)
+    # Default: the template the installed Lambda functions are deployed with (feedpub.local.functions).
+    parser.add_argument("--template", type=Path, default=None, help=argparse.SUPPRESS)
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
@@ -155,18 +155,22 @@ def _run_dev(args: argparse.Namespace, signals: StopSignals) -> int:
     if problem := local_extra_problem("dev"):
         return _fail(problem)
     from feedpub.local.console import HUMAN, Narrator, console_output
-    from feedpub.local.devserver import DevOptions, DevPipeline, DevSetupError
+    from feedpub.local.devserver import DevOptions, DevPipeline, DevSetupError, lambda_functions
 
     options = DevOptions(
         content_dir=args.content, host=args.host, port=args.port, s3_port=args.s3_port, template=args.template
     )
+    try:
+        functions = lambda_functions()
+    except DevSetupError as exc:
+        return _fail(str(exc))
     out = sys.stdout
     logs = sys.stderr if args.log_format == HUMAN else sys.stdout
     pipeline: DevPipeline | None = None
-    with console_output(args.log_format, logs, Narrator(out)):
+    with console_output(args.log_format, logs, Narrator(out), functions):
         try:
             try:
-                pipeline = DevPipeline(options)
+                pipeline = DevPipeline(options, functions)
                 pipeline.start()  # on failure it has stopped what it started
             except (DevSetupError, OSError) as exc:
                 signals.stopping()
@@ -281,14 +285,16 @@ def _read_event(path: Path) -> object:
 def run_invoke(args: argparse.Namespace) -> int:
     if problem := local_extra_problem("invoke"):
         return _fail(problem)
-    from handlers.reconcile import ACTIONS
-
     from feedpub.local.console import Narrator, console_output
-    from feedpub.local.devserver import DevSetupError, read_content_site
+    from feedpub.local.devserver import DevSetupError, lambda_functions, read_content_site
     from feedpub.local.invoke import EventError, check_event, invoke_once
 
     try:
-        event = check_event(_read_event(args.event), ACTIONS)
+        functions = lambda_functions()
+    except DevSetupError as exc:
+        return _fail(str(exc))
+    try:
+        event = check_event(_read_event(args.event), functions.schedule_actions)
     except EventError as exc:
         return _fail(f"{args.event} {exc}")
     except ValueError as exc:
@@ -297,7 +303,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     narrator = Narrator(sys.stderr, quiet_when_unchanged=False, timestamps=False)
     try:
         read_content_site(args.content)
-        with console_output(args.log_format, sys.stderr, narrator):
+        with console_output(args.log_format, sys.stderr, narrator, functions):
             outcome = invoke_once(event, args.content, args.template, args.s3_port)
     except (DevSetupError, OSError) as exc:
         return _fail(str(exc))

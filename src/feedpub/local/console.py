@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from feedpub.local.functions import LambdaFunctions
     from feedpub.publish.report import PublishReport
 
 HUMAN, JSON = "human", "json"
@@ -178,16 +179,16 @@ class HumanLogLines(logging.Handler):
 
 
 @contextmanager
-def console_output(log_format: str, logs: TextIO, narrator: Narrator | None) -> Iterator[None]:
+def console_output(
+    log_format: str, logs: TextIO, narrator: Narrator | None, functions: LambdaFunctions
+) -> Iterator[None]:
     """Route the handlers' output for the block.
 
     human: the structured logs are silenced, metrics (which Powertools prints) dropped, warnings
     go to `logs` as one line each, and `narrator` speaks for every run. json: the structured logs
     and the metrics go to `logs`. In both, sys.stdout is redirected for the block: the command
     writes what it means to print to the stream it saved before."""
-    from handlers.observability import add_report_listener, logger, remove_report_listener
-
-    structured = logger.registered_handler
+    structured = functions.structured_log_handler()
     previous_level, previous_stream = structured.level, getattr(structured, "stream", None)
     package = logging.getLogger("feedpub")
     human = HumanLogLines(logs)
@@ -199,7 +200,7 @@ def console_output(log_format: str, logs: TextIO, narrator: Narrator | None) -> 
             package.addHandler(human)
             sys.stdout = devnull
             if narrator is not None:
-                add_report_listener(narrator)
+                functions.add_report_listener(narrator)
         else:
             if isinstance(structured, logging.StreamHandler):
                 structured.setStream(logs)
@@ -208,7 +209,7 @@ def console_output(log_format: str, logs: TextIO, narrator: Narrator | None) -> 
     finally:
         sys.stdout = previous_stdout
         if narrator is not None:
-            remove_report_listener(narrator)
+            functions.remove_report_listener(narrator)
         package.removeHandler(human)
         structured.setLevel(previous_level)
         if isinstance(structured, logging.StreamHandler) and previous_stream is not None:

@@ -22,7 +22,6 @@ from botocore.exceptions import ClientError
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import SiteConfigError
 from feedpub.infra_spec import PipelineSpec, TemplateError, load_pipeline_spec
-from feedpub.local import DEFAULT_TEMPLATE
 from feedpub.local.edge import Edge, EdgeHttpServer
 from feedpub.local.embedded import (
     FAKE_CREDENTIALS,
@@ -32,6 +31,7 @@ from feedpub.local.embedded import (
     LocalResources,
     ensure_port_free,
 )
+from feedpub.local.functions import FunctionsMissingError, LambdaFunctions, load_functions
 from feedpub.local.interrupts import deferred
 from feedpub.local.poller import FakeLambdaContext, Scheduler, SqsPoller
 from feedpub.local.site_override import LocalBaseUrlStore
@@ -55,7 +55,7 @@ class DevOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     s3_port: int = 4566
-    template: Path = DEFAULT_TEMPLATE
+    template: Path | None = None  # None: the template the installed functions are deployed with
     # A batch closes after this long without a new message (so one save shows within a second), or
     # at the template's batching window (so a burst still coalesces), or when full.
     quiet_s: float = 0.3
@@ -135,14 +135,23 @@ class SiteHub:
             return self._hub
 
 
+def lambda_functions() -> LambdaFunctions:
+    """The installed Lambda functions (feedpub.local.functions), or a DevSetupError saying what to do."""
+    try:
+        return load_functions()
+    except FunctionsMissingError as exc:
+        raise DevSetupError(str(exc)) from None
+
+
 class DevPipeline:
     """The whole local pipeline; `start()` then `stop()` (also usable as a context manager)."""
 
-    def __init__(self, options: DevOptions) -> None:
+    def __init__(self, options: DevOptions, functions: LambdaFunctions | None = None) -> None:
         self.options = options
         check_ports(options)
         self.site = read_content_site(options.content_dir)
-        self.spec: PipelineSpec = load_spec(options.template)
+        self.functions = functions or lambda_functions()
+        self.spec: PipelineSpec = load_spec(options.template or self.functions.template)
         self._stack: list[Any] = []  # started parts, stopped in reverse order
         self._wired = False  # the handlers use this pipeline's publisher
         # A batch and a scheduled run never overlap here. The schedule checks for due posts every
@@ -249,31 +258,24 @@ class DevPipeline:
     def _wire_handlers(self) -> None:
         for name, value in self.spec.publish_function.environment.items():
             os.environ.setdefault(name, value)  # Powertools settings only; the buckets are injected below
-        from handlers.publish import CLIENT_CONFIG, build_publisher, use_publisher
-        from handlers.settings import Settings
-
-        settings = Settings(
-            content_bucket=self.resources.content_bucket,
-            publish_bucket=self.resources.publish_bucket,
-            state_prefix=self.spec.publish_function.environment.get("STATE_PREFIX", "_state/"),
+        publisher = self.functions.build_publisher(
+            self.resources.content_bucket,
+            self.resources.publish_bucket,
+            self.spec.publish_function.environment.get("STATE_PREFIX", "_state/"),
+            s3_client=lambda config: self.aws.client("s3", config=config),
         )
-        publisher = build_publisher(settings, s3_client=self.aws.client("s3", config=CLIENT_CONFIG))
         publisher.content = LocalBaseUrlStore(publisher.content, self.edge_url)
-        use_publisher(publisher)
+        self.functions.use_publisher(publisher)
         self._wired = True
 
     def _publish_handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        from handlers.publish import lambda_handler
-
         with self._one_run_at_a_time:
-            return lambda_handler(event, context)
+            return self.functions.publish(event, context)
 
     def run_schedule(self, action: str) -> dict[str, Any]:
-        from handlers.reconcile import lambda_handler
-
         function = next(iter(self.spec.schedule_functions.values()))
         with self._one_run_at_a_time:
-            return lambda_handler({"action": action}, self._context(function))
+            return self.functions.schedule({"action": action}, self._context(function))
 
     @staticmethod
     def _context(function: Any) -> FakeLambdaContext:
@@ -287,9 +289,7 @@ class DevPipeline:
             except Exception as exc:  # stopping must go on for the parts that remain
                 log.error("could not stop %s: %s", type(part).__name__, exc)
         if self._wired:
-            from handlers.publish import use_publisher
-
-            use_publisher(None)
+            self.functions.use_publisher(None)
             self._wired = False
 
     def banner(self) -> str:

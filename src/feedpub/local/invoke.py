@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feedpub.local.devserver import load_spec
+from feedpub.local.devserver import lambda_functions, load_spec
 from feedpub.local.embedded import EmbeddedAws
+from feedpub.local.functions import LambdaFunctions
 from feedpub.local.poller import FakeLambdaContext
 from feedpub.local.sync import BucketSync, local_content
 
@@ -135,23 +136,25 @@ def _silenced() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-def invoke_once(event: dict[str, Any], content_dir: Path, template: Path, s3_port: int) -> InvokeOutcome:
-    spec = load_spec(template)
+def invoke_once(
+    event: dict[str, Any], content_dir: Path, template: Path | None, s3_port: int
+) -> InvokeOutcome:
+    """Run the handler `event` is for, once, against an embedded S3 holding `content_dir`
+    (`template`: the SAM template to mirror; None, the one the installed functions deploy with)."""
+    functions = lambda_functions()
+    spec = load_spec(template or functions.template)
     aws = EmbeddedAws("127.0.0.1", s3_port)
     try:
         resources = aws.provision(spec)
         s3 = aws.client("s3")
-        from handlers.publish import CLIENT_CONFIG, build_publisher, use_publisher
-        from handlers.settings import Settings
-
         state_prefix = spec.publish_function.environment.get("STATE_PREFIX", "_state/")
-        settings = Settings(
-            content_bucket=resources.content_bucket,
-            publish_bucket=resources.publish_bucket,
-            state_prefix=state_prefix,
+        publisher = functions.build_publisher(
+            resources.content_bucket,
+            resources.publish_bucket,
+            state_prefix,
+            s3_client=lambda config: aws.client("s3", config=config),
         )
-        publisher = build_publisher(settings, s3_client=aws.client("s3", config=CLIENT_CONFIG))
-        use_publisher(publisher)
+        functions.use_publisher(publisher)
         try:
             change = event_change(event)
             sync = BucketSync(s3, resources.content_bucket)
@@ -163,9 +166,9 @@ def invoke_once(event: dict[str, Any], content_dir: Path, template: Path, s3_por
                 if change.action != "reconcile":
                     publisher.reconcile()
             notes = _apply(change, sync, local, content_dir)
-            response = _run_handler(event, resources.content_bucket, spec)
+            response = _run_handler(functions, event, resources.content_bucket, spec)
         finally:
-            use_publisher(None)
+            functions.use_publisher(None)
         return InvokeOutcome(response, _report(s3, resources.publish_bucket, state_prefix), notes)
     finally:
         aws.stop()
@@ -193,17 +196,15 @@ def _apply(change: EventChange, sync: BucketSync, local: dict[str, Path], conten
     return notes
 
 
-def _run_handler(event: dict[str, Any], content_bucket: str, spec: Any) -> dict[str, Any]:
+def _run_handler(
+    functions: LambdaFunctions, event: dict[str, Any], content_bucket: str, spec: Any
+) -> dict[str, Any]:
     if "Records" in event:
-        from handlers.publish import lambda_handler
-
         function = spec.publish_function
-        return dict(lambda_handler(point_event_at(event, content_bucket), _context(function)))
-    from handlers.reconcile import lambda_handler as schedule_handler
-
+        return functions.publish(point_event_at(event, content_bucket), _context(function))
     function = next(iter(spec.schedule_functions.values()))
     try:
-        return dict(schedule_handler(event, _context(function)))
+        return functions.schedule(event, _context(function))
     except RuntimeError as exc:  # the schedule handler fails the invocation when keys failed
         return {"errorMessage": str(exc), "failed_keys": [str(exc)]}
 
