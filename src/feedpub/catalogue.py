@@ -347,7 +347,7 @@ class AuthorKind(Kind):
 
     def profile(self, site: SiteConfig, feed: Feed) -> AuthorProfile | None:
         """The site.yaml profile whose key gives this feed its slug, if any."""
-        return next((p for key, p in site.authors.items() if tag_slug(key) == feed.slug), None)
+        return site.author_profiles.get(feed.slug)
 
     def _name(self, site: SiteConfig, feed: Feed) -> str:
         profile = self.profile(site, feed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ from feedpub.errors import SiteConfigError, describe_failure, describe_value
 from feedpub.feed_settings import MAX_AUTHORS, MAX_FEEDS, AuthorProfile, ContentMode, SiteFeed, problems
 from feedpub.permalinks import PermalinkError, check_pattern
 from feedpub.podcast.show import PodcastShow
+from feedpub.slugs import tag_slug
 from feedpub.suggest import closest
 from feedpub.urls import absolute_http_url
 
@@ -117,6 +119,11 @@ class SiteConfig(BaseModel):
         if found:
             raise ValueError("; ".join(found))
         return self
+
+    @cached_property
+    def author_profiles(self) -> dict[str, AuthorProfile]:
+        """The profiles of `authors:` by the slug of their key: the author feed each one names."""
+        return {tag_slug(key): profile for key, profile in self.authors.items()}
 
     def content_mode(self, kind: str) -> ContentMode:
         """Whether the feeds of this kind carry full content or the summary with a link (default: full)."""

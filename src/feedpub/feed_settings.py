@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -67,7 +68,15 @@ class TagSelection(BaseModel):
     exclude: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
 
     def slugs(self, which: Literal["any", "all", "exclude"]) -> frozenset[str]:
-        return frozenset(tag_slug(tag) for tag in getattr(self, which))
+        return self._slugs[which]
+
+    @cached_property
+    def _slugs(self) -> dict[str, frozenset[str]]:
+        # Asked for every record of every rebuild: computed once per site.yaml.
+        return {
+            which: frozenset(tag_slug(tag) for tag in getattr(self, which))
+            for which in ("any", "all", "exclude")
+        }
 
 
 class SiteFeed(BaseModel):
@@ -88,8 +97,12 @@ class SiteFeed(BaseModel):
             (not wanted_any or not wanted_any.isdisjoint(tags))
             and self.tags.slugs("all") <= tags
             and self.tags.slugs("exclude").isdisjoint(tags)
-            and (not self.authors or not {tag_slug(key) for key in self.authors}.isdisjoint(authors))
+            and (not self.authors or not self._author_slugs.isdisjoint(authors))
         )
+
+    @cached_property
+    def _author_slugs(self) -> frozenset[str]:
+        return frozenset(tag_slug(key) for key in self.authors)
 
 
 def problems(
