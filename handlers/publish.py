@@ -3,8 +3,9 @@
 All keys of the batch are coalesced into ONE `Publisher.apply`; then each message
 succeeds or fails on its own (ReportBatchItemFailures): a message fails iff it cannot be
 parsed or one of its keys is in the report's `failed_keys`. A rejected record is not a
-failure: it is reported, and retrying it would only loop. A changed site.yaml, whose rebuild
-reads every record, is handed to ReconcileFunction when the environment names it.
+failure: it is reported, and retrying it would only loop. A rebuild (a site.yaml change that
+needs every record, a lost state) is started on RebuildStateMachine when the environment names
+it, and runs in this process otherwise (`feedpub dev`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ with collection_paused():  # a cold start imports all of this once: see handlers
     from botocore.config import Config
 
     from feedpub.publish import CloudFrontInvalidator, Publisher, PublishReport, S3Store
+    from feedpub.publish.rebuild import LocalRebuilds, StepFunctionsRebuilds
     from handlers.observability import logger, metrics, record_report, tracer
-    from handlers.rebuild import RebuildHandOff
     from handlers.settings import Settings
 
 # Standard retries (exponential backoff with jitter, 6 attempts): adaptive mode's client-side rate
@@ -42,50 +43,51 @@ class UnreadableMessageError(ValueError):
     """An SQS message whose body is not an S3 event notification."""
 
 
-def build_publisher(settings: Settings, s3_client: Any = None, cf_client: Any = None) -> Publisher:
+# Parts of a rebuild run at once when it runs in this process (`feedpub dev`): each reads with
+# the publisher's own pool of threads.
+LOCAL_REBUILD_WORKERS = 4
+
+
+def build_publisher(
+    settings: Settings, s3_client: Any = None, cf_client: Any = None, sfn_client: Any = None
+) -> Publisher:
     """The publisher for these settings; clients default to boto3's (which honour AWS_ENDPOINT_URL*)."""
     s3 = s3_client or boto3.client("s3", config=CLIENT_CONFIG)
     cdn = None
     if settings.distribution_id:
         cloudfront = cf_client or boto3.client("cloudfront", config=CLIENT_CONFIG)
         cdn = CloudFrontInvalidator(cloudfront, settings.distribution_id)
+    rebuilds: LocalRebuilds | StepFunctionsRebuilds = LocalRebuilds(LOCAL_REBUILD_WORKERS)
+    if settings.rebuild_state_machine:
+        rebuilds = StepFunctionsRebuilds(settings.rebuild_state_machine, sfn_client, CLIENT_CONFIG)
     return Publisher(
         content=S3Store(s3, settings.content_bucket),
         output=S3Store(s3, settings.publish_bucket),
         cdn=cdn,
         state_prefix=settings.state_prefix,
-        rebuild_on_site_change=settings.reconcile_function is None,
+        rebuilds=rebuilds,
     )
 
 
-def build_hand_off(settings: Settings, lambda_client: Any = None) -> RebuildHandOff | None:
-    """How a publisher built from these settings gets its site.yaml rebuilds done (None: itself)."""
-    if settings.reconcile_function is None:
-        return None
-    return RebuildHandOff(settings.reconcile_function, CLIENT_CONFIG, lambda_client)
-
-
 _publisher: Publisher | None = None
-_hand_off: RebuildHandOff | None = None
 _publisher_lock = threading.Lock()
 
 
 def current_publisher() -> Publisher:
     """The process-wide publisher, built from the environment on first use (clients reused across calls)."""
-    global _publisher, _hand_off
+    global _publisher
     with _publisher_lock:
         if _publisher is None:
             with collection_paused():
-                settings = Settings.from_env()
-                _publisher, _hand_off = build_publisher(settings), build_hand_off(settings)
+                _publisher = build_publisher(Settings.from_env())
         return _publisher
 
 
-def use_publisher(publisher: Publisher | None, hand_off: RebuildHandOff | None = None) -> None:
-    """Make both handlers use this publisher (tests, local pipeline); None: build it from the environment."""
-    global _publisher, _hand_off
+def use_publisher(publisher: Publisher | None) -> None:
+    """Make every handler use this publisher (tests, local pipeline); None: build it from the environment."""
+    global _publisher
     with _publisher_lock:
-        _publisher, _hand_off = publisher, hand_off
+        _publisher = publisher
 
 
 def message_keys(body: object) -> list[str]:
@@ -138,8 +140,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = _publish(keys)
         record_report(report, "apply", keys)
         failed = set(report.failed_keys)
-        if report.rebuild_deferred and not _start_rebuild():
-            failed |= set(keys)
 
     # ReportBatchItemFailures: each message fails alone, when unreadable or when a key it names
     # was not published (SQS then delivers just those again, and after maxReceiveCount, the DLQ).
@@ -154,17 +154,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @tracer.capture_method
 def _publish(keys: list[str]) -> PublishReport:
     return current_publisher().apply(keys)
-
-
-def _start_rebuild() -> bool:
-    """Hand the deferred rebuild on; False (the batch is retried) if that cannot be done."""
-    if _hand_off is None:
-        logger.error("site.yaml changed but this publisher has nowhere to hand the rebuild")
-        return False
-    try:
-        _hand_off.start()
-    except Exception:
-        logger.exception("could not start the rebuild", extra={"function": _hand_off.function_name})
-        return False
-    logger.info("site.yaml changed: rebuild handed on", extra={"function": _hand_off.function_name})
-    return True

@@ -1,31 +1,82 @@
-"""Hand a site.yaml rebuild to ReconcileFunction, whose timeout fits a rebuild of a large site.
+"""RebuildFunction: one step of a rebuild, as RebuildStateMachine (template.yaml) calls it.
 
-A rebuild reads every record (about 50 s of CPU per 10,000 articles on the benchmark machine):
-past a few thousand articles it cannot finish within the queue-driven function's 60 s, and
-each timed-out attempt would only be redelivered until the message reached the dead-letter queue.
+- `{"step": "plan", "plan": <execution name>, "reason": ..., "site_etag": ...}` takes the lease,
+  lists the records and answers the parts for the Map: `{"plan", "parts": [...], "workers"}`
+  (`"plan": null` when there is nothing to do);
+- `{"step": "part", "plan": ..., "part": n}` reads and parses one part's records;
+- `{"step": "merge", "plan": ...}` commits every part's entries and writes the outputs;
+- `{"step": "abandon", "plan": ...}` gives the lease up after a step failed for good.
+
+A step that cannot finish raises: the state machine retries it (a part alone), then abandons.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-RECONCILE_EVENT = json.dumps({"action": "reconcile"}).encode()
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from feedpub.publish.rebuild import RebuildRequest, RebuildSteps
+from handlers.observability import logger, metrics, record_report, tracer
+from handlers.publish import current_publisher
+from handlers.settings import Settings
+
+STEPS = ("plan", "part", "merge", "abandon")
 
 
-class RebuildHandOff:
-    """Starts a reconcile of the named function without waiting for it (Lambda queues the event
-    and retries it twice; the hourly reconcile is the safety net behind that)."""
+class UnknownStepError(ValueError):
+    pass
 
-    def __init__(self, function_name: str, client_config: Any = None, lambda_client: Any = None) -> None:
-        self.function_name = function_name
-        self._client_config = client_config
-        self._client = lambda_client
 
-    def start(self) -> None:
-        if self._client is None:
-            import boto3
+class MergeFailedError(RuntimeError):
+    """The merge could not commit (records unreadable for now, commit conflicts): it is retried."""
 
-            # Made on the first site.yaml change a process sees: most processes never need it.
-            self._client = boto3.client("lambda", config=self._client_config)
-        self._client.invoke(FunctionName=self.function_name, InvocationType="Event", Payload=RECONCILE_EVENT)
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = event.get("step") if isinstance(event, dict) else None
+    if step not in STEPS:
+        raise UnknownStepError(f"event step {step!r} is not one of {', '.join(STEPS)}")
+    plan_id = str(event["plan"])
+    logger.append_keys(plan=plan_id, step=step)
+    steps = RebuildSteps(current_publisher())
+    if step == "plan":
+        return _plan(steps, plan_id, event)
+    if step == "part":
+        part = int(event["part"])
+        records = steps.part(plan_id, part)
+        metrics.add_metric(name="RebuildRecordsParsed", unit=MetricUnit.Count, value=records)
+        return {"part": part, "records": records}
+    if step == "merge":
+        report = steps.merge(plan_id)
+        record_report(report, "rebuild")
+        if report.failed_keys:
+            raise MergeFailedError(
+                f"merge of {plan_id} could not finish: {', '.join(report.failed_keys[:5])}"
+            )
+        return {
+            "published": report.published,
+            "written": len(report.written),
+            "deleted": len(report.deleted),
+            "rejected": len(report.rejected),
+            "records_read": report.records_read,
+            "superseded": report.superseded,
+        }
+    steps.abandon(plan_id)
+    logger.error("rebuild abandoned: the last good feeds stay served")
+    return {}
+
+
+def _plan(steps: RebuildSteps, plan_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    workers = Settings.from_env().rebuild_workers
+    request = RebuildRequest(str(event.get("reason") or "rebuild"), str(event.get("site_etag") or ""))
+    planned = steps.plan(plan_id, request, workers, take_over=False)
+    if planned is None:
+        if steps.report.site_error:
+            record_report(steps.report, "rebuild")
+        return {"plan": None, "parts": [], "workers": workers}
+    parts = [{"step": "part", "plan": plan_id, "part": part} for part in range(planned.parts)]
+    return {"plan": plan_id, "parts": parts, "workers": workers}

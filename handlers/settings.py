@@ -19,10 +19,13 @@ class Settings(BaseModel):
     publish_bucket: str = Field(min_length=3)
     distribution_id: str | None = None  # no CloudFront locally
     state_prefix: str = "_state/"
-    # Set for the queue-driven function only: it hands site.yaml rebuilds to this longer-lived one.
-    reconcile_function: str | None = None
+    # Where rebuilds run (the ARN of RebuildStateMachine); unset, as in `feedpub dev`, they run in
+    # this process on a pool of threads.
+    rebuild_state_machine: str | None = None
+    # How many parts of a rebuild run at once: the state machine's Map concurrency.
+    rebuild_workers: int = Field(default=16, ge=1, le=40)
 
-    @field_validator("distribution_id", "reconcile_function")
+    @field_validator("distribution_id", "rebuild_state_machine")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value else None
@@ -37,7 +40,8 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read CONTENT_BUCKET, PUBLISH_BUCKET, DISTRIBUTION_ID, STATE_PREFIX and RECONCILE_FUNCTION.
+        """Read CONTENT_BUCKET, PUBLISH_BUCKET, DISTRIBUTION_ID, STATE_PREFIX, REBUILD_STATE_MACHINE
+        and REBUILD_WORKERS.
 
         The S3 endpoint is boto3's own business (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).
         """
@@ -47,7 +51,8 @@ class Settings(BaseModel):
             "publish_bucket": env.get("PUBLISH_BUCKET", ""),
             "distribution_id": env.get("DISTRIBUTION_ID") or None,
             "state_prefix": env.get("STATE_PREFIX") or "_state/",
-            "reconcile_function": env.get("RECONCILE_FUNCTION") or None,
+            "rebuild_state_machine": env.get("REBUILD_STATE_MACHINE") or None,
+            "rebuild_workers": env.get("REBUILD_WORKERS") or 16,
         }
         try:
             return cls.model_validate(values)

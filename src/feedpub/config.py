@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import Enum
 from functools import cached_property
+from types import MappingProxyType
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -137,6 +140,64 @@ class SiteConfig(BaseModel):
     def home(self) -> str:
         """Where article pages live: home_page_url, else the feeds' own base_url."""
         return self.home_page_url or self.base_url
+
+
+class SiteChange(Enum):
+    """What publishing under a changed site.yaml field needs (SITE_FIELD_CHANGES says which field)."""
+
+    # How a record is read, validated or rendered: every record is read again (a fanned-out rebuild).
+    RECORDS = "records"
+    # Which records belong to which feed (site.yaml `feeds:`): the feeds are regrouped from the
+    # state's record shards, which keep what decides membership; records are read only to render
+    # the items a feed now shows and no head held.
+    MEMBERSHIP = "membership"
+    # Only what the feeds say about themselves: they are re-rendered from the publisher's state
+    # (its feed heads hold each feed's newest members with their items as the feed shows them);
+    # only records that become visible or go back to full content (a larger feed_limit or
+    # budget, `content: full`) are read.
+    FEEDS = "feeds"
+
+
+# Every SiteConfig field, with what a change of it costs. tests/unit/test_site_changes.py checks
+# that no field is missing, and that no FEEDS field changes what a record parses or renders to:
+# a new field must be added here, and is only FEEDS if records never read it.
+SITE_FIELD_CHANGES: Mapping[str, SiteChange] = MappingProxyType(
+    {
+        "title": SiteChange.FEEDS,
+        "description": SiteChange.FEEDS,
+        "language": SiteChange.FEEDS,  # the feeds' language; an item's comes from its own front matter
+        "feed_limit": SiteChange.FEEDS,  # heads keep a reserve; beyond it they refill from the shards
+        "hub": SiteChange.FEEDS,
+        "icon": SiteChange.FEEDS,
+        "favicon": SiteChange.FEEDS,
+        "content": SiteChange.FEEDS,  # full or summary items per kind: heads keep what decides it
+        "feed_max_bytes": SiteChange.FEEDS,  # the budget: heads keep each shown item's weights
+        "feeds": SiteChange.MEMBERSHIP,
+        "base_url": SiteChange.RECORDS,  # the default home_page_url: record ids and links
+        "home_page_url": SiteChange.RECORDS,  # record ids, permalinks, relative links in bodies
+        "author": SiteChange.RECORDS,  # the author of every record that names none
+        "timezone": SiteChange.RECORDS,  # how naive dates are read: order, scheduling
+        "max_record_bytes": SiteChange.RECORDS,  # which records are rejected
+        "render_cpu_seconds": SiteChange.RECORDS,  # which large bodies are rejected
+        "render_memory_mib": SiteChange.RECORDS,
+        "podcast": SiteChange.RECORDS,  # with a show, episodes are validated (a serial show's need numbers)
+        "permalink": SiteChange.RECORDS,  # item links and ids of migrated blogs
+        "generator": SiteChange.RECORDS,  # whose rules read file names, dates and bodies
+        "excerpt_separator": SiteChange.RECORDS,  # where a record's summary ends
+        "authors": SiteChange.RECORDS,  # profiles are copied into the items of the records they credit
+    }
+)
+
+
+def site_change(old: SiteConfig, new: SiteConfig) -> SiteChange | None:
+    """What publishing under `new` needs where `old` was published: None if no field differs."""
+    changed = [name for name in SiteConfig.model_fields if getattr(old, name) != getattr(new, name)]
+    if not changed:
+        return None
+    kinds = {SITE_FIELD_CHANGES[name] for name in changed}
+    return next(
+        kind for kind in (SiteChange.RECORDS, SiteChange.MEMBERSHIP, SiteChange.FEEDS) if kind in kinds
+    )
 
 
 def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:

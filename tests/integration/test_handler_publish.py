@@ -9,7 +9,7 @@ import handlers.publish
 import handlers.reconcile
 import pytest
 from botocore.exceptions import ClientError
-from handlers.publish import build_hand_off, build_publisher
+from handlers.publish import build_publisher
 
 from tests.integration.conftest import SITE_YAML, Pipeline
 from tests.support.builders import FakeLambdaContext, article, sqs_message
@@ -145,82 +145,33 @@ def test_site_yaml_change_rebuilds_every_feed(site: Pipeline) -> None:
     assert b"Renamed Site" in site.public()["tags/film/feed.json"]
 
 
-class RecordingLambda:
-    """Stands in for the Lambda API (moto cannot run functions without Docker): records invokes."""
+class RefusingStepFunctions:
+    """Stands in for the Step Functions API when it refuses to start an execution (throttled)."""
 
-    def __init__(self, fail: bool = False) -> None:
-        self.invokes: list[dict[str, Any]] = []
-        self.fail = fail
-
-    def invoke(self, **request: Any) -> dict[str, Any]:
-        if self.fail:
-            raise ClientError(
-                {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "Invoke"
-            )
-        self.invokes.append(request)
-        return {"StatusCode": 202}
+    def start_execution(self, **request: Any) -> dict[str, Any]:
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution"
+        )
 
 
-def _deployed(site: Pipeline, lambda_api: RecordingLambda) -> None:
-    """Wire the handler as the template deploys it: site.yaml rebuilds go to ReconcileFunction."""
-    settings = site.settings.model_copy(update={"reconcile_function": "feedpub-ReconcileFunction"})
-    publisher = build_publisher(settings, s3_client=site.s3, cf_client=site.cloudfront)
-    handlers.publish.use_publisher(publisher, build_hand_off(settings, lambda_client=lambda_api))
-
-
-def test_deployed_site_yaml_change_is_handed_to_the_reconcile_function(site: Pipeline) -> None:
-    # Given a published site, deployed as the template does
-    site.upload("articles/a.md", article("Alpha", "2024-01-01", ["Film"]))
-    site.publish("articles/a.md")
-    lambda_api = RecordingLambda()
-    _deployed(site, lambda_api)
-    before, reads = site.public(), site.counter.snapshot()["requests"].get("GetObject", 0)
-    # When site.yaml changes, in the same batch as an article
-    site.upload("site.yaml", SITE_YAML.replace(b"Integration Site", b"Renamed Site"))
-    site.upload("articles/b.md", article("Beta", "2024-01-02"))
-    response = site.publish("site.yaml", "articles/b.md")
-    # Then the batch succeeds without reading the records or writing anything: the reconcile
-    # function is started without waiting, once
-    assert response == {"batchItemFailures": []}
-    assert site.public() == before
-    assert site.counter.snapshot()["requests"].get("GetObject", 0) - reads <= 2  # the state root, site.yaml
-    assert lambda_api.invokes == [
-        {
-            "FunctionName": "feedpub-ReconcileFunction",
-            "InvocationType": "Event",
-            "Payload": json.dumps({"action": "reconcile"}).encode(),
-        }
-    ]
-    # When that reconcile runs, Then every feed is rebuilt from the new settings
-    result = handlers.reconcile.lambda_handler({"action": "reconcile"}, FakeLambdaContext())  # type: ignore[arg-type]
-    assert result["failed_keys"] == []
-    site.assert_matches_build()
-    assert b"Renamed Site" in site.public()["tags/film/feed.json"]
-
-
-def test_deployed_site_yaml_change_is_retried_when_the_reconcile_cannot_be_started(site: Pipeline) -> None:
-    # Given a published site whose Lambda API refuses the invoke (throttled)
+def test_deployed_site_yaml_change_is_retried_when_its_rebuild_cannot_be_started(site: Pipeline) -> None:
+    # Given a published site, deployed as the template does, whose Step Functions API refuses a start
     site.upload("articles/a.md", article("Alpha", "2024-01-01"))
     site.publish("articles/a.md")
-    _deployed(site, RecordingLambda(fail=True))
-    # When site.yaml changes
-    site.upload("site.yaml", SITE_YAML.replace(b"Integration Site", b"Renamed Site"))
+    settings = site.settings.model_copy(update={"rebuild_state_machine": "arn:aws:states:::feedpub-rebuild"})
+    handlers.publish.use_publisher(
+        build_publisher(
+            settings, s3_client=site.s3, cf_client=site.cloudfront, sfn_client=RefusingStepFunctions()
+        )
+    )
+    before = site.public()
+    # When site.yaml changes how records are read
+    site.upload("site.yaml", SITE_YAML.replace(b"timezone: UTC", b"timezone: Asia/Tokyo"))
     event = site.event(["site.yaml"])
     response = site.invoke(event)
-    # Then its message fails, so SQS delivers it again
+    # Then its message fails, so SQS delivers it again, and nothing published changes meanwhile
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-
-
-def test_deployed_first_publish_still_builds_in_the_queue_driven_function(site: Pipeline) -> None:
-    # Given no state yet (a new stack), deployed as the template does
-    lambda_api = RecordingLambda()
-    _deployed(site, lambda_api)
-    site.upload("articles/a.md", article("Alpha", "2024-01-01"))
-    # When the first events arrive, Then they are published here: no hand-off storm while a bulk
-    # upload's batches keep coming
-    assert site.publish("site.yaml", "articles/a.md") == {"batchItemFailures": []}
-    site.assert_matches_build()
-    assert lambda_api.invokes == []
+    assert site.public() == before
 
 
 def test_a_feed_rewritten_at_once_still_gets_a_later_last_modified(site: Pipeline) -> None:

@@ -126,7 +126,7 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(
     built: Path, document: dict[str, Any]
 ) -> None:
     # Given `sam build` ran without Docker (fixture)
-    for function in ("PublishFunction", "ReconcileFunction"):
+    for function in ("PublishFunction", "ReconcileFunction", "RebuildFunction"):
         artifact = built / function
         top_level = {path.name for path in artifact.iterdir()}
         # Then the artifact holds the engine, the handlers and the runtime dependencies
@@ -134,6 +134,7 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(
             assert package in top_level, f"{function} lacks {package}"
         assert (artifact / "handlers" / "publish.py").is_file()
         assert (artifact / "handlers" / "reconcile.py").is_file()
+        assert (artifact / "handlers" / "rebuild.py").is_file()
         assert (artifact / "feedpub" / "publish").is_dir()
         # And nothing that is not runtime code
         for unwanted in NEVER_SHIPPED:
@@ -154,6 +155,7 @@ def test_sam_build_makes_an_arm64_artifact_with_only_runtime_code(
     built_template = (built / "template.yaml").read_text(encoding="utf-8")
     assert "CodeUri: PublishFunction" in built_template
     assert "CodeUri: ReconcileFunction" in built_template
+    assert "CodeUri: RebuildFunction" in built_template
 
 
 def _assert_runtime_bytecode(artifact: Path, function: str, runtime: str) -> None:
@@ -202,22 +204,11 @@ def test_publish_function_runtime_settings(document: dict[str, Any]) -> None:
     functions = resources_of_type(document, "AWS::Serverless::Function")
     assert functions["PublishFunction"]["Handler"] == "handlers.publish.lambda_handler"
     assert functions["ReconcileFunction"]["Handler"] == "handlers.reconcile.lambda_handler"
-    # And the scheduled reconcile, which finishes rebuilds too long for a queue-driven run, may take
-    # Lambda's longest run
+    assert functions["RebuildFunction"]["Handler"] == "handlers.rebuild.lambda_handler"
+    # And the queue-driven function stays short: rebuilds, which read every record, run as the
+    # steps of RebuildStateMachine, each a RebuildFunction invocation that may take Lambda's longest
     assert functions["PublishFunction"].get("Timeout", globals_["Timeout"]) == 60
-    assert functions["ReconcileFunction"]["Timeout"] == 900
-    # And the queue-driven function hands site.yaml rebuilds to it, allowed to invoke it and no other
-    publish = functions["PublishFunction"]
-    assert publish["Environment"]["Variables"]["RECONCILE_FUNCTION"] == {"Ref": "ReconcileFunction"}
-    statements = [st for policy in publish["Policies"] for st in policy.get("Statement", [])]
-    invokes = [st for st in statements if "lambda:InvokeFunction" in str(st["Action"])]
-    assert invokes == [
-        {
-            "Effect": "Allow",
-            "Action": "lambda:InvokeFunction",
-            "Resource": {"Fn::GetAtt": ["ReconcileFunction", "Arn"]},
-        }
-    ]
+    assert functions["RebuildFunction"]["Timeout"] == 900
 
 
 def test_both_buckets_are_private_encrypted_versioned_and_tls_only(document: dict[str, Any]) -> None:
@@ -329,11 +320,19 @@ def test_iam_grants_no_wildcard_action_and_invalidates_only_this_distribution(
     assert sub_text(invalidation["Resource"]).endswith(":distribution/${Distribution}")
 
 
-def test_alarms_watch_the_dead_letter_queue_and_both_functions(document: dict[str, Any]) -> None:
+def _watched_metrics(alarm: dict[str, Any]) -> list[tuple[str, str]]:
+    """(metric name, its first dimension's value) of a metric alarm or of a metric-math alarm's inputs."""
+    metrics = (
+        [alarm]
+        if "MetricName" in alarm
+        else [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    )
+    return [(m["MetricName"], json.dumps(m["Dimensions"][0]["Value"], sort_keys=True)) for m in metrics]
+
+
+def test_alarms_watch_the_dead_letter_queue_the_functions_and_the_rebuilds(document: dict[str, Any]) -> None:
     alarms = resources_of_type(document, "AWS::CloudWatch::Alarm").values()
-    watched = {
-        (alarm["MetricName"], json.dumps(alarm["Dimensions"][0]["Value"], sort_keys=True)) for alarm in alarms
-    }
+    watched = {metric for alarm in alarms for metric in _watched_metrics(alarm)}
     # Then a message in the DLQ and any function error notify the alarm topic
     assert (
         "ApproximateNumberOfMessagesVisible",
@@ -343,8 +342,11 @@ def test_alarms_watch_the_dead_letter_queue_and_both_functions(document: dict[st
     assert ("Errors", '{"Ref": "ReconcileFunction"}') in watched
     # (and a message waiting too long in the content queue: test_template_operations.py)
     assert ("ApproximateAgeOfOldestMessage", '{"Fn::GetAtt": ["ContentQueue", "QueueName"]}') in watched
+    # And a rebuild that failed or timed out (its steps' errors are retried: the execution decides)
+    assert ("ExecutionsFailed", '{"Ref": "RebuildStateMachine"}') in watched
+    assert ("ExecutionsTimedOut", '{"Ref": "RebuildStateMachine"}') in watched
     for alarm in alarms:
-        if alarm["MetricName"] != "ApproximateAgeOfOldestMessage":
+        if alarm.get("MetricName") != "ApproximateAgeOfOldestMessage":
             assert alarm["Threshold"] == 0  # a single failure counts
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -117,8 +117,11 @@ def test_an_unreadable_record_never_stops_a_rebuild_and_is_published_once_restor
     site.put("articles/locked.md", article("Locked", "2025-01-02"))
     assert_completed(site.publisher.apply(["articles/a.md", "articles/locked.md"]))
     site.content.fail_reads("articles/locked.md", client_error("KMS.DisabledException"))
-    # When site.yaml changes (a full rebuild reads every record)
-    site.put("site.yaml", SITE.replace(b"Test Site", b"Renamed Site"))
+    # When site.yaml changes how records are read (a full rebuild reads every record)
+    site.put(
+        "site.yaml",
+        SITE.replace(b"Test Site", b"Renamed Site").replace(b"timezone: UTC", b"timezone: Asia/Tokyo"),
+    )
     report = site.publisher.apply(["site.yaml"])
     # Then the rebuild completes with the new title, without the unreadable record, which is reported
     assert_completed(report)
@@ -139,7 +142,7 @@ def test_a_rebuild_where_no_record_can_be_read_stops_instead_of_emptying_the_fee
     assert_completed(site.publisher.apply(["articles/a.md", "articles/b.md"]))
     for name in ("a", "b"):
         site.content.fail_reads(f"articles/{name}.md", client_error("AccessDenied", 403))
-    site.put("site.yaml", SITE.replace(b"Test Site", b"Renamed Site"))
+    site.put("site.yaml", SITE.replace(b"timezone: UTC", b"timezone: Asia/Tokyo"))
     report = site.publisher.apply(["site.yaml"])
     # Then the rebuild is retried later and the feeds keep both items
     assert "site.yaml" in report.failed_keys

@@ -16,10 +16,24 @@ def test_settings_from_the_function_environment() -> None:
     assert settings.distribution_id is None
     assert settings.state_prefix == "st/"
     assert Settings.from_env({"CONTENT_BUCKET": "abc", "PUBLISH_BUCKET": "def"}).state_prefix == "_state/"
-    # The function rebuilds hand off to is named only where the template sets it
-    assert settings.reconcile_function is None
-    handing_off = Settings.from_env({**environment, "RECONCILE_FUNCTION": "stack-ReconcileFunction-1"})
-    assert handing_off.reconcile_function == "stack-ReconcileFunction-1"
+    # Rebuilds run in this process unless the template names the state machine that runs them
+    assert settings.rebuild_state_machine is None
+    assert settings.rebuild_workers == 16
+    deployed = Settings.from_env(
+        {
+            **environment,
+            "REBUILD_STATE_MACHINE": "arn:aws:states:us-east-1:1:stateMachine:s-rebuild",
+            "REBUILD_WORKERS": "4",
+        }
+    )
+    assert deployed.rebuild_state_machine == "arn:aws:states:us-east-1:1:stateMachine:s-rebuild"
+    assert deployed.rebuild_workers == 4
+
+
+def test_rebuild_workers_beyond_the_maps_limit_are_refused_by_name() -> None:
+    environment = {"CONTENT_BUCKET": "content-b", "PUBLISH_BUCKET": "publish-b", "REBUILD_WORKERS": "41"}
+    with pytest.raises(SettingsError, match="REBUILD_WORKERS"):
+        Settings.from_env(environment)
 
 
 def test_missing_bucket_variable_is_named_in_the_error() -> None:

@@ -1,6 +1,6 @@
 """The incremental publisher: content changes in, feeds out, with a race-free commit in between.
 
-A run (apply, publish_due, reconcile, rebuild) reads the root, reads the changed records,
+A run (apply, publish_due, reconcile, merge) reads the root, reads the changed records,
 computes new state objects and outputs in a Transaction, writes the objects, and commits
 the root with If-Match; a lost race re-reads and recomputes. Only after the commit are the
 outputs written (dependents first), and the root is then updated once more, with If-Match,
@@ -8,6 +8,11 @@ to clear `pending`: if that fails, a newer run has committed, so the outputs jus
 are re-rendered from the newest root and written again. The last write of every output
 thus always comes from the latest state, and a run that dies after its commit leaves its
 outputs in `pending` for the next run to write.
+
+A site.yaml change that is feed-level only (config.SiteChange.FEEDS) re-renders every feed from
+its head. Anything that needs every record read (a site.yaml change of the RECORDS kind, a lost
+state, many records changed without their events) is a rebuild: the publisher hands it to its
+RebuildRunner (publish/rebuild.py), which reads the records in parts and calls `merge`.
 
 Record parsing and Markdown rendering (YAML front matter, markdown-it, nh3) are imported by
 the first run, not with this module: the Lambda init (handler import, clients, publisher)
@@ -21,11 +26,12 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedpub import catalogue
-from feedpub.config import SITE_FILE, SiteConfig, parse_site
+from feedpub.config import SITE_FILE, SiteChange, SiteConfig, parse_site, site_change
 from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import FeedItem, Record
 from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, MediaInfo, with_media
@@ -45,6 +51,9 @@ from feedpub.publish.store import (
 from feedpub.publish.tx import DRAFT, PUBLISHED, REJECTED, Entry, Transaction
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 
+if TYPE_CHECKING:
+    from feedpub.publish.rebuild import PlannedRebuild, RebuildRequest, RebuildRunner
+
 log = logging.getLogger("feedpub.publish")
 # What also goes into the run's report (rejections, site.yaml errors): front ends that print the
 # report themselves (feedpub dev's human output) leave this logger out.
@@ -54,6 +63,8 @@ ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
 MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
 KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
+# Records a reconcile applies in place; more differences are read by a rebuild, in parallel parts.
+REBUILD_ABOVE = 1000
 
 
 MEDIA_OUTPUT = "media:"  # root["outputs"] of a media file: this prefix and the ETag of the version copied
@@ -161,11 +172,14 @@ class Publisher:
         websub: bool = True,
         workers: int = 16,
         attempts: int = 8,
-        rebuild_on_site_change: bool = True,
+        rebuilds: RebuildRunner | None = None,
         ping_deadline_s: float = PING_DEADLINE_S,
     ) -> None:
-        """`rebuild_on_site_change=False`: `apply` leaves a changed site.yaml to `reconcile` (run by
-        another, longer-lived process) and reports `rebuild_deferred`; a missing state is still built."""
+        """`workers`: parallel reads and writes of one run. `rebuilds`: how a rebuild's steps run
+        (default: here, on a pool of threads; on AWS, a Step Functions execution, and `apply` then
+        reports `rebuild_deferred`)."""
+        from feedpub.publish.rebuild import LocalRebuilds
+
         self.content = content
         self.output = output
         self.cdn = cdn
@@ -174,12 +188,12 @@ class Publisher:
         self.websub = websub
         self.workers = workers
         self.attempts = attempts
-        self.rebuild_on_site_change = rebuild_on_site_change
+        self.rebuilds: RebuildRunner = rebuilds or LocalRebuilds()
         self.ping_deadline_s = ping_deadline_s
 
     def apply(self, keys: Sequence[str]) -> PublishReport:
         """Publish the effect of these content keys having changed (in any order, any number of times)."""
-        return _Run(self, defer_site_rebuild=not self.rebuild_on_site_change).apply(keys)
+        return _Run(self).apply(keys)
 
     def publish_due(self) -> PublishReport:
         """Publish scheduled records whose date has come (and finish any interrupted run's writes)."""
@@ -187,7 +201,7 @@ class Publisher:
 
     def reconcile(self) -> PublishReport:
         """Compare a LIST of the content with the state, apply every difference, collect old state objects."""
-        report = _Run(self, defer_site_rebuild=False).reconcile()
+        report = _Run(self).reconcile()
         if not report.failed_keys and report.site_error is None:
             self.collect_garbage()
         return report
@@ -196,8 +210,27 @@ class Publisher:
         """Publish everything from scratch (the outputs whose bytes are unchanged are still not written)."""
         return _Run(self).apply([SITE_FILE], force_rebuild=True)
 
+    def merge(self, planned: PlannedRebuild, parts: PartEntries) -> PublishReport:
+        """The last step of a rebuild: commit the parts' entries as the new state, from scratch.
+
+        Called with what every part computed (`read_entries`, all parts together). Records whose
+        content changed since a part read them (a publish committed meanwhile, an upload whose
+        event is still queued) are read again here, after the root: so the commit, made with
+        If-Match on that root, loses no change committed before it. A rebuild superseded by a newer
+        site.yaml or another rebuild commits nothing (`superseded`).
+        """
+        return _Run(self).merge(planned, parts)
+
+    def read_entries(self, keys: Sequence[str], site: SiteConfig) -> PartEntries:
+        """A rebuild part's work: the shard entry of each record that exists under `site`, with
+        what was found of the media files they name."""
+        return _Run(self).read_entries(keys, site)
+
     def collect_garbage(self) -> int:
-        """Delete state objects the current root does not reference (older than a grace period)."""
+        """Delete state objects the current root does not reference (older than a grace period), and
+        what rebuilds that never finished left behind."""
+        from feedpub.publish.rebuild import collect_rebuilds
+
         root, _ = self.state.load_root()
         live = referenced_objects(root)
         cutoff = self.clock().timestamp() - GARBAGE_GRACE_S
@@ -206,23 +239,47 @@ class Publisher:
             if listing.key not in live and listing.last_modified.timestamp() < cutoff:
                 self.output.delete(listing.key)
                 removed += 1
-        return removed
+        return removed + collect_rebuilds(self, GARBAGE_GRACE_S)
 
 
 class _Plan:
     """What one attempt will do, decided after reading the root: which records, and whether from scratch."""
 
-    def __init__(self, records: list[str], fresh: bool) -> None:
+    def __init__(
+        self,
+        records: list[str],
+        fresh: bool = False,
+        site: StoredObject | None = None,
+        change: SiteChange | None = None,
+        precomputed: dict[str, Entry] | None = None,
+    ) -> None:
         self.records = records
-        self.fresh = fresh
+        self.fresh = fresh  # every table emptied first (a rebuild's merge)
+        self.site = site  # site.yaml to record in the state, when it is not the state's
+        self.change = change  # FEEDS or MEMBERSHIP: every feed is re-rendered from the state
+        self.precomputed = precomputed or {}  # entries a rebuild's parts computed, by record key
+
+
+Planner = Callable[[dict[str, Any], list[str]], "_Plan | None"]
+
+
+@dataclass
+class PartEntries:
+    """What a rebuild's part found: its records' shard entries, the media files they name as
+    inspected (media key -> podcast.media.MediaInfo as JSON), the keys it could not read, and how
+    many objects it read."""
+
+    entries: dict[str, Entry]
+    media: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    records_read: int = 0
 
 
 class _Run:
     """One publish run: its content reads, its report, and the commit/flush protocol."""
 
-    def __init__(self, publisher: Publisher, defer_site_rebuild: bool = False) -> None:
+    def __init__(self, publisher: Publisher) -> None:
         self.pub = publisher
-        self.defer_site_rebuild = defer_site_rebuild
         self.state = publisher.state
         self.report = PublishReport()
         self.started = time.perf_counter()
@@ -239,6 +296,9 @@ class _Run:
         # Media files as this attempt found them (None: not there), and what the state knew of them.
         self.media: dict[str, MediaInfo | None] = {}
         self.known_media: dict[str, Any] = {}
+        # Records that changed behind an earlier attempt's back (a merge reads them again).
+        self.taken_in: set[str] = set()
+        self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -251,10 +311,49 @@ class _Run:
         from feedpub.records import is_record_path
 
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key) or is_media_path(key)})
-        root, failed = self._attempt(keys, force_rebuild)
+        root, failed = self._attempt(keys, lambda root, keys: self._plan(root, keys, force_rebuild))
+        if self.request is not None:
+            return self._hand_over(keys)
         return self._finish(failed=failed, root=root)
 
-    def _attempt(self, keys: list[str], force_rebuild: bool) -> tuple[dict[str, Any] | None, list[str]]:
+    def merge(self, planned: PlannedRebuild, part: PartEntries) -> PublishReport:
+        root, failed = self._attempt(
+            sorted(part.entries), lambda root, keys: self._merge_plan(root, planned, part)
+        )
+        return self._finish(failed=failed, root=root)
+
+    def read_entries(self, keys: Sequence[str], site: SiteConfig) -> PartEntries:
+        root, _ = self.state.load_root()
+        self.known_media = dict(root.get("media", {}))
+        self.site = site
+        self._fetch(keys)
+        entries: dict[str, Entry] = {}
+        for key in keys:
+            stored = self.fetched.get(key)
+            if isinstance(stored, _Unreadable):
+                entries[key] = stored.entry()
+            elif isinstance(stored, StoredObject):
+                entries[key] = entry_for(key, stored, site, self._attach)[0]
+        media = {key: info for key, info in self.known_media.items() if key in self.media}
+        return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read)
+
+    def _hand_over(self, keys: list[str]) -> PublishReport:
+        """Have the publisher's runner rebuild: here and now (its report), or elsewhere (deferred)."""
+        assert self.request is not None
+        try:
+            report = self.pub.rebuilds.run(self.pub, self.request)
+        except Exception:
+            log.exception("could not start the rebuild (%s); the keys will be retried", self.request.reason)
+            return self._finish(failed=keys)
+        if report is not None:
+            if report.failed_keys:  # the rebuild is retried with these keys
+                report.failed_keys = sorted({*report.failed_keys, *keys})
+            return report
+        log.info("rebuild started elsewhere: %s", self.request.reason)
+        self.report.rebuild_deferred = True
+        return self._finish()
+
+    def _attempt(self, keys: list[str], planner: Planner) -> tuple[dict[str, Any] | None, list[str]]:
         """Attempts until one commits and writes its outputs: (its root, []), or (None, the keys to retry)."""
         conflicts = taken_in = 0
         while conflicts < self.pub.attempts:
@@ -267,7 +366,7 @@ class _Run:
             try:
                 root, etag = self.state.load_root()
                 self.known_media = dict(root.get("media", {}))
-                plan = self._plan(root, keys, force_rebuild)
+                plan = planner(root, keys)
             except Exception:
                 log.exception("cannot read the publisher state or list the content")
                 return None, keys
@@ -276,11 +375,17 @@ class _Run:
                 return None, keys if unreadable else []
             try:
                 tx = Transaction(self.state, root, self._site(), self.now, self._item)
-                old_ids = self._start_from_scratch(tx) if plan.fresh else None
-                self._apply_changes(tx, [key for key in plan.records if key not in self.report.failed_keys])
+                old_ids = self._start_from_scratch(tx, plan.site) if plan.fresh and plan.site else None
+                if plan.site is not None and not plan.fresh:  # a feed-level change, or none at all
+                    tx.root["site"] = {"etag": plan.site.etag, "text": plan.site.body.decode("utf-8-sig")}
+                    tx.root["site_warnings"] = []  # they were about the previous site.yaml
+                if plan.change is not None:
+                    tx.restyle(regroup=plan.change is SiteChange.MEMBERSHIP)
+                records = [key for key in plan.records if key not in self.report.failed_keys]
+                self._apply_changes(tx, records, plan.precomputed)
                 if old_ids is not None:
                     self._warn_of_new_ids(tx, old_ids)
-                committed = self._commit(tx, etag, plan.fresh)
+                committed = self._commit(tx, etag, fresh=plan.fresh, force=plan.site is not None)
                 if committed is not None:
                     root, etag = committed
                 self._note_rejections(tx)
@@ -301,6 +406,7 @@ class _Run:
                 else:
                     log.info("%s changed without an event in this run; taking it in", exc.key)
                 keys = sorted({*keys, exc.key})
+                self.taken_in.add(exc.key)
             except Exception:
                 log.exception("publish failed; the keys will be retried")
                 return None, keys
@@ -308,16 +414,18 @@ class _Run:
         return None, keys
 
     def reconcile(self) -> PublishReport:
+        from feedpub.publish.rebuild import RebuildRequest
         from feedpub.records import is_record_path
 
         try:
             root, _ = self.state.load_root()
             self.site = _stored_site(root)
             if self.site is None:
-                return self.apply([SITE_FILE], force_rebuild=True)
+                return self.apply([SITE_FILE], force_rebuild=False)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
             listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
             tx = Transaction(self.state, root, self.site, self.now, self._item)
+            self.state.prefetch(root["shards"].values())
             known: dict[str, str] = {}
             named: dict[str, str | None] = {}  # media file -> the version its records were made with
             for key, entry in tx.all_entries():
@@ -331,46 +439,117 @@ class _Run:
         stale = [key for key in listed.keys() | known.keys() if listed.get(key) != known.get(key)]
         stale += [key for key, etag in named.items() if listed_media.get(key) != etag]
         log.info("reconcile: %d records listed, %d differ from the state", len(listed), len(stale))
+        if len(stale) > REBUILD_ABOVE:
+            if self._rebuild_in_flight(root):
+                return self._finish()
+            self.request = RebuildRequest(f"reconcile found {len(stale)} records to apply")
+            return self._hand_over([SITE_FILE])
         return self.apply([SITE_FILE, *stale])
 
     def _plan(self, root: dict[str, Any], keys: Sequence[str], force_rebuild: bool) -> _Plan | None:
-        """Read site.yaml if needed and the content the attempt needs; None if it cannot go on."""
-        from feedpub.records import is_record_path
+        """Read site.yaml if needed and the content the attempt needs; None if it cannot go on (or if
+        the run hands a rebuild over: `self.request`)."""
+        from feedpub.publish.rebuild import RebuildRequest
 
         stored_site = _stored_site(root)
-        rebuild = force_rebuild or stored_site is None
-        if rebuild or SITE_FILE in keys:
-            site_changed = self._read_site(root)
-            if self.report.site_error or self.report.failed_keys:
+        self.site = stored_site
+        new_site: StoredObject | None = None
+        change: SiteChange | None = None
+        if force_rebuild or stored_site is None or SITE_FILE in keys:
+            new_site = self._read_site()
+            if new_site is None:  # a site error (reported) or a failed read (retried)
                 return None
-            if site_changed and not rebuild and self.defer_site_rebuild:
-                log.info("site.yaml changed: the rebuild is left to reconcile")
-                self.report.rebuild_deferred = True
-                return None
-            rebuild = site_changed or rebuild
-        if not rebuild:
-            # A media file that changed or went: the records naming it are taken in again.
-            named = root.get("media_refs", {})
-            media = [key for key in keys if is_media_path(key)]
-            keys = sorted(
-                {key for key in keys if key not in media} | {r for m in media for r in named.get(m, [])}
-            )
-            self.site = stored_site
-            records = [key for key in keys if key != SITE_FILE]
-            self._fetch(records)
-            return _Plan(records, fresh=False)
-        listed = [item.key for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)]
-        self._fetch(listed)
-        if self.report.failed_keys:  # never publish a site that lost records to a transient error
-            log.error("rebuild stopped: %d records could not be read", len(self.report.failed_keys))
+            change = SiteChange.RECORDS if stored_site is None else site_change(stored_site, self._site())
+            if force_rebuild or change is SiteChange.RECORDS:
+                if stored_site is None:
+                    reason = "no published state"
+                elif force_rebuild:
+                    reason = "rebuild requested"
+                else:
+                    reason = "site.yaml changed"
+                if force_rebuild or not self._rebuild_in_flight(root, new_site.etag):
+                    self.request = RebuildRequest(reason, "" if force_rebuild else new_site.etag)
+                    return None
+                if stored_site is None:  # a first build is in flight: these keys wait for its commit
+                    self.report.failed_keys = list(keys)
+                    return None
+                # The rebuild in flight takes in what this run commits under the published site.yaml.
+                self.site, new_site, change = stored_site, None, None
+            if new_site is not None and root["site"] is not None and root["site"]["etag"] == new_site.etag:
+                new_site = None  # nothing new to record
+        # A media file that changed or went: the records naming it are taken in again.
+        named = root.get("media_refs", {})
+        media = [key for key in keys if is_media_path(key)]
+        records = sorted({key for key in keys if key not in media and key != SITE_FILE})
+        records = sorted({*records, *(record for key in media for record in named.get(key, []))})
+        self._fetch(records)
+        return _Plan(records, site=new_site, change=change)
+
+    def _rebuild_in_flight(self, root: dict[str, Any], site_etag: str | None = None) -> bool:
+        """True if a rebuild run elsewhere holds the lease (for this site.yaml version, if given)."""
+        from feedpub.publish.rebuild import live_lease
+
+        if not self.pub.rebuilds.concurrent:
+            return False
+        lease = live_lease(root, self.now)
+        if lease is None or (site_etag is not None and lease["site"] != site_etag):
+            return False
+        log.info("a rebuild is in flight (%s): it takes these changes in", lease["plan"])
+        return True
+
+    def _merge_plan(self, root: dict[str, Any], planned: PlannedRebuild, part: PartEntries) -> _Plan | None:
+        """Check the rebuild still holds the lease, re-read every record committed or changed since
+        its parts read them, and start the state over from the parts' entries."""
+        from feedpub.records import is_record_path
+
+        lease = root.get("rebuild")
+        if lease is None or lease["plan"] != planned.id:
+            if root["site"] is not None and root["site"]["etag"] == planned.site.etag:
+                # Committed by an earlier attempt of this merge (or an equal rebuild): finish its writes.
+                self.site = _stored_site(root)
+                return _Plan([])
+            log.warning("rebuild %s superseded: the state no longer holds its lease", planned.id)
+            self.report.superseded = True
             return None
-        if len(listed) > 1 and all(isinstance(self.fetched[key], _Unreadable) for key in listed):
+        current = self._read_site()
+        if current is None:
+            return None
+        if current.etag != planned.site.etag:
+            log.warning("rebuild %s superseded: site.yaml changed since it was planned", planned.id)
+            self.report.superseded = True
+            return None
+        entries = part.entries
+        listed = {
+            item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)
+        }
+        listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
+
+        def read_again(key: str) -> bool:
+            """The record, or the media file it names, is not the version its part read."""
+            entry = entries.get(key)
+            if entry is None or listed.get(key) != entry["etag"]:
+                return True
+            media = entry.get("media")
+            return media is not None and listed_media.get(media["key"]) != media["etag"]
+
+        differ = {key for key in listed.keys() | entries.keys() if read_again(key)} | self.taken_in
+        self.known_media.update(part.media)
+        log.info("merge %s: %d entries, %d records read again", planned.id, len(entries), len(differ))
+        self._fetch(sorted(differ))
+        if self.report.failed_keys:
+            return None
+        keys = sorted(listed.keys() | entries.keys())
+        if len(keys) > 1 and all(
+            isinstance(self.fetched.get(key), _Unreadable) or entries.get(key, {}).get("etag") == ""
+            for key in keys
+        ):
             # One unreadable record is reported and the rebuild goes on without it; all of them at
             # once is the function's permissions, not the content: publishing empty feeds would be wrong.
-            log.error("rebuild stopped: none of the %d records can be read (permissions?)", len(listed))
-            self.report.failed_keys = listed
+            log.error("rebuild stopped: none of the %d records can be read (permissions?)", len(keys))
+            self.report.failed_keys = keys
             return None
-        return _Plan(listed, fresh=True)
+        precomputed = {key: entry for key, entry in entries.items() if key not in differ}
+        return _Plan(keys, fresh=True, site=current, precomputed=precomputed)
 
     def _site(self) -> SiteConfig:
         assert self.site is not None, "the plan reads the site configuration first"
@@ -378,51 +557,51 @@ class _Run:
 
     # -- site.yaml ---------------------------------------------------------------------------
 
-    def _read_site(self, root: dict[str, Any]) -> bool:
-        """Read site.yaml; True if it differs from the state's. Problems land in the report."""
+    def _read_site(self) -> StoredObject | None:
+        """Read and parse site.yaml into `self.site`; None if it cannot be (the report says why)."""
         try:
             stored = self.pub.content.get(SITE_FILE)
         except NotFoundError:
             self._site_error(SiteConfigError(SITE_FILE, "is missing from the content bucket"))
-            return False
+            return None
         except UnreadableObjectError as exc:
             self._site_error(SiteConfigError(SITE_FILE, f"cannot be read: {exc.reason}"))
-            return False
+            return None
         except Exception:
             log.exception("cannot read %s", SITE_FILE)
             self.report.failed_keys.append(SITE_FILE)
-            return False
+            return None
         self.report.records_read += 1
         try:
             self.site = parse_site(stored.body)
         except SiteConfigError as exc:
             self._site_error(exc)
-            return False
-        self.fetched[SITE_FILE] = stored
-        return root["site"] is None or root["site"]["etag"] != stored.etag
+            return None
+        return stored
 
     def _site_error(self, exc: SiteConfigError) -> None:
         report_log.error("nothing published: %s", exc)
         self.report.site_error = str(exc)
 
-    def _start_from_scratch(self, tx: Transaction) -> dict[str, str] | None:
-        """Empty every table of the root but the record of what is published (to diff outputs against).
+    def _start_from_scratch(self, tx: Transaction, stored: StoredObject) -> dict[str, str] | None:
+        """Empty every table of the root but the record of what is published (to diff outputs against),
+        and the lease of the rebuild this commit completes; record `stored` as the site.yaml.
 
         Returns the ids of the published records when the new site.yaml may give them other ids
         (its permalink, generator, home or time zone changed), so the run can say how many changed.
         """
-        stored = self.fetched[SITE_FILE]
-        assert isinstance(stored, StoredObject)
         old_site = tx.root["site"]
         old_ids = None
         old_config = _stored_site(tx.root)
         if old_config is not None and _ids_may_change(old_config, self._site()):
             # Read straight from the state: the transaction's own tables start empty below.
+            self.state.prefetch(tx.root["shards"].values())
             shards = [self.state.load(shard) for shard in tx.root["shards"].values()]
             old_ids = {k: e["id"] for shard in shards for k, e in shard.items() if e["status"] == PUBLISHED}
         unchanged = old_site is not None and old_site["etag"] == stored.etag
         kept_warnings = tx.root.get("site_warnings", []) if unchanged else []
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
+        tx.root.pop("rebuild", None)
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
         tx.mark_standing()
         tx.root["site_warnings"] = kept_warnings
@@ -445,8 +624,10 @@ class _Run:
 
     # -- reading content -----------------------------------------------------------------------
 
-    def _fetch(self, keys: Iterable[str]) -> None:
-        """GET the records (in parallel); a failed GET fails its key, a 404 means deleted."""
+    def _fetch(self, keys: Iterable[str], prefetch: bool = False) -> None:
+        """GET the records (in parallel); a failed GET fails its key, a 404 means deleted.
+
+        `prefetch`: a failed GET is left out instead (the record is read again when it is needed)."""
         todo = [key for key in keys if key not in self.fetched]
         if not todo:
             return
@@ -466,7 +647,8 @@ class _Run:
         with ThreadPoolExecutor(max_workers=max(1, min(self.pub.workers, len(todo)))) as pool:
             for key, result in pool.map(get, todo):
                 if result is None:
-                    self.report.failed_keys.append(key)
+                    if not prefetch:
+                        self.report.failed_keys.append(key)
                 else:
                     self.fetched[key] = result
                     self.report.records_read += isinstance(result, StoredObject)
@@ -570,11 +752,19 @@ class _Run:
 
     # -- the transaction ------------------------------------------------------------------------
 
-    def _apply_changes(self, tx: Transaction, keys: Iterable[str]) -> None:
+    def _apply_changes(self, tx: Transaction, keys: Iterable[str], precomputed: dict[str, Entry]) -> None:
         site = self._site()
         for key in keys:
-            stored = self.fetched[key]
             old = tx.entry(key)
+            if key in precomputed:
+                entry = dict(precomputed[key])  # the transaction settles its status in place
+                poisoned = self.poisoned.get(key)
+                if poisoned and poisoned[0] == entry["etag"]:
+                    entry = {"etag": entry["etag"], "status": REJECTED, "reason": poisoned[1]}
+                if old != entry:
+                    tx.replace(key, entry)
+                continue
+            stored = self.fetched[key]
             if isinstance(stored, _Missing):
                 if old is not None:
                     tx.replace(key, None)
@@ -597,10 +787,16 @@ class _Run:
             tx.replace(key, entry)
         tx.mark_due()
         tx.settle()
+        tx.refill_heads()
+        # The records the feeds will show, read in parallel rather than one by one while rendering.
+        self._fetch((key for key in tx.unrendered() if key not in self.records), prefetch=True)
         tx.finish_heads()
 
-    def _commit(self, tx: Transaction, etag: str | None, fresh: bool) -> tuple[dict[str, Any], str] | None:
-        """Compute the new outputs' digests; write objects and the root. None when nothing changed."""
+    def _commit(
+        self, tx: Transaction, etag: str | None, fresh: bool, force: bool
+    ) -> tuple[dict[str, Any], str] | None:
+        """Compute the new outputs' digests; write objects and the root. None when nothing changed,
+        unless the state starts over (`fresh`) or must record a new site.yaml (`force`)."""
         site = self._site()
         root = tx.root
         bodies = self.bodies
@@ -630,7 +826,7 @@ class _Run:
         every_path = published.keys() | new_outputs.keys()
         changed = {path for path in every_path if published.get(path) != new_outputs.get(path)}
         self.report.unchanged += len(digests) - len(changed & digests.keys())
-        if not (tx.changed() or changed or fresh):
+        if not (tx.changed() or changed or fresh or force):
             return None
         tx.save_objects()
         root["outputs"] = new_outputs

@@ -56,6 +56,13 @@ class Head:
         self.items = items
         self._keys = [sort_key(item) for item in items]
 
+    def trim(self, feed_limit: int, cap: int) -> None:
+        """Keep at most `cap` members, and rendered items only for the first `feed_limit`."""
+        del self.items[cap:]
+        del self._keys[cap:]
+        for member in self.items[feed_limit:]:
+            member.update(item=None, full=False, weights=None)
+
     def needs_refill(self, feed_limit: int) -> bool:
         return len(self.items) < min(feed_limit, self.count)
 

@@ -23,6 +23,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -119,6 +120,16 @@ class StateStore:
             body = self.store.get(key).body
             self._remember(key, body)
         return json.loads(body)
+
+    def prefetch(self, keys: Iterable[str], workers: int = 16) -> None:
+        """Read into the cache, several at a time, the objects of `keys` it does not hold yet."""
+        with self._lock:
+            todo = sorted({key for key in keys if key not in self._cache})
+        if len(todo) <= 1:
+            return
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            for key, body in pool.map(lambda key: (key, self.store.get(key).body), todo):
+                self._remember(key, body)
 
     def save(self, value: Any) -> str:
         """Write an immutable object under a name never used before, and return the name.

@@ -235,15 +235,76 @@ class Transaction:
         """Make the feeds that exist even when empty part of this change (a rebuild writes them all)."""
         self.dirty_feeds.update(catalogue.standing_feeds(self.site))
 
+    def restyle(self, regroup: bool = False) -> None:
+        """Make every feed part of this change, under a site.yaml whose differences are feed-level only
+        (config.SiteChange.FEEDS): heads are trimmed to this site's feed_limit and reserve, and
+        `finish_heads` refills those that ran short and renders the members that became visible.
+        `regroup` (SiteChange.MEMBERSHIP): which records belong to which feed changed too, so every
+        head is made again from the shards, keeping the items the old heads held."""
+        self.state.prefetch(feed["head"] for feed in self.root["feeds"].values())
+        if regroup:
+            self._regroup()
+        for feed_id in self.root["feeds"]:
+            self.head(feed_id).trim(self.site.feed_limit, self.cap)
+            self.dirty_feeds.add(feed_id)
+        self.mark_standing()
+
+    def _regroup(self) -> None:
+        held = {
+            (feed_id, member["key"]): member
+            for feed_id in self.root["feeds"]
+            for member in self.head(feed_id).items
+            if member["item"] is not None
+        }
+        members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in self.root["feeds"]}
+        self.state.prefetch(self.root["shards"].values())
+        for key, entry in self.all_entries():
+            if entry["status"] != PUBLISHED:
+                continue
+            for feed_id, label in self.feeds_of(entry):
+                found = members.setdefault(feed_id, [])
+                found.append(held.get((feed_id, key)) or new_member(key, entry, label))
+        for feed_id, found in members.items():
+            self.head(feed_id).replace_items(len(found), heapq.nlargest(self.cap, found, key=sort_key))
+            self.dirty_feeds.add(feed_id)
+
+    def refill_heads(self) -> None:
+        """Refill, in one pass over the shards, the changed heads that ran short of visible members."""
+        short = {
+            feed_id for feed_id in self.dirty_feeds if self.head(feed_id).needs_refill(self.site.feed_limit)
+        }
+        if not short:
+            return
+        known = {feed_id: {member["key"]: member for member in self.head(feed_id).items} for feed_id in short}
+        members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in short}
+        self.state.prefetch(self.root["shards"].values())
+        for key, entry in self.all_entries():
+            if entry["status"] != PUBLISHED:
+                continue
+            for feed_id, label in self.feeds_of(entry):
+                if feed_id in short:
+                    members[feed_id].append(known[feed_id].get(key) or new_member(key, entry, label))
+        for feed_id, found in members.items():
+            self.head(feed_id).replace_items(len(found), heapq.nlargest(self.cap, found, key=sort_key))
+
+    def unrendered(self) -> list[str]:
+        """Keys of the records the changed feeds will show that have no rendered item yet."""
+        keys = {
+            member["key"]
+            for feed_id in self.dirty_feeds
+            for member in self.head(feed_id).items[: self.site.feed_limit]
+            if member["item"] is None
+        }
+        return sorted(keys)
+
     def finish_heads(self) -> None:
         """Refill heads that ran short and give each feed the items it will show: the newest in full
         while the feed's byte budget allows (feedpub.budget), the others summary-only. A head keeps
         only what its feed shows, so a large record never makes every head large."""
         limit = self.site.feed_limit
+        self.refill_heads()
         for feed_id in self.dirty_feeds:
             head = self.head(feed_id)
-            if head.needs_refill(limit):
-                self._refill(feed_id, head)
             for member in head.items[:limit]:
                 if member["item"] is None:
                     self._render_member(feed_id, member)
@@ -265,17 +326,6 @@ class Transaction:
             True,
             budget.weights(item),
         )
-
-    def _refill(self, feed_id: str, head: Head) -> None:
-        known = {member["key"]: member for member in head.items}
-        members: list[HeadItem] = []
-        for key, entry in self.all_entries():
-            if entry["status"] != PUBLISHED:
-                continue
-            for member_of, label in self.feeds_of(entry):
-                if member_of == feed_id:
-                    members.append(known.get(key) or new_member(key, entry, label))
-        head.replace_items(len(members), heapq.nlargest(self.cap, members, key=sort_key))
 
     # -- ids, rejections, schedule ---------------------------------------------------------
 

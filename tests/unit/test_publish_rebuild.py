@@ -1,0 +1,435 @@
+"""Rebuilds fanned out over the record shards, and site.yaml changes re-rendered from the state.
+
+Every rebuild here is cut into several parts (MIN_RECORDS_PER_PART is lowered so that a few dozen
+records make several), run by LocalRebuilds: the same plan, part and merge steps the state
+machine runs in Lambda. The yardstick is always a from-scratch build of the bucket as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+
+from feedpub.publish import MemoryStore, Publisher, StoredObject
+from feedpub.publish import rebuild as rebuild_module
+from feedpub.publish.rebuild import (
+    RECORDS_PER_PART,
+    SHARDS,
+    LocalRebuilds,
+    RebuildRequest,
+    RebuildSteps,
+    part_count,
+    shards_of_part,
+)
+from tests.support.builders import article
+from tests.unit.test_publish_engine import SITE, Site, StartedElsewhere
+
+TAGS = ("Film", "News", "Interviews", "Reviews", "Festivals")
+
+
+@pytest.fixture(autouse=True)
+def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A few dozen records make several parts, as thousands do in production.
+    monkeypatch.setattr(rebuild_module, "MIN_RECORDS_PER_PART", 1)
+
+
+class Counting(MemoryStore):
+    """A content store that counts GETs per key and can run a hook before one."""
+
+    def __init__(self, base: MemoryStore) -> None:
+        super().__init__()
+        self._base = base
+        self.gets: dict[str, int] = {}
+        self.before_get: Callable[[str], None] | None = None
+
+    def get(self, key: str) -> StoredObject:
+        self.gets[key] = self.gets.get(key, 0) + 1
+        if self.before_get is not None:
+            self.before_get(key)
+        return self._base.get(key)
+
+    def list(self, prefix: str = "") -> Iterator:  # type: ignore[type-arg]
+        return self._base.list(prefix)
+
+    def put(self, key: str, body: bytes, **kwargs: object) -> str:  # type: ignore[override]
+        return self._base.put(key, body, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, key: str) -> None:
+        self._base.delete(key)
+
+    def articles_read(self) -> int:
+        return sum(count for key, count in self.gets.items() if key.startswith("articles/"))
+
+
+def populate(site: Site, count: int, seed: int = 7) -> list[str]:
+    """Articles with tags, drafts, future dates, shared ids and broken ones, spread over the shards."""
+    rng = random.Random(seed)
+    keys = []
+    for number in range(count):
+        key = f"articles/post-{number:03d}.md"
+        extra = ""
+        if number % 11 == 0:
+            extra += "draft: true\n"
+        if number % 13 == 0:
+            extra += f"id: urn:shared:{number % 3}\n"  # the earliest claimant keeps the id
+        if number % 17 == 0:
+            site.put(key, b"---\ntitle: broken\n")
+        else:
+            month = "07" if number % 19 == 0 else rng.choice(["01", "02", "03", "04"])  # July: scheduled
+            tags = tuple(rng.sample(TAGS, rng.randint(0, 3)))
+            date = f"2025-{month}-{rng.randint(1, 28):02d} 10:00"
+            site.put(key, article(f"Post {number}", date, tags, extra))
+        keys.append(key)
+    return keys
+
+
+def with_rebuilds(site: Site, rebuilds: object, content: MemoryStore | None = None) -> Publisher:
+    return Publisher(
+        content=content or site.content,
+        output=site.output,
+        cdn=site.cdn,
+        clock=lambda: site.now,
+        websub=False,
+        rebuilds=rebuilds,  # type: ignore[arg-type]
+    )
+
+
+def retime(site: Site, zone: str) -> None:
+    """A site.yaml change that needs every record read again (how naive dates are read)."""
+    site.put("site.yaml", SITE.replace(b"timezone: UTC", f"timezone: {zone}".encode()))
+
+
+def test_parts_cover_every_shard_once_and_share_the_records_out() -> None:
+    for parts in (1, 2, 3, 7, 16, 255, 256):
+        covered = [shard for part in range(parts) for shard in shards_of_part(part, parts)]
+        assert covered == list(range(SHARDS))
+    # Each worker gets the same number of parts, none over the size limit, small sites few parts
+    assert part_count(100_000, 16) == 32
+    assert 100_000 / part_count(100_000, 16) <= RECORDS_PER_PART
+    assert part_count(10_000, 1) * RECORDS_PER_PART >= 10_000
+    assert part_count(0, 16) == 1
+    assert part_count(10**9, 16) == SHARDS
+
+
+@pytest.mark.parametrize("workers", [1, 3, 8])
+def test_a_rebuild_split_into_parts_equals_a_from_scratch_build(workers: int) -> None:
+    # Given a published site of 60 articles (tags, drafts, scheduled, shared ids, broken records)
+    site = Site()
+    keys = populate(site, 60)
+    site.publisher.apply(keys)
+    site.assert_matches_build()
+    # When site.yaml changes how records are read, and the rebuild runs in parts on `workers` workers
+    retime(site, "America/New_York")
+    report = with_rebuilds(site, LocalRebuilds(workers)).apply(["site.yaml"])
+    # Then every output equals a from-scratch build under the new site.yaml
+    assert not report.failed_keys
+    site.assert_matches_build()
+    assert {entry["path"] for entry in site.state_report()["rejected"]} >= {"articles/post-017.md"}  # type: ignore[index]
+    # And the rebuild left no lease and no plan behind
+    root = json.loads(site.output.get("_state/root.json").body)
+    assert "rebuild" not in root
+    assert site.output.keys("_state/rebuilds/") == []
+    # And incremental publishing goes on from the merged state
+    site.put("articles/post-001.md", article("Post 1, revised", "2025-05-01 09:00", ("News",)))
+    site.content.delete("articles/post-002.md")
+    assert not site.publisher.apply(["articles/post-001.md", "articles/post-002.md"]).failed_keys
+    site.assert_matches_build()
+
+
+def test_a_new_site_is_built_by_a_rebuild_in_parts() -> None:
+    # Given a bucket with content and no published state (a new stack)
+    site = Site()
+    keys = populate(site, 40, seed=3)
+    publisher = with_rebuilds(site, LocalRebuilds(4))
+    # When the first event arrives
+    report = publisher.apply(keys[:1])
+    # Then every record is published, as a from-scratch build would
+    assert not report.failed_keys
+    site.assert_matches_build()
+
+
+def test_a_failing_part_is_retried_alone_and_the_result_still_equals_a_build() -> None:
+    # Given a published site whose rebuild is cut into 4 parts
+    site = Site()
+    site.publisher.apply(populate(site, 48))
+    attempts: dict[int, int] = {}
+
+    def flaky_part(part: int) -> None:
+        attempts[part] = attempts.get(part, 0) + 1
+        if part == 2 and attempts[part] == 1:
+            raise ConnectionError("S3 unreachable while part 2 read its records")
+
+    # When part 2 fails once
+    retime(site, "Europe/Paris")
+    report = with_rebuilds(site, LocalRebuilds(4, on_part=flaky_part)).apply(["site.yaml"])
+    # Then only part 2 runs again, and the result equals a from-scratch build
+    assert attempts == {0: 1, 1: 1, 2: 2, 3: 1}
+    assert not report.failed_keys
+    site.assert_matches_build()
+
+
+def test_a_part_that_keeps_failing_publishes_nothing_and_gives_the_lease_up() -> None:
+    # Given a published site
+    site = Site()
+    site.publisher.apply(populate(site, 24))
+    before = site.public()
+
+    def broken(part: int) -> None:
+        if part == 1:
+            raise ConnectionError("S3 unreachable")
+
+    # When one part fails on every attempt
+    retime(site, "Europe/Paris")
+    report = with_rebuilds(site, LocalRebuilds(3, on_part=broken)).apply(["site.yaml"])
+    # Then the run fails (the event is retried), the last good feeds stay, and nothing is left held
+    assert "site.yaml" in report.failed_keys
+    assert site.public() == before
+    assert "rebuild" not in json.loads(site.output.get("_state/root.json").body)
+    assert site.output.keys("_state/rebuilds/") == []
+    # And the retry finishes the job
+    assert not site.publisher.apply(["site.yaml"]).failed_keys
+    site.assert_matches_build()
+
+
+def test_a_publish_committed_during_a_rebuild_survives_it() -> None:
+    # Given a published site, and publishes that commit while the rebuild's parts run
+    site = Site()
+    keys = populate(site, 40)
+    site.publisher.apply(keys)
+    concurrent = site.make_publisher()
+    done: list[str] = []
+
+    def publish_meanwhile(part: int) -> None:
+        if part == 1 and not done:
+            done.append("edit")
+            # an edit, a new article and a deletion, each published with its event (old site.yaml)
+            site.put("articles/post-003.md", article("Post 3, edited during the rebuild", "2025-04-30 10:00"))
+            site.put("articles/new.md", article("Written during the rebuild", "2025-04-29 10:00", ("News",)))
+            site.content.delete("articles/post-004.md")
+            report = concurrent.apply(["articles/post-003.md", "articles/new.md", "articles/post-004.md"])
+            assert not report.failed_keys
+            # and an upload whose event is still queued when the merge runs
+            site.put("articles/queued.md", article("Uploaded, event queued", "2025-04-28 10:00"))
+
+    # When the rebuild (site.yaml changed) merges after them
+    retime(site, "Asia/Tokyo")
+    report = with_rebuilds(site, LocalRebuilds(3, on_part=publish_meanwhile)).apply(["site.yaml"])
+    # Then nothing they did is lost: the outputs equal a from-scratch build of the bucket as it is now
+    assert not report.failed_keys
+    site.assert_matches_build()
+    feed = site.public()["feed.xml"]
+    assert b"Post 3, edited during the rebuild" in feed
+    assert b"Written during the rebuild" in feed
+    assert b"Uploaded, event queued" in feed
+    # And the queued event, when it comes, changes nothing
+    assert not site.publisher.apply(["articles/queued.md"]).written
+
+
+def test_a_crash_of_the_merge_keeps_the_last_good_feeds_and_the_next_run_finishes_the_job() -> None:
+    # Given a published site and a rebuild whose merge dies before its commit
+    site = Site()
+    site.publisher.apply(populate(site, 30))
+    before = site.public()
+    retime(site, "Asia/Kolkata")
+    publisher = with_rebuilds(site, LocalRebuilds(3))
+    steps = RebuildSteps(publisher)
+    planned = steps.plan("site-yaml-test", RebuildRequest("site.yaml changed"), 3, take_over=False)
+    assert planned is not None
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+
+    class MergeCrash(BaseException):
+        pass
+
+    def die_at_commit(key: str) -> None:
+        if key == "_state/root.json":
+            raise MergeCrash
+
+    site.output.before_put = die_at_commit
+    with pytest.raises(MergeCrash):
+        steps.merge(planned.id)
+    site.output.before_put = None
+    # Then readers still get the last good feeds
+    assert site.public() == before
+    # When the state machine retries the merge, Then it finishes the job
+    assert not RebuildSteps(publisher).merge(planned.id).failed_keys
+    site.assert_matches_build()
+
+
+def test_a_merge_that_dies_after_its_commit_is_finished_by_the_next_run() -> None:
+    # Given a rebuild whose merge commits, then dies while writing the feeds
+    site = Site()
+    site.publisher.apply(populate(site, 30))
+    retime(site, "Asia/Kolkata")
+    publisher = with_rebuilds(site, LocalRebuilds(3))
+    writes = {"feeds": 0}
+
+    def die_writing_feeds(key: str) -> None:
+        if not key.startswith("_state/"):
+            writes["feeds"] += 1
+            if writes["feeds"] == 3:
+                raise ConnectionError("the function timed out while writing feeds")
+
+    site.output.before_put = die_writing_feeds
+    report = publisher.apply(["site.yaml"])
+    site.output.before_put = None
+    assert report.failed_keys
+    # When the next run comes (the five-minute due check), Then it writes what the merge committed
+    assert not site.publisher.publish_due().failed_keys
+    site.assert_matches_build()
+
+
+def test_a_rebuild_superseded_by_a_newer_site_yaml_commits_nothing() -> None:
+    # Given a rebuild planned and read under one site.yaml
+    site = Site()
+    site.publisher.apply(populate(site, 20))
+    before = site.public()
+    retime(site, "Asia/Tokyo")
+    publisher = with_rebuilds(site, LocalRebuilds(2))
+    steps = RebuildSteps(publisher)
+    planned = steps.plan("site-yaml-first", RebuildRequest("site.yaml changed"), 2, take_over=False)
+    assert planned is not None
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+    # When site.yaml changes again before its merge
+    retime(site, "Europe/Berlin")
+    report = steps.merge(planned.id)
+    # Then it commits nothing and gives its lease up; the newer change's rebuild publishes
+    assert report.superseded
+    assert site.public() == before
+    assert "rebuild" not in json.loads(site.output.get("_state/root.json").body)
+    assert not publisher.apply(["site.yaml"]).failed_keys
+    site.assert_matches_build()
+
+
+def test_a_rebuild_in_flight_is_not_started_twice_and_holds_a_first_builds_events() -> None:
+    # Given a new stack whose first build runs elsewhere and holds the lease
+    site = Site()
+    keys = populate(site, 10)
+    elsewhere = StartedElsewhere()
+    deployed = with_rebuilds(site, elsewhere)
+    assert deployed.apply(keys[:2]).rebuild_deferred
+    (request,) = elsewhere.requests
+    steps = RebuildSteps(deployed)
+    planned = steps.plan("no-published-state-1", request, 2, take_over=False)
+    assert planned is not None
+    # When more events arrive while it runs
+    report = deployed.apply(keys[2:4])
+    # Then no second rebuild starts, and their keys are retried after the first build commits
+    assert len(elsewhere.requests) == 1
+    assert report.failed_keys == sorted(keys[2:4])
+    # And a second execution for the same site.yaml finds the lease and does nothing
+    assert RebuildSteps(deployed).plan("no-published-state-2", request, 2, take_over=False) is None
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+    assert not steps.merge(planned.id).failed_keys
+    site.assert_matches_build()
+    # And once it has committed, the retried events publish as usual
+    assert not deployed.apply(keys[2:4]).failed_keys
+    assert not deployed.apply(keys[2:4]).rebuild_deferred
+
+
+def test_reconcile_hands_many_differences_to_a_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a published site whose records all changed without their events reaching the publisher
+    site = Site()
+    keys = populate(site, 30)
+    site.publisher.apply(keys)
+    for number, key in enumerate(keys):
+        site.put(key, article(f"Rewritten {number}", "2025-03-03 10:00", ("News",)))
+    elsewhere = StartedElsewhere()
+    deployed = with_rebuilds(site, elsewhere)
+    # When the hourly reconcile finds more differences than it applies in place
+    monkeypatch.setattr("feedpub.publish.engine.REBUILD_ABOVE", 10)
+    report = deployed.reconcile()
+    # Then it starts a rebuild instead, whatever site.yaml is published
+    assert report.rebuild_deferred
+    assert [request.site_etag for request in elsewhere.requests] == [""]
+    # And the same reconcile here, with a local pool, rebuilds them all
+    assert not site.publisher.reconcile().failed_keys
+    site.assert_matches_build()
+
+
+# -- site.yaml changes that only re-render the feeds ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "records_read"),
+    [
+        ((b"title: Test Site", b"title: Renamed Site"), 0),
+        ((b"feed_limit: 3", b"feed_limit: 3\ndescription: New words\nlanguage: fr"), 0),
+        ((b"feed_limit: 3", b"feed_limit: 2"), 0),
+        ((b"feed_limit: 3", b"feed_limit: 5"), None),  # within the reserve: only the newly shown
+        ((b"feed_limit: 3", b"feed_limit: 12"), None),  # beyond it: refilled from the shards
+        ((b"timezone: UTC", b"timezone: UTC\nhub: https://hub.example.net/"), 0),
+        ((b"timezone: UTC", b"timezone: UTC\ncontent: {tags: summary}"), 0),
+        ((b"timezone: UTC", b"timezone: UTC\nfeed_max_bytes: 16384"), 0),
+        # a new feed of site.yaml over the existing state: regrouped from the shards
+        ((b"timezone: UTC", b"timezone: UTC\nfeeds: {films: {tags: {any: [Film]}}}"), None),
+    ],
+)
+def test_a_feed_level_site_yaml_change_re_renders_from_the_state(
+    change: tuple[bytes, bytes], records_read: int | None
+) -> None:
+    # Given a published site of 40 articles
+    site = Site()
+    site.publisher.apply(populate(site, 40))
+    counting = Counting(site.content)
+    publisher = with_rebuilds(site, StartedElsewhere(), content=counting)
+    # When site.yaml changes at feed level only
+    site.put("site.yaml", SITE.replace(*change))
+    report = publisher.apply(["site.yaml"])
+    # Then no rebuild starts: every feed is re-rendered from the heads the state keeps
+    assert not report.rebuild_deferred
+    assert not report.failed_keys
+    site.assert_matches_build()
+    # And it reads no record, or only those the feeds now show and did not before
+    if records_read is not None:
+        assert counting.articles_read() == records_read
+    else:
+        shown = {
+            item["id"]
+            for path, body in site.public().items()
+            if path.endswith("feed.json")
+            for item in json.loads(body)["items"]
+        }
+        assert 0 < counting.articles_read() <= len(shown)
+
+
+def test_a_site_yaml_edit_that_changes_no_setting_publishes_nothing_again() -> None:
+    site = Site()
+    site.publisher.apply(populate(site, 10))
+    counting = Counting(site.content)
+    publisher = with_rebuilds(site, StartedElsewhere(), content=counting)
+    site.put("site.yaml", SITE + b"# a comment\n")
+    report = publisher.apply(["site.yaml"])
+    assert not report.rebuild_deferred
+    assert report.written == []
+    assert counting.articles_read() == 0
+    # And the state records the new version: the next event does not see a change again
+    assert not publisher.apply(["site.yaml"]).written
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_changes_with_rebuilds_in_between_always_equal_a_fresh_build(seed: int) -> None:
+    rng = random.Random(seed)
+    site = Site()
+    keys = populate(site, 30)
+    site.publisher.apply(keys)
+    zones = ["UTC", "Europe/Paris", "Asia/Tokyo", "America/Denver"]
+    for step in range(6):
+        # Given edits (with their events) and a site.yaml that may or may not change, time passing
+        changed = rng.sample(keys, 5)
+        for key in changed:
+            date = f"2025-0{rng.randint(1, 6)}-0{rng.randint(1, 9)} 12:00"
+            site.put(key, article(f"{key} at {step}", date))
+        retime(site, rng.choice(zones))
+        site.now += timedelta(days=rng.choice([0, 20]))
+        # When they are published in one batch, a rebuild in parts when the time zone changed
+        report = with_rebuilds(site, LocalRebuilds(rng.choice([1, 2, 5]))).apply(["site.yaml", *changed])
+        # Then the outputs equal a from-scratch build
+        assert not report.failed_keys, step
+        site.assert_matches_build()
