@@ -55,9 +55,9 @@ test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m bench reliability
 
-# Performance figures (offline build vs Hugo, scale vs the naive way, local pipeline latency).
+# Performance figures (offline build vs Hugo, scale vs the naive way, local pipeline latency, rebuilds).
 bench: $(STAMP) $(SYSTEM_STAMP)
-	$(BIN)/python -m bench offline-build scale local
+	$(BIN)/python -m bench offline-build scale local rebuild
 
 # The sample show's episode (content/media/episode-12.mp3 and its test fixture copy): a chime
 # synthesised and encoded with LAME (lameenc), never downloaded.

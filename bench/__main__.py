@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "scale": "bench.scale",
     "reliability": "bench.reliability",
     "local": "bench.local_pipeline",
+    "rebuild": "bench.rebuild",
 }
 
 

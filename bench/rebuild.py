@@ -1,0 +1,438 @@
+"""Rebuild benchmark (issue 14): what each kind of site.yaml change costs, and how a rebuild in parts
+scales with its workers.
+
+1. S3 requests per kind of site.yaml change, at 1,000 and 10,000 articles, on the embedded S3
+   (moto): feed-level changes (the title; feed_limit within and beyond the heads' reserve), and one
+   that needs the records (the time zone: a rebuild in parts, plan + parts + merge).
+2. The client CPU of one S3 request (botocore, against moto, in a fresh process).
+3. Rebuild wall time for each size and 1, 4 and 16 workers: the plan and the merge in this process,
+   the parts in a pool of W worker processes (fresh interpreters, as Lambda runs each invocation),
+   handed out as the state machine's Map does. Once on moto, whose one server process bounds
+   everything, and once on a simulated S3: each request waits 20-50 ms (uniform) and spends the
+   client CPU measured in 2, so the scaling law shows apart from moto. From the parts' own CPU
+   time, the projected Lambda time of a part at 1024 MB (0.58 vCPU) against the 900 s timeout,
+   and the projected time of the whole rebuild on AWS.
+
+Results go to docs/benchmarks.md between the rebuild markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import multiprocessing
+import os
+import random
+import resource
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.counting import RequestCounter
+
+from bench.support import (
+    SITE_YAML,
+    article_bytes,
+    article_key,
+    generate_site,
+    machine_note,
+    moto_server,
+    s3_client,
+    seed,
+    write_section,
+)
+from feedpub.publish import MemoryStore, Publisher, S3Store
+from feedpub.publish.rebuild import LocalRebuilds, RebuildRequest, RebuildSteps, new_plan_id
+from feedpub.publish.store import Listing, StoredObject
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "benchmarks.md"
+CONTENT = "bench-content"
+NOW = datetime(2035, 1, 1, tzinfo=UTC)
+LATENCY_S = (0.020, 0.050)  # what one request to real S3 waits, uniform
+LAMBDA_VCPU = 1024 / 1769  # Lambda gives one vCPU at 1,769 MB, in proportion below
+LAMBDA_TIMEOUT_S = 900
+WORKERS = (1, 4, 16)
+# Site.yaml changes published one after the other from the first build: (description, kind, edit).
+CHANGES = (
+    ("title", "feeds", (b"title: Bench Gazette", b"title: Bench Gazette Weekly")),
+    ("feed_limit 20 → 25 (heads keep 30)", "feeds", (b"feed_limit: 20", b"feed_limit: 25")),
+    ("feed_limit 25 → 40 (heads keep 37)", "feeds", (b"feed_limit: 25", b"feed_limit: 40")),
+    ("a comment", "none", (b"language: en\n", b"language: en\n# reviewed\n")),
+    ("timezone", "records", (b"timezone: UTC", b"timezone: Europe/Paris")),
+)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---- a simulated S3: real S3's latency and the client's CPU, per request -----------------------
+
+
+def _spend_cpu(seconds: float) -> None:
+    """Hold this thread on the CPU for `seconds` of its own CPU time, as botocore's work does."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+class SimulatedS3:
+    """Any store, each request made to wait LATENCY_S and to cost `cpu_s` of client CPU; counted."""
+
+    def __init__(self, inner: Any, cpu_s: float) -> None:
+        self.inner = inner
+        self.cpu_s = cpu_s
+        self.requests: dict[str, int] = {}
+        self.modified_resolution_s = 0.0
+
+    def _request(self, operation: str) -> None:
+        self.requests[operation] = self.requests.get(operation, 0) + 1
+        _spend_cpu(self.cpu_s)
+        time.sleep(random.uniform(*LATENCY_S))
+
+    def get(self, key: str) -> StoredObject:
+        self._request("GetObject")
+        found: StoredObject = self.inner.get(key)
+        return found
+
+    def put(self, key: str, body: bytes, **options: Any) -> str:
+        self._request("PutObject")
+        etag: str = self.inner.put(key, body, **options)
+        return etag
+
+    def delete(self, key: str) -> None:
+        self._request("DeleteObject")
+        self.inner.delete(key)
+
+    def list(self, prefix: str = "") -> Iterator[Listing]:
+        for number, item in enumerate(self.inner.list(prefix)):
+            if number % 1000 == 0:
+                self._request("ListObjectsV2")
+            yield item
+
+
+class Corpus:
+    """The generated site's content bucket, made on demand (every process makes the same bytes)."""
+
+    def __init__(self, size: int, site_yaml: bytes = SITE_YAML) -> None:
+        self.size = size
+        self.site_yaml = site_yaml
+        self._etags: dict[str, str] = {}
+
+    def get(self, key: str) -> StoredObject:
+        body = self.site_yaml if key == "site.yaml" else article_bytes(int(key.rsplit("-", 1)[1][:-3]))
+        return StoredObject(body, hashlib.md5(body, usedforsecurity=False).hexdigest())
+
+    def list(self, prefix: str = "") -> Iterator[Listing]:
+        for number in range(self.size):
+            key = article_key(number)
+            if key.startswith(prefix):
+                if key not in self._etags:
+                    self._etags[key] = self.get(key).etag
+                yield Listing(key, self._etags[key], NOW)
+
+
+# ---- the worker processes: one part per task, as one Lambda invocation -------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(mode: str, setup: dict[str, Any]) -> None:
+    if mode == "moto":
+        s3 = s3_client(setup["endpoint"], pool=32)
+        content, output = S3Store(s3, CONTENT), S3Store(s3, setup["publish"])
+    else:
+        local = MemoryStore()
+        for key, body in setup["objects"].items():
+            local.put(key, body.encode())
+        content = SimulatedS3(Corpus(setup["size"]), setup["cpu_s"])
+        output = SimulatedS3(local, setup["cpu_s"])
+        _worker.update(content=content, output=output, local=local)
+    publisher = Publisher(content=content, output=output, cdn=None, clock=lambda: NOW, websub=False)
+    _worker.update(mode=mode, steps=RebuildSteps(publisher), prefix=setup["prefix"])
+
+
+def _run_part(task: tuple[str, int, str | None]) -> dict[str, Any]:
+    plan_id, part, manifest = task
+    if manifest is not None:  # the simulated bucket of this process gets the plan's manifest
+        _worker["local"].put(f"{_worker['prefix']}manifest-{part}.json", manifest.encode())
+    cpu, wall = _cpu_s(), time.perf_counter()
+    records = _worker["steps"].part(plan_id, part)
+    result = {"part": part, "records": records, "cpu_s": _cpu_s() - cpu, "wall_s": time.perf_counter() - wall}
+    if _worker["mode"] == "simulated":  # hand the part's object to the merge, as S3 would
+        name = f"{_worker['prefix']}part-{part}.json"
+        result["object"] = _worker["local"].get(name).body.decode()
+    return result
+
+
+# ---- one rebuild: plan and merge here, parts in W processes -------------------------------------
+
+
+@dataclass
+class Rebuild:
+    mode: str
+    size: int
+    workers: int
+    wall_s: float = 0.0
+    plan_s: float = 0.0
+    merge_s: float = 0.0
+    merge_cpu_s: float = 0.0
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def slowest_part_cpu_s(self) -> float:
+        return max(part["cpu_s"] for part in self.parts)
+
+    @property
+    def part_lambda_s(self) -> float:
+        """The slowest part's projected Lambda duration at 1024 MB: its CPU on 0.58 vCPU, or its waits."""
+        slowest = max(self.parts, key=lambda part: part["cpu_s"])
+        waiting = slowest["records"] * sum(LATENCY_S) / 2 / 16  # 16 GETs in flight
+        return max(slowest["cpu_s"] / LAMBDA_VCPU, waiting)
+
+    def projected_s(self, workers: int) -> float:
+        """The whole rebuild on AWS: plan, the rounds of parts the Map runs, the merge (CPU on 0.58 vCPU)."""
+        rounds = math.ceil(len(self.parts) / workers)
+        return self.plan_s / LAMBDA_VCPU + rounds * self.part_lambda_s + self.merge_cpu_s / LAMBDA_VCPU
+
+
+def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any) -> Rebuild:
+    """One rebuild from no published state (a fresh publish bucket), timed step by step."""
+    publish = f"bench-rebuild-{mode}-{size}-{workers}-{random.randrange(10**6)}"
+    if mode == "moto":
+        s3 = s3_client(setup["endpoint"], pool=32)
+        s3.create_bucket(Bucket=publish)
+        content, output = S3Store(s3, CONTENT), S3Store(s3, publish)
+    else:
+        output = SimulatedS3(MemoryStore(), setup["cpu_s"])
+        content = SimulatedS3(Corpus(size), setup["cpu_s"])
+    publisher = Publisher(content=content, output=output, cdn=None, clock=lambda: NOW, websub=False)
+    steps = RebuildSteps(publisher)
+    plan_id = new_plan_id("bench", NOW)
+    prefix = f"_state/rebuilds/{plan_id}/"
+    result = Rebuild(mode, size, workers)
+    started = time.perf_counter()
+    planned = steps.plan(plan_id, RebuildRequest("bench"), workers, take_over=True)
+    assert planned is not None
+    result.plan_s = time.perf_counter() - started
+    worker_setup = {**setup, "publish": publish, "size": size, "prefix": prefix}
+    if mode == "simulated":
+        inner = output.inner
+        worker_setup["objects"] = {
+            name: inner.get(name).body.decode() for name in (f"{prefix}plan.json", "_state/root.json")
+        }
+    tasks = [
+        (
+            plan_id,
+            part,
+            inner.get(f"{prefix}manifest-{part}.json").body.decode() if mode == "simulated" else None,
+        )
+        for part in range(planned.parts)
+    ]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(mode, worker_setup)) as pool:
+        for done in pool.imap_unordered(_run_part, tasks):
+            if mode == "simulated":
+                inner.put(f"{prefix}part-{done['part']}.json", done.pop("object").encode())
+            result.parts.append(done)
+    merge_started, merge_cpu = time.perf_counter(), _cpu_s()
+    report = steps.merge(plan_id)
+    result.merge_s = time.perf_counter() - merge_started
+    result.merge_cpu_s = _cpu_s() - merge_cpu
+    result.wall_s = time.perf_counter() - started
+    if report.failed_keys or report.published != size:
+        raise SystemExit(f"{mode} rebuild of {size} published {report.published}: {report.failed_keys[:5]}")
+    log(
+        f"  {mode:<9} {size:>7,} articles {workers:>2} workers: {result.wall_s:7.1f} s "
+        f"(plan {result.plan_s:.1f}, {len(result.parts)} parts, merge {result.merge_s:.1f}); "
+        f"slowest part {result.slowest_part_cpu_s:.1f} s CPU"
+    )
+    return result
+
+
+# ---- the client CPU of one request, and the cost of each kind of site.yaml change ---------------
+
+
+def _client_cpu(endpoint: str, requests: int = 300) -> float:
+    """Client CPU of one GET (botocore: build, sign, send, parse), in a fresh process against moto."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        measured: float = pool.apply(_measure_gets, (endpoint, requests))
+    return measured
+
+
+def _measure_gets(endpoint: str, requests: int) -> float:
+    s3 = s3_client(endpoint)
+    key = article_key(0)
+    s3.get_object(Bucket=CONTENT, Key=key)["Body"].read()  # connection and first-use costs
+    started = _cpu_s()
+    for _ in range(requests):
+        s3.get_object(Bucket=CONTENT, Key=key)["Body"].read()
+    return (_cpu_s() - started) / requests
+
+
+@dataclass
+class ChangeCost:
+    size: int
+    change: str
+    kind: str
+    requests: dict[str, int]
+    wall_s: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+def _change_costs(endpoint: str, size: int, log: Any) -> list[ChangeCost]:
+    """Publish the site once, then each site.yaml change in turn, counting the S3 requests of each."""
+    s3 = s3_client(endpoint, pool=32)
+    publish = f"bench-changes-{size}"
+    s3.create_bucket(Bucket=publish)
+    publisher = Publisher(
+        content=S3Store(s3, CONTENT),
+        output=S3Store(s3, publish),
+        cdn=None,
+        clock=lambda: NOW,
+        websub=False,
+        rebuilds=LocalRebuilds(4),
+    )
+    if publisher.rebuild().failed_keys:
+        raise SystemExit(f"the first build of {size} failed")
+    site_yaml, costs = SITE_YAML, []
+    counter = RequestCounter().attach(s3.meta.events)
+    for change, kind, (old, new) in CHANGES:
+        site_yaml = site_yaml.replace(old, new)
+        seed(CONTENT, [("site.yaml", site_yaml)])
+        counter.reset()
+        started = time.perf_counter()
+        report = publisher.apply(["site.yaml"])
+        wall = time.perf_counter() - started
+        if report.failed_keys or report.rebuild_deferred:
+            raise SystemExit(f"{change} at {size} failed: {report.failed_keys[:5]}")
+        cost = ChangeCost(size, change, kind, counter.snapshot()["requests"], wall)
+        log(f"  {size:>7,} {change:<36} {kind:<8} {cost.total:>7,} requests {wall:6.1f} s")
+        costs.append(cost)
+    seed(CONTENT, [("site.yaml", SITE_YAML)])
+    return costs
+
+
+# ---- the report -------------------------------------------------------------------------------------
+
+
+def _fmt_requests(requests: dict[str, int]) -> str:
+    return ", ".join(f"{op} {n:,}" for op, n in sorted(requests.items(), key=lambda kv: -kv[1]))
+
+
+def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load: tuple[str, str]) -> str:
+    lines = [
+        "## Rebuilds: site.yaml changes and a rebuild in parts (`python -m bench rebuild`)",
+        "",
+        machine_note(),
+        f"Load average (`uptime`) when the runs started: {load[0]}; when they ended: {load[1]}. "
+        "Other work on this shared machine inflates wall times, much less the CPU times.",
+        "",
+        "### What each kind of site.yaml change costs",
+        "",
+        "Generated sites (200 tags, `feed_limit` 20) on the embedded S3 (moto); each change is "
+        "published from the same state by `Publisher.apply(['site.yaml'])`; S3 requests counted per "
+        "HTTP attempt. A `records` change runs the whole rebuild here (plan, 4 parts, merge).",
+        "",
+        "| articles | site.yaml change | kind | S3 requests | by operation | wall (s) |",
+        "|---:|---|---|---:|---|---:|",
+    ]
+    for cost in costs:
+        lines.append(
+            f"| {cost.size:,} | {cost.change} | {cost.kind} | {cost.total:,} "
+            f"| {_fmt_requests(cost.requests)} | {cost.wall_s:.1f} |"
+        )
+    lines += [
+        "",
+        "### Rebuild time by workers",
+        "",
+        f"Client CPU of one S3 request (botocore against moto, in a fresh process, 300 GETs): "
+        f"**{cpu_s * 1000:.1f} ms**. Each rebuild starts from no published state; the plan and the "
+        "merge run in the benchmark's process, the parts in a pool of that many worker processes. "
+        "*moto*: the embedded S3, one server process in the benchmark's own, which bounds every "
+        f"row. *simulated*: every request waits {LATENCY_S[0] * 1000:.0f}–{LATENCY_S[1] * 1000:.0f} ms "
+        "(uniform) and spends the client CPU above (the parsing is real). A part's *Lambda* time is "
+        f"projected from its own CPU time at 1024 MB ({LAMBDA_VCPU:.2f} vCPU), or from its waits "
+        f"(16 GETs in flight) if longer; the timeout is {LAMBDA_TIMEOUT_S} s. *On AWS* adds the plan, "
+        "the rounds of parts the Map runs with that many workers, and the merge.",
+        "",
+        "| store | articles | workers | parts | wall here (s) | plan (s) | merge (s) | CPU of the "
+        "slowest part (s) | its Lambda time (s) | on AWS (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rebuilds:
+        lines.append(
+            f"| {r.mode} | {r.size:,} | {r.workers} | {len(r.parts)} | {r.wall_s:.1f} | {r.plan_s:.1f} "
+            f"| {r.merge_s:.1f} | {r.slowest_part_cpu_s:.1f} | {r.part_lambda_s:.1f} "
+            f"| {r.projected_s(r.workers):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _reset(endpoint: str) -> None:
+    """Empty the embedded S3 (every bucket of the previous size goes)."""
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset).close()  # noqa: S310 - our own 127.0.0.1 server
+
+
+def _uptime() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench rebuild", description=__doc__)
+    parser.add_argument("--change-sizes", default="1000,10000", help="sites for the site.yaml changes")
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="sites to rebuild (100000 takes most of an hour)"
+    )
+    parser.add_argument("--workers", default=",".join(map(str, WORKERS)))
+    parser.add_argument("--stores", default="moto,simulated")
+    parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
+    args = parser.parse_args(argv)
+    log = lambda line: print(line, flush=True)  # noqa: E731
+    load_before = _uptime()
+    change_sizes = [int(size) for size in args.change_sizes.split(",") if size]
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    workers = [int(count) for count in args.workers.split(",")]
+    stores = args.stores.split(",")
+    costs: list[ChangeCost] = []
+    rebuilds: list[Rebuild] = []
+    with moto_server() as endpoint:
+        admin = s3_client(endpoint)
+        for size in sorted({*change_sizes, *sizes}):
+            _reset(endpoint)
+            admin.create_bucket(Bucket=CONTENT)
+            seed(CONTENT, generate_site(size))
+            log(f"rebuild: {size:,} articles seeded")
+            cpu_s = _client_cpu(endpoint)
+            log(f"rebuild: client CPU per request {cpu_s * 1000:.2f} ms")
+            if size in change_sizes:
+                costs += _change_costs(endpoint, size, log)
+            for store in stores if size in sizes else ():
+                for count in workers:
+                    setup = {"endpoint": endpoint, "cpu_s": cpu_s}
+                    rebuilds.append(_rebuild(store, size, count, setup, log))
+    report = _report(costs, cpu_s, rebuilds, (load_before, _uptime()))
+    if args.no_docs:
+        print(report)
+    else:
+        write_section(DOCS, "rebuild", report)
+        print(f"rebuild: wrote {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
