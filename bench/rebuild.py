@@ -166,9 +166,11 @@ def _run_part(task: tuple[str, int, str | None]) -> dict[str, Any]:
     cpu, wall = _cpu_s(), time.perf_counter()
     records = _worker["steps"].part(plan_id, part)
     result = {"part": part, "records": records, "cpu_s": _cpu_s() - cpu, "wall_s": time.perf_counter() - wall}
-    if _worker["mode"] == "simulated":  # hand the part's object to the merge, as S3 would
-        name = f"{_worker['prefix']}part-{part}.json"
-        result["object"] = _worker["local"].get(name).body.decode()
+    if _worker["mode"] == "simulated":  # hand the part's objects to the merge, as S3 would
+        result["objects"] = {
+            name: _worker["local"].get(f"{_worker['prefix']}{name}").body.decode()
+            for name in (f"part-{part}.json", f"items-{part}.json")
+        }
     return result
 
 
@@ -239,8 +241,8 @@ def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(mode, worker_setup)) as pool:
         for done in pool.imap_unordered(_run_part, tasks):
-            if mode == "simulated":
-                inner.put(f"{prefix}part-{done['part']}.json", done.pop("object").encode())
+            for name, body in done.pop("objects", {}).items():
+                inner.put(f"{prefix}{name}", body.encode())
             result.parts.append(done)
     merge_started, merge_cpu = time.perf_counter(), _cpu_s()
     report = steps.merge(plan_id)

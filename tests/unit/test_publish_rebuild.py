@@ -25,7 +25,10 @@ from feedpub.publish.rebuild import (
     part_count,
     shards_of_part,
 )
+from tests.support.audio import tone_mp3
 from tests.support.builders import article
+from tests.unit.test_podcast_publish import EPISODE, Show
+from tests.unit.test_podcast_publish import SITE as SHOW_SITE
 from tests.unit.test_publish_engine import SITE, Site, StartedElsewhere
 
 TAGS = ("Film", "News", "Interviews", "Reviews", "Festivals")
@@ -258,6 +261,46 @@ def test_a_crash_of_the_merge_keeps_the_last_good_feeds_and_the_next_run_finishe
     # When the state machine retries the merge, Then it finishes the job
     assert not RebuildSteps(publisher).merge(planned.id).failed_keys
     site.assert_matches_build()
+
+
+def test_the_merge_reads_no_record_again_when_its_parts_rendered_what_the_feeds_show() -> None:
+    # Given a published site whose rebuild's parts have read and rendered every record
+    site = Site()
+    site.publisher.apply(populate(site, 60))
+    retime(site, "Pacific/Auckland")
+    counting = Counting(site.content)
+    steps = RebuildSteps(with_rebuilds(site, LocalRebuilds(4), content=counting))
+    planned = steps.plan("site-yaml-items", RebuildRequest("site.yaml changed"), 4, take_over=False)
+    assert planned is not None
+    assert planned.parts > 1
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+    assert counting.articles_read() == 60
+    counting.gets.clear()
+    # When the merge commits their entries
+    assert not steps.merge(planned.id).failed_keys
+    # Then it takes the feeds' items from the parts instead of reading and rendering the records again
+    assert counting.articles_read() == 0
+    site.assert_matches_build()
+
+
+def test_an_episode_whose_file_changes_before_the_merge_gets_the_new_enclosure() -> None:
+    # Given a published show whose rebuild's parts have read the episode and its media file
+    show = Show()
+    show.content.put("media/ep12.mp3", tone_mp3(5.0))
+    show.content.put("articles/ep12.md", EPISODE)
+    show.apply("media/ep12.mp3", "articles/ep12.md")
+    show.content.put("site.yaml", SHOW_SITE.replace(b"language: en", b"language: en\ntimezone: Asia/Tokyo"))
+    steps = RebuildSteps(show.publisher)
+    planned = steps.plan("site-yaml-media", RebuildRequest("site.yaml changed"), 1, take_over=False)
+    assert planned is not None
+    steps.part(planned.id, 0)
+    # When the file is replaced by a longer cut (same record, same record ETag) before the merge
+    show.content.put("media/ep12.mp3", tone_mp3(30.0))
+    assert not steps.merge(planned.id).failed_keys
+    # Then the feeds carry the new file's length and duration, not what the part rendered
+    show.assert_matches_build()
+    assert b"<itunes:duration>30</itunes:duration>" in show.public()["podcast.xml"]
 
 
 def test_a_merge_that_dies_after_its_commit_is_finished_by_the_next_run() -> None:

@@ -21,6 +21,7 @@ stays small, and the import is paid by the first event that carries keys.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
 import time
@@ -210,16 +211,19 @@ class Publisher:
         """Publish everything from scratch (the outputs whose bytes are unchanged are still not written)."""
         return _Run(self).apply([SITE_FILE], force_rebuild=True)
 
-    def merge(self, planned: PlannedRebuild, parts: PartEntries) -> PublishReport:
+    def merge(
+        self, planned: PlannedRebuild, parts: PartEntries, items: ItemSource | None = None
+    ) -> PublishReport:
         """The last step of a rebuild: commit the parts' entries as the new state, from scratch.
 
         Called with what every part computed (`read_entries`, all parts together). Records whose
         content changed since a part read them (a publish committed meanwhile, an upload whose
         event is still queued) are read again here, after the root: so the commit, made with
         If-Match on that root, loses no change committed before it. A rebuild superseded by a newer
-        site.yaml or another rebuild commits nothing (`superseded`).
+        site.yaml or another rebuild commits nothing (`superseded`). `items` gives the items the
+        parts rendered, for the records the feeds will show.
         """
-        return _Run(self).merge(planned, parts)
+        return _Run(self).merge(planned, parts, items)
 
     def read_entries(self, keys: Sequence[str], site: SiteConfig) -> PartEntries:
         """A rebuild part's work: the shard entry of each record that exists under `site`, with
@@ -267,12 +271,19 @@ Planner = Callable[[dict[str, Any], list[str]], "_Plan | None"]
 class PartEntries:
     """What a rebuild's part found: its records' shard entries, the media files they name as
     inspected (media key -> podcast.media.MediaInfo as JSON), the keys it could not read, and how
-    many objects it read."""
+    many objects it read; and the rendered items of its records that a feed may show (record key
+    -> [ETag, FeedItem as JSON]), so the merge renders none of them again."""
 
     entries: dict[str, Entry]
     media: dict[str, Any] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     records_read: int = 0
+    items: dict[str, list[Any]] = field(default_factory=dict)
+
+
+# Where a merge finds the items its parts rendered: given the keys of the records the feeds will
+# show, the ones it has, as record key -> [ETag, FeedItem as JSON].
+ItemSource = Callable[[set[str]], dict[str, list[Any]]]
 
 
 class _Run:
@@ -299,6 +310,7 @@ class _Run:
         # Records that changed behind an earlier attempt's back (a merge reads them again).
         self.taken_in: set[str] = set()
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
+        self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -316,7 +328,8 @@ class _Run:
             return self._hand_over(keys)
         return self._finish(failed=failed, root=root)
 
-    def merge(self, planned: PlannedRebuild, part: PartEntries) -> PublishReport:
+    def merge(self, planned: PlannedRebuild, part: PartEntries, items: ItemSource | None) -> PublishReport:
+        self.item_source = items
         root, failed = self._attempt(
             sorted(part.entries), lambda root, keys: self._merge_plan(root, planned, part)
         )
@@ -333,9 +346,33 @@ class _Run:
             if isinstance(stored, _Unreadable):
                 entries[key] = stored.entry()
             elif isinstance(stored, StoredObject):
-                entries[key] = entry_for(key, stored, site, self._attach)[0]
+                entries[key], record = entry_for(key, stored, site, self._attach)
+                if record is not None:
+                    self.records[key] = record
+        items = self._render_shown(entries, site)
         media = {key: info for key, info in self.known_media.items() if key in self.media}
-        return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read)
+        return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
+
+    def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
+        """The items of the records a feed may show: each among the newest `feed_limit` of this part's
+        published records in one of its feeds. A record the whole site shows is always one of them,
+        so the merge reads and renders none again; one that fails to render is left to the merge."""
+        shown: dict[str, list[tuple[tuple[datetime, str], str]]] = {}
+        for key, entry in entries.items():
+            if entry["status"] != PUBLISHED or datetime.fromisoformat(entry["date"]) > self.now:
+                continue
+            rank = (datetime.fromisoformat(entry["date"]), entry["id"])
+            for feed_id, _ in catalogue.memberships(entry["facets"], site):
+                shown.setdefault(feed_id, []).append((rank, key))
+        keys = {key for members in shown.values() for _, key in heapq.nlargest(site.feed_limit, members)}
+        items: dict[str, list[Any]] = {}
+        for key in sorted(keys):
+            try:
+                item = self._item(key, entries[key]["etag"])
+            except (PoisonedRecordError, StaleRecordError):
+                continue
+            items[key] = [entries[key]["etag"], item.model_dump(mode="json")]
+        return items
 
     def _hand_over(self, keys: list[str]) -> PublishReport:
         """Have the publisher's runner rebuild: here and now (its report), or elsewhere (deferred)."""
@@ -691,6 +728,10 @@ class _Run:
         info = self._media_info(media["key"])
         return (info.etag if info else None) != media["etag"]
 
+    def _has_item(self, key: str, tx: Transaction) -> bool:
+        entry = tx.entry(key)
+        return entry is not None and (key, entry["etag"]) in self.rendered
+
     def _item(self, key: str, etag: str) -> FeedItem:
         """The rendered item of a record entering the visible part of a feed (as the state knows it)."""
         rendered = self.rendered.get((key, etag))
@@ -788,8 +829,19 @@ class _Run:
         tx.mark_due()
         tx.settle()
         tx.refill_heads()
-        # The records the feeds will show, read in parallel rather than one by one while rendering.
-        self._fetch((key for key in tx.unrendered() if key not in self.records), prefetch=True)
+        # The records the feeds will show: rendered by a rebuild's parts, or read in parallel rather
+        # than one by one while rendering.
+        needed = set(tx.unrendered())
+        # Only a record taken as its part read it: one read again (itself or its media file changed
+        # since) may keep its ETag and still render otherwise.
+        reusable = needed.intersection(precomputed)
+        if self.item_source is not None and reusable:
+            for key, (etag, item) in self.item_source(reusable).items():
+                self.rendered.setdefault((key, etag), FeedItem.model_validate(item))
+        self._fetch(
+            (key for key in sorted(needed) if key not in self.records and not self._has_item(key, tx)),
+            prefetch=True,
+        )
         tx.finish_heads()
 
     def _commit(

@@ -197,8 +197,14 @@ class RebuildSteps:
                 f"rebuild {plan_id} part {part}: {len(found.failed)} of {len(keys)} records could not be "
                 f"read (first {found.failed[0]}); the part is retried"
             )
-        body = encode({"plan": plan_id, "part": part, "entries": found.entries, "media": found.media})
-        self.pub.output.put(f"{self._dir(plan_id)}part-{part}.json", body, content_type="application/json")
+        # The items go in an object of their own: the merge reads them only once it knows which
+        # records the feeds show, and keeps only those.
+        self._put_all(
+            [
+                (f"{self._dir(plan_id)}items-{part}.json", found.items),
+                (f"{self._dir(plan_id)}part-{part}.json", {"entries": found.entries, "media": found.media}),
+            ]
+        )
         return len(found.entries)
 
     def merge(self, plan_id: str) -> PublishReport:
@@ -211,12 +217,30 @@ class RebuildSteps:
                 part = json.loads(body)
                 parts.entries.update(part["entries"])
                 parts.media.update(part["media"])
-        report = self.pub.merge(planned, parts)
+        report = self.pub.merge(planned, parts, lambda needed: self._items(plan_id, planned.parts, needed))
         if report.superseded or report.site_error:  # nothing committed, and nothing to retry
             self.release(plan_id)
         if not report.failed_keys:
             self.clean_up(plan_id)
         return report
+
+    def _items(self, plan_id: str, parts: int, needed: set[str]) -> dict[str, list[Any]]:
+        """The items the parts rendered of the records in `needed` (a part that wrote none, planned
+        by an earlier version of the function, leaves its records to the merge)."""
+
+        def read(part: int) -> dict[str, list[Any]]:
+            try:
+                stored = self.pub.output.get(f"{self._dir(plan_id)}items-{part}.json")
+            except NotFoundError:
+                return {}
+            rendered = json.loads(stored.body)
+            return {key: rendered[key] for key in needed.intersection(rendered)}
+
+        found: dict[str, list[Any]] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(self.pub.workers, parts))) as pool:
+            for items in pool.map(read, range(parts)):
+                found.update(items)
+        return found
 
     def abandon(self, plan_id: str) -> None:
         """After a failed step: give the lease up (if this plan holds it) and delete the plan."""
