@@ -256,3 +256,86 @@ def test_a_second_start_for_the_same_site_yaml_does_nothing(deployed: Deployed) 
     assert site.publish("site.yaml") == {"batchItemFailures": []}
     # Then no second execution starts
     assert len(deployed.executions()) == 1
+
+
+def test_a_publish_committed_while_the_parts_run_survives_the_merge(deployed: Deployed) -> None:
+    # Given a published site
+    site = deployed.site
+    keys = publish_site(site, 12)
+    site.publish(*keys)
+    deployed.wait()
+    served_meanwhile: list[bytes] = []
+
+    def publish_during_part_one(event: dict[str, Any]) -> None:
+        if event.get("step") == "part" and event["part"] == 1 and not served_meanwhile:
+            # an edit, a new article and a deletion, published by PublishFunction while the lease is held
+            site.upload(
+                "articles/post-03.md", article("Post 3, edited meanwhile", "2024-02-20 10:00", ["Film"])
+            )
+            site.upload("articles/meanwhile.md", article("Written meanwhile", "2024-02-21 10:00", ["News"]))
+            site.remove("articles/post-04.md")
+            response = site.publish("articles/post-03.md", "articles/meanwhile.md", "articles/post-04.md")
+            assert response == {"batchItemFailures": []}
+            served_meanwhile.append(site.public()["feed.xml"])
+
+    deployed.function.fail = publish_during_part_one
+    # When site.yaml changes how records are read, and its execution's parts run
+    site.upload("site.yaml", SITE_YAML.replace(b"timezone: UTC", b"timezone: Asia/Tokyo"))
+    assert site.publish("site.yaml") == {"batchItemFailures": []}
+    executions = deployed.wait(count=2)
+    assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+    # Then the publish was served at once, under the site.yaml still published
+    (feed,) = served_meanwhile
+    assert b"Post 3, edited meanwhile" in feed
+    assert b"Written meanwhile" in feed
+    # And the merge kept it: the feeds equal a from-scratch build under the new site.yaml
+    site.assert_matches_build()
+    feed = site.public()["feed.xml"]
+    assert b"Post 3, edited meanwhile" in feed
+    assert b"Written meanwhile" in feed
+    assert b"+09:00" in site.public()["feed.json"]
+
+
+def test_a_merge_that_dies_after_its_commit_is_retried_and_writes_the_feeds_it_committed(
+    deployed: Deployed,
+) -> None:
+    # Given a published site, and a first merge attempt that dies while writing the feeds
+    site = deployed.site
+    site.publish(*publish_site(site, 9))
+    deployed.wait()
+    before = site.public()
+    merges: list[dict[str, Any]] = []
+    feed_writes: list[str] = []
+
+    def count_merges(event: dict[str, Any]) -> None:
+        if event.get("step") == "merge":
+            merges.append(event)
+
+    def die_writing_feeds(params: dict[str, Any], **_: Any) -> None:
+        if len(merges) == 1 and not params["Key"].startswith("_state/"):
+            feed_writes.append(params["Key"])
+            if len(feed_writes) == 3:
+                raise ConnectionError("the function timed out while writing feeds")
+
+    deployed.function.fail = count_merges
+    site.s3.meta.events.register("before-parameter-build.s3.PutObject", die_writing_feeds)
+    try:
+        # When site.yaml changes how records are read, and its execution runs
+        site.upload("site.yaml", SITE_YAML.replace(b"timezone: UTC", b"timezone: Europe/Paris"))
+        assert site.publish("site.yaml") == {"batchItemFailures": []}
+        executions = deployed.wait(count=2)
+    finally:
+        site.s3.meta.events.unregister("before-parameter-build.s3.PutObject", die_writing_feeds)
+    # Then the first merge committed and died, the state machine retried it, and the retry wrote the rest
+    assert len(feed_writes) >= 3
+    assert len(merges) == 2
+    assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+    (rebuild,) = [e for e in executions if e["name"] == merges[0]["plan"]]
+    assert json.loads(rebuild["output"])["records_read"] == 0  # it only finished the writes
+    assert site.public() != before
+    site.assert_matches_build()
+    root = json.loads(
+        site.admin.get_object(Bucket=site.publish_bucket, Key="_state/root.json")["Body"].read()
+    )
+    assert root["pending"] == []
+    assert "rebuild" not in root
