@@ -194,6 +194,12 @@ class Kind:
         """Whether the feed's items carry their full content or only the summary with a link."""
         return site.content_mode(self.name)
 
+    def item_limit(self, site: SiteConfig) -> int | None:
+        """How many of its newest members each feed of this kind shows, None for every one:
+        site.yaml `feed_limit`. The offline build and the publisher's heads (feedpub.publish.heads,
+        which keep a reserve beyond it) both ask here."""
+        return site.feed_limit
+
     # -- where its documents live (override all four together) --
 
     def feed_id(self, slug: str) -> str:
@@ -289,6 +295,11 @@ class PodcastKind(Kind):
 
     def standing(self, site: SiteConfig) -> Iterable[str]:
         return ("",) if site.podcast is not None else ()
+
+    def item_limit(self, site: SiteConfig) -> int | None:
+        """Every episode, unless site.yaml `podcast.episode_limit` says fewer: Apple Podcasts and
+        Spotify list only the episodes the show feed holds (they follow no archive link)."""
+        return site.podcast.episode_limit if site.podcast is not None else None
 
     def title(self, site: SiteConfig, feed: Feed) -> str:
         return site.podcast.title_for(site) if site.podcast else site.title
@@ -434,6 +445,9 @@ class Feed:
 
     def content_mode(self, site: SiteConfig) -> ContentMode:
         return self.kind.content_mode(site, self)
+
+    def item_limit(self, site: SiteConfig) -> int | None:
+        return self.kind.item_limit(site)
 
 
 # -- questions the rest of feedpub asks -------------------------------------------------------------

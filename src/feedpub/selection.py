@@ -20,7 +20,8 @@ class Selection:
     scheduled: list[Record]  # due after `now`, soonest first
     next_due: datetime | None  # when the feeds next change by themselves: a record falls due or expires
     rejected: list[RecordError]  # records whose id another record keeps
-    feeds: list[tuple[Feed, list[Record]]]  # in catalogue order; each newest first, capped at feed_limit
+    # In catalogue order; each newest first, as many as its kind shows (catalogue.Kind.item_limit).
+    feeds: list[tuple[Feed, list[Record]]]
     expired: list[Record] = field(default_factory=list)  # past their expiry date: out of every feed
 
 
@@ -49,7 +50,7 @@ def resolve_duplicate_ids(records: Iterable[Record]) -> tuple[list[Record], list
 
 
 def select(records: Iterable[Record], site: SiteConfig, now: datetime) -> Selection:
-    """Split records as of `now` and fill every feed with its newest `site.feed_limit` records."""
+    """Split records as of `now` and fill every feed with the newest records its kind shows."""
     kept, rejected = resolve_duplicate_ids(records)
     drafts = [record for record in kept if record.draft]
     expired = [r for r in kept if not r.draft and r.expires_at is not None and r.expires_at <= now]
@@ -74,11 +75,15 @@ def _feeds(published: list[Record], site: SiteConfig) -> list[tuple[Feed, list[R
     A feed's label is the one its newest record gives it (a tag as that record writes it)."""
     labels: dict[str, str | None] = dict.fromkeys(catalogue.standing_feeds(site))
     members: dict[str, list[Record]] = {feed_id: [] for feed_id in labels}
+    limits: dict[str, int | None] = {}  # feed id -> how many members it shows (None: all)
     for record in published:
         for feed_id, label in catalogue.memberships(catalogue.facets_of(record), site):
             labels.setdefault(feed_id, label)
             shown = members.setdefault(feed_id, [])
-            if len(shown) < site.feed_limit:
+            if feed_id not in limits:
+                limits[feed_id] = catalogue.feed(feed_id).item_limit(site)
+            limit = limits[feed_id]
+            if limit is None or len(shown) < limit:
                 shown.append(record)
     return [
         (catalogue.feed(feed_id, labels[feed_id]), members[feed_id])

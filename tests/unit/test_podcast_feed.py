@@ -223,6 +223,23 @@ def test_given_every_episode_field_when_rendered_then_each_itunes_and_podcasting
     )
 
 
+def test_given_more_episodes_than_feed_limit_then_podcast_xml_holds_the_whole_back_catalogue() -> None:
+    # Apple Podcasts and Spotify list only the episodes the show feed holds.
+    built = outputs(SITE + b"feed_limit: 2\n" + SHOW, *(episode(number, number) for number in range(1, 6)))
+    titles = parsed(built["podcast.xml"]).xpath("channel/item/title/text()")
+    assert titles == [f"Episode about cut {number}" for number in (5, 4, 3, 2, 1)]
+    assert len(parsed(built["feed.xml"]).xpath("channel/item")) == 2
+    assert check_rss(built["podcast.xml"], "https://feeds.example.org/podcast.xml") == []
+
+
+def test_given_an_episode_limit_then_podcast_xml_holds_only_the_newest_that_many() -> None:
+    built = outputs(
+        SITE + SHOW + b"  episode_limit: 2\n", *(episode(number, number) for number in range(1, 6))
+    )
+    titles = parsed(built["podcast.xml"]).xpath("channel/item/title/text()")
+    assert titles == ["Episode about cut 5", "Episode about cut 4"]
+
+
 def test_given_a_serial_show_then_its_numbered_episodes_pass_the_w3c_rules() -> None:
     built = outputs(
         SITE + SHOW + b"  type: serial\n", episode(1, 1), episode(2, 8, "episode_type: trailer\n")

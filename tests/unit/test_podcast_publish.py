@@ -32,10 +32,10 @@ EPISODE = (
 
 
 class Show:
-    def __init__(self) -> None:
+    def __init__(self, site_yaml: bytes = SITE) -> None:
         self.content, self.output = MemoryStore(), MemoryStore()
         self.now = NOW
-        self.content.put("site.yaml", SITE)
+        self.content.put("site.yaml", site_yaml)
         self.publisher = Publisher(self.content, self.output, clock=lambda: self.now, websub=False)
 
     def apply(self, *keys: str) -> list[dict[str, str]]:
@@ -221,3 +221,77 @@ def test_given_an_episode_the_apps_handle_less_well_when_published_then_report_j
     warned = [each["warning"] for each in report["warnings"] if each["path"] == "articles/ep12.md"]
     assert "Spotify plays MP3 and AAC (.m4a) episodes, not audio/ogg" in warned
     assert "has no duration: apps show one; add 'duration' (seconds or H:MM:SS)" in warned
+
+
+def hosted_episode(number: int) -> bytes:
+    """An episode whose file is hosted elsewhere, published `number` days into 2024."""
+    day = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number)
+    return (
+        f"---\ntitle: Cut number {number}\ndate: {day.date().isoformat()}\nduration: 60\n"
+        f"enclosure: {{url: https://cdn.example.org/ep{number}.mp3, mime_type: audio/mpeg, length: 9}}\n"
+        f"---\nNotes on cut {number}.\n"
+    ).encode()
+
+
+def items_of(feed: bytes) -> int:
+    return feed.count(b"<item>")
+
+
+def publish_back_catalogue(episodes: int, site_yaml: bytes) -> Show:
+    show = Show(site_yaml)
+    for number in range(1, episodes + 1):
+        show.content.put(f"articles/ep{number}.md", hosted_episode(number))
+    show.apply("site.yaml", *(f"articles/ep{number}.md" for number in range(1, episodes + 1)))
+    return show
+
+
+def test_given_a_back_catalogue_longer_than_feed_limit_then_podcast_xml_holds_every_episode_throughout() -> (
+    None
+):
+    # Given feed_limit 3 and nine episodes
+    show = publish_back_catalogue(9, SITE.replace(b"language: en\n", b"language: en\nfeed_limit: 3\n"))
+    # Then the show feed holds all nine, the site's feed its newest three
+    assert (items_of(show.public()["podcast.xml"]), items_of(show.public()["feed.xml"])) == (9, 3)
+    show.assert_matches_build()
+    # When the newest episodes are deleted one by one, and an old one added back
+    for number in (9, 8, 7, 6):
+        show.content.delete(f"articles/ep{number}.md")
+        show.apply(f"articles/ep{number}.md")
+        show.assert_matches_build()
+    show.content.put("articles/ep0.md", hosted_episode(0))
+    show.apply("articles/ep0.md")
+    # Then the show feed still holds every remaining episode, as a from-scratch build does
+    assert items_of(show.public()["podcast.xml"]) == 6
+    show.assert_matches_build()
+
+
+def test_given_a_long_back_catalogue_when_an_episode_goes_then_the_publisher_reads_no_more_state() -> None:
+    # Given two shows with 5 and 40 episodes (feed_limit 3: the show feed holds more than the heads' reserve)
+    site = SITE.replace(b"language: en\n", b"language: en\nfeed_limit: 3\n")
+    reads = []
+    for episodes in (5, 40):
+        show = publish_back_catalogue(episodes, site)
+        # When their newest episode is deleted
+        show.content.delete(f"articles/ep{episodes}.md")
+        show.output.reads = 0
+        show.apply(f"articles/ep{episodes}.md")
+        assert items_of(show.public()["podcast.xml"]) == episodes - 1
+        reads.append(show.output.reads)
+    # Then the publisher read as many state objects for both: it never went back to every record
+    assert reads[0] == reads[1]
+
+
+def test_given_an_episode_limit_then_podcast_xml_holds_that_many_of_the_newest_episodes() -> None:
+    site = SITE + b"  episode_limit: 4\n"
+    show = publish_back_catalogue(7, site)
+    podcast = show.public()["podcast.xml"]
+    assert items_of(podcast) == 4
+    assert b"Cut number 7" in podcast
+    assert b"Cut number 4" in podcast
+    assert b"Cut number 3" not in podcast
+    show.assert_matches_build()
+    for number in (7, 6):
+        show.content.delete(f"articles/ep{number}.md")
+        show.apply(f"articles/ep{number}.md")
+    assert b"Cut number 2" in show.public()["podcast.xml"]
+    show.assert_matches_build()

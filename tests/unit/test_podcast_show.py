@@ -74,6 +74,7 @@ def test_given_every_show_key_when_parsed_then_each_is_kept_and_categories_are_s
         b"  locked: true\n"
         b"  funding: [{url: https://www.example.org/support, text: Support the show}]\n"
         b"  guid: 917393E3-1B1E-5CEF-ACE4-EDAA54E1F810\n"
+        b"  episode_limit: 300\n"
     )
     show = site.podcast
     assert show is not None
@@ -91,6 +92,7 @@ def test_given_every_show_key_when_parsed_then_each_is_kept_and_categories_are_s
     assert show.funding[0].url == "https://www.example.org/support"
     assert show.guid == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
     assert show.new_feed_url == "https://feeds.example.com/podcast.xml"
+    assert show.episode_limit == 300
 
 
 @pytest.mark.parametrize(
@@ -124,6 +126,7 @@ def test_given_every_show_key_when_parsed_then_each_is_kept_and_categories_are_s
         (SHOW + b"  colour: red\n", "unknown key 'podcast.colour'"),
         (SHOW + b"  funding: [{url: /support, text: Support}]\n", "is not an absolute http(s) URL"),
         (SHOW + b"  new_feed_url: feeds.example.com\n", "is not an absolute http(s) URL"),
+        (SHOW + b"  episode_limit: 0\n", "'podcast.episode_limit': Input should be greater than or equal"),
     ],
 )
 def test_given_a_show_apple_or_spotify_would_refuse_when_parsed_then_site_yaml_names_the_key(

@@ -110,6 +110,9 @@ class PodcastShow(BaseModel):
     locked: bool | None = None  # Podcasting 2.0: whether other hosts may import the feed
     funding: tuple[Funding, ...] = ()
     guid: str | None = None  # default: podcast_guid of the show feed's URL
+    # podcast.xml holds every episode unless this says how many of the newest: the apps list only
+    # the episodes the show feed holds.
+    episode_limit: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("title", "description", "author", "copyright")
     @classmethod

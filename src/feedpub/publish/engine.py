@@ -948,7 +948,7 @@ class _Run:
         except _RECORD_FAILURES_PASS:
             raise
         except BaseException:
-            for member in head.items[: site.feed_limit]:
+            for member in head.items[: catalogue.feed(feed_id).item_limit(site)]:
                 problem = render_problem(site, member["item"])
                 entry = entry_of(member["key"])
                 if problem is not None and entry is not None:

@@ -1,11 +1,12 @@
 """A feed head: how many records a feed has, and its newest ones in order.
 
 `items` is always a prefix of the feed's full newest-first member list (so a feed can be
-rendered from it alone), holding up to `cap` members; the first `feed_limit` carry their
-item as the feed shows it (in full, or summary-only past the byte budget: see
-Transaction.finish_heads), later ones at most a summary-only copy. `count` says how many
-members exist beyond the prefix, which tells when a deletion has eaten into the prefix far
-enough to need a refill from the shards.
+rendered from it alone), holding up to `cap` members (cap_for: the `limit` the feed's kind shows,
+catalogue.Kind.item_limit, and a reserve); the first `limit` carry their item as the feed shows it
+(in full, or summary-only past the byte budget: see Transaction.finish_heads), later ones at most a
+summary-only copy. `count` says how many members exist beyond the prefix, which tells when a
+deletion has eaten into the prefix far enough to need a refill from the shards. A feed that shows
+every member (limit None: the podcast show) keeps every member: it is never refilled.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from feedpub.publish.state import HeadItem, sort_key
+
+
+def cap_for(limit: int | None) -> int | None:
+    """How many members a head keeps for a feed that shows `limit` of them: a reserve beyond the
+    limit, so that deletions rarely send the publisher back to the shards; None (every member) for a
+    feed that shows them all."""
+    return None if limit is None else limit + max(5, limit // 2)
 
 
 class Head:
@@ -31,7 +39,7 @@ class Head:
         """True when every member of the feed is in the prefix."""
         return len(self.items) >= self.count
 
-    def insert(self, member: HeadItem, cap: int) -> None:
+    def insert(self, member: HeadItem, cap: int | None) -> None:
         had_all = self.complete
         self.count += 1
         key = sort_key(member)
@@ -40,8 +48,9 @@ class Head:
         position = self._position(key)
         self.items.insert(position, member)
         self._keys.insert(position, key)
-        del self.items[cap:]
-        del self._keys[cap:]
+        if cap is not None:
+            del self.items[cap:]
+            del self._keys[cap:]
 
     def remove(self, key: str) -> None:
         self.count -= 1
@@ -56,15 +65,19 @@ class Head:
         self.items = items
         self._keys = [sort_key(item) for item in items]
 
-    def trim(self, feed_limit: int, cap: int) -> None:
-        """Keep at most `cap` members, and rendered items only for the first `feed_limit`."""
-        del self.items[cap:]
-        del self._keys[cap:]
-        for member in self.items[feed_limit:]:
+    def trim(self, limit: int | None, cap: int | None) -> None:
+        """Keep at most `cap` members, and rendered items only for the first `limit` (None: all)."""
+        if limit is None:
+            return
+        if cap is not None:
+            del self.items[cap:]
+            del self._keys[cap:]
+        for member in self.items[limit:]:
             member.update(item=None, full=False, weights=None)
 
-    def needs_refill(self, feed_limit: int) -> bool:
-        return len(self.items) < min(feed_limit, self.count)
+    def needs_refill(self, limit: int | None) -> bool:
+        """Whether the feed shows members the head does not hold (a deletion ate into them)."""
+        return len(self.items) < (self.count if limit is None else min(limit, self.count))
 
     def label(self) -> str | None:
         """What the feed is called (a tag as written): the label its newest record gives it."""

@@ -34,8 +34,9 @@ def feed_of(path: str) -> str | None:
 def render_head(site: SiteConfig, feed_id: str, label: str | None, head: Head) -> dict[str, bytes]:
     from feedpub.render import render_feed
 
-    items = [FeedItem.model_validate(member["item"]) for member in head.items[: site.feed_limit]]
-    return render_feed(site, catalogue.feed(feed_id, label), items)
+    feed = catalogue.feed(feed_id, label)
+    items = [FeedItem.model_validate(member["item"]) for member in head.items[: feed.item_limit(site)]]
+    return render_feed(site, feed, items)
 
 
 def render_list(site: SiteConfig, feeds: Mapping[str, str | None]) -> bytes:

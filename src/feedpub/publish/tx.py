@@ -15,7 +15,7 @@ from typing import Any
 from feedpub import budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
-from feedpub.publish.heads import Head
+from feedpub.publish.heads import Head, cap_for
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
@@ -66,7 +66,7 @@ class Transaction:
         self.site = site
         self.now = now
         self.items = items
-        self.cap = site.feed_limit + max(5, site.feed_limit // 2)
+        self._limits: dict[str, int | None] = {}  # feed id -> how many members the feed shows
         self._shards: dict[str, dict[str, Entry]] = {}
         self._ids: dict[str, dict[str, list[list[str]]]] = {}
         self._heads: dict[str, Head] = {}
@@ -100,6 +100,12 @@ class Transaction:
             feed = self.root["feeds"].get(feed_id)
             self._heads[feed_id] = Head(self.state.load(feed["head"]) if feed else None)
         return self._heads[feed_id]
+
+    def limit(self, feed_id: str) -> int | None:
+        """How many of its newest members the feed shows (catalogue.Kind.item_limit; None: all)."""
+        if feed_id not in self._limits:
+            self._limits[feed_id] = catalogue.feed(feed_id).item_limit(self.site)
+        return self._limits[feed_id]
 
     def all_entries(self) -> Iterator[tuple[str, Entry]]:
         """Every record's entry (reads every shard: reconcile and refill only)."""
@@ -223,7 +229,7 @@ class Transaction:
 
     def _join_feeds(self, key: str, entry: Entry) -> None:
         for feed_id, label in self.feeds_of(entry):
-            self.head(feed_id).insert(new_member(key, entry, label), self.cap)
+            self.head(feed_id).insert(new_member(key, entry, label), cap_for(self.limit(feed_id)))
             self.dirty_feeds.add(feed_id)
 
     def _leave_feeds(self, key: str, entry: Entry) -> None:
@@ -237,7 +243,7 @@ class Transaction:
 
     def restyle(self, regroup: bool = False) -> None:
         """Make every feed part of this change, under a site.yaml whose differences are feed-level only
-        (config.SiteChange.FEEDS): heads are trimmed to this site's feed_limit and reserve, and
+        (config.SiteChange.FEEDS): heads are trimmed to this site's limits and reserve, and
         `finish_heads` refills those that ran short and renders the members that became visible.
         `regroup` (SiteChange.MEMBERSHIP): which records belong to which feed changed too, so every
         head is made again from the shards, keeping the items the old heads held."""
@@ -245,7 +251,8 @@ class Transaction:
         if regroup:
             self._regroup()
         for feed_id in self.root["feeds"]:
-            self.head(feed_id).trim(self.site.feed_limit, self.cap)
+            limit = self.limit(feed_id)
+            self.head(feed_id).trim(limit, cap_for(limit))
             self.dirty_feeds.add(feed_id)
         self.mark_standing()
 
@@ -265,13 +272,13 @@ class Transaction:
                 found = members.setdefault(feed_id, [])
                 found.append(held.get((feed_id, key)) or new_member(key, entry, label))
         for feed_id, found in members.items():
-            self.head(feed_id).replace_items(len(found), heapq.nlargest(self.cap, found, key=sort_key))
+            self.head(feed_id).replace_items(len(found), self._newest(feed_id, found))
             self.dirty_feeds.add(feed_id)
 
     def refill_heads(self) -> None:
         """Refill, in one pass over the shards, the changed heads that ran short of visible members."""
         short = {
-            feed_id for feed_id in self.dirty_feeds if self.head(feed_id).needs_refill(self.site.feed_limit)
+            feed_id for feed_id in self.dirty_feeds if self.head(feed_id).needs_refill(self.limit(feed_id))
         }
         if not short:
             return
@@ -285,14 +292,21 @@ class Transaction:
                 if feed_id in short:
                     members[feed_id].append(known[feed_id].get(key) or new_member(key, entry, label))
         for feed_id, found in members.items():
-            self.head(feed_id).replace_items(len(found), heapq.nlargest(self.cap, found, key=sort_key))
+            self.head(feed_id).replace_items(len(found), self._newest(feed_id, found))
+
+    def _newest(self, feed_id: str, members: list[HeadItem]) -> list[HeadItem]:
+        """The members a feed's head keeps, newest first."""
+        cap = cap_for(self.limit(feed_id))
+        if cap is None:
+            return sorted(members, key=sort_key, reverse=True)
+        return heapq.nlargest(cap, members, key=sort_key)
 
     def unrendered(self) -> list[str]:
         """Keys of the records the changed feeds will show that have no rendered item yet."""
         keys = {
             member["key"]
             for feed_id in self.dirty_feeds
-            for member in self.head(feed_id).items[: self.site.feed_limit]
+            for member in self.head(feed_id).items[: self.limit(feed_id)]
             if member["item"] is None
         }
         return sorted(keys)
@@ -301,10 +315,9 @@ class Transaction:
         """Refill heads that ran short and give each feed the items it will show: the newest in full
         while the feed's byte budget allows (feedpub.budget), the others summary-only. A head keeps
         only what its feed shows, so a large record never makes every head large."""
-        limit = self.site.feed_limit
         self.refill_heads()
         for feed_id in self.dirty_feeds:
-            head = self.head(feed_id)
+            head, limit = self.head(feed_id), self.limit(feed_id)
             for member in head.items[:limit]:
                 if member["item"] is None:
                     self._render_member(feed_id, member)
