@@ -27,7 +27,7 @@ from feedpub.publish.rebuild import (
 )
 from tests.support.audio import tone_mp3
 from tests.support.builders import article
-from tests.unit.test_podcast_publish import EPISODE, Show
+from tests.unit.test_podcast_publish import EPISODE, Show, publish_back_catalogue
 from tests.unit.test_podcast_publish import SITE as SHOW_SITE
 from tests.unit.test_publish_engine import SITE, Site, StartedElsewhere
 
@@ -282,6 +282,27 @@ def test_the_merge_reads_no_record_again_when_its_parts_rendered_what_the_feeds_
     # Then it takes the feeds' items from the parts instead of reading and rendering the records again
     assert counting.articles_read() == 0
     site.assert_matches_build()
+
+
+def test_the_merge_reads_no_episode_again_when_the_show_holds_more_than_feed_limit() -> None:
+    # Given a show of 12 episodes with feed_limit 3 (podcast.xml holds all 12), rebuilt in parts
+    show_site = SHOW_SITE.replace(b"language: en\n", b"language: en\nfeed_limit: 3\n")
+    show = publish_back_catalogue(12, show_site)
+    show.content.put("site.yaml", show_site.replace(b"language: en", b"language: en\ntimezone: Asia/Tokyo"))
+    counting = Counting(show.content)
+    publisher = Publisher(content=counting, output=show.output, clock=lambda: show.now, websub=False)
+    steps = RebuildSteps(publisher)
+    planned = steps.plan("site-yaml-show", RebuildRequest("site.yaml changed"), 3, take_over=False)
+    assert planned is not None
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+    counting.gets.clear()
+    # When the merge commits their entries
+    assert not steps.merge(planned.id).failed_keys
+    # Then every episode came rendered from the parts, none read again
+    assert counting.articles_read() == 0
+    show.assert_matches_build()
+    assert show.public()["podcast.xml"].count(b"<item>") == 12
 
 
 def test_an_episode_whose_file_changes_before_the_merge_gets_the_new_enclosure() -> None:

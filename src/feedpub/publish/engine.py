@@ -123,6 +123,12 @@ class _Unreadable:
 _RECORD_FAILURES_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
+def _newest(feed_id: str, members: list[tuple[tuple[datetime, str], str]], site: SiteConfig) -> list[str]:
+    """The keys of the (rank, key) members a feed shows (catalogue.Kind.item_limit; None: every one)."""
+    limit = catalogue.feed(feed_id).item_limit(site)
+    return [key for _, key in (members if limit is None else heapq.nlargest(limit, members))]
+
+
 def entry_for(
     key: str, stored: StoredObject, site: SiteConfig, attach: Callable[[Record], tuple[Record, str | None]]
 ) -> tuple[Entry, Record | None]:
@@ -354,9 +360,10 @@ class _Run:
         return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
 
     def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
-        """The items of the records a feed may show: each among the newest `feed_limit` of this part's
-        published records in one of its feeds. A record the whole site shows is always one of them,
-        so the merge reads and renders none again; one that fails to render is left to the merge."""
+        """The items of the records a feed may show: each among the newest of this part's published
+        records that one of its feeds shows (its kind's item_limit: `feed_limit`, or every episode of
+        the show). A record the whole site shows is always one of them, so the merge reads and
+        renders none again; one that fails to render is left to the merge."""
         shown: dict[str, list[tuple[tuple[datetime, str], str]]] = {}
         for key, entry in entries.items():
             if entry["status"] != PUBLISHED or datetime.fromisoformat(entry["date"]) > self.now:
@@ -364,7 +371,7 @@ class _Run:
             rank = (datetime.fromisoformat(entry["date"]), entry["id"])
             for feed_id, _ in catalogue.memberships(entry["facets"], site):
                 shown.setdefault(feed_id, []).append((rank, key))
-        keys = {key for members in shown.values() for _, key in heapq.nlargest(site.feed_limit, members)}
+        keys = {key for feed_id, members in shown.items() for key in _newest(feed_id, members, site)}
         items: dict[str, list[Any]] = {}
         for key in sorted(keys):
             try:
