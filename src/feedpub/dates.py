@@ -4,9 +4,12 @@ Accepted: datetime/date objects (YAML and TOML front matter) and text in every f
 timestamps, Jekyll and Hugo read: RFC 3339 / ISO 8601 (`2025-03-30T02:30:00+02:00`, `2025-03-30`),
 a space instead of the `T` and an optional space before the offset (`2023-01-29 18:30:22 -0800`,
 `2001-12-14 21:59:43.10 -5`), single-digit hours, months and days (`2019-04-25 9:00:00`), a zone
-name after the offset (`2006-01-02 15:04:05 -0700 MST`), RFC 2822 as found in old RSS (`Sun, 30 Mar
-2025 02:30:00 +0000`) and day-month-year with the month's name (`15 Oct 2023`, `Oct 15, 2023`).
-A value without an offset is a wall-clock time in the site's time zone and a date alone is
+name after the offset (`2006-01-02 15:04:05 -0700 MST`) or instead of it (`2013-05-06 10:00 PST`,
+as Ruby reads it), RFC 2822 as found in old RSS (`Sun, 30 Mar 2025 02:30:00 +0000`) and
+day-month-year with the month's name (`15 Oct 2023`, `Oct 15, 2023`). Like Ruby's Time.parse
+(which Jekyll uses), words around an ISO date that add nothing are passed over: a repeated year,
+a weekday, "at", a 12-hour clock's am/pm (`2023-01-29 18:30:22 2023 -0800`, `Sunday 2023-01-29 at
+6:30 pm`). A value without an offset is a wall-clock time in the site's time zone and a date alone is
 midnight there. Numeric day/month orders (`03/07/2024`) are refused: they read differently
 in different countries.
 """
@@ -39,8 +42,24 @@ _ISO = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:(?:[Tt]|[ \t]+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
     r"[ \t]*(?P<zone>[Zz]|(?:UTC|GMT)?[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)?"
-    r"(?:[ \t]+[A-Z]{2,5})?)?"  # a zone abbreviation after a numeric offset, as Go and Ruby print it
+    r"(?:[ \t]+(?P<name>[A-Z]{2,5}))?)?"  # a zone abbreviation, as Go and Ruby print it
 )
+# Zone abbreviations Ruby's Date._parse knows (the common ones), as hours from UTC: read where no
+# numeric offset is given. After an offset (Go's "-0700 MST") the offset decides.
+_ZONE_NAMES = {
+    **{"UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "CET": 1, "MET": 1, "WEST": 1},
+    **{"CEST": 2, "MEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "IST": 5.5, "JST": 9, "KST": 9},
+    **{"AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "HST": -10, "AKST": -9, "AKDT": -8},
+    **{"PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5, "EDT": -4},
+    **{"AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5},
+}
+_NOISE_WORDS = re.compile(
+    r"at|(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?\.?,?", re.IGNORECASE
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?", re.IGNORECASE)
+_MERIDIEM = re.compile(r"([ap])\.?m\.?", re.IGNORECASE)
+_NUMERIC_ZONE = re.compile(r"(?:UTC|GMT)?[+-]\d{1,2}(?::?\d{2})?|[Zz]", re.IGNORECASE)
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -93,7 +112,7 @@ def _forms() -> str:
 
 def _parse_text(value: str, field: str) -> datetime:
     text = value.strip()
-    for parse in (_iso, _named_month, _rfc2822):
+    for parse in (_iso, _named_month, _rfc2822, _among_words):
         try:
             moment = parse(text)
         except (TypeError, ValueError, IndexError):
@@ -125,8 +144,45 @@ def _iso(text: str) -> datetime | None:
         int(parts["second"] or 0),
         int(fraction),
     )
-    zone = parts["zone"]
+    zone, name = parts["zone"], parts["name"]
+    if zone is None and name in _ZONE_NAMES:
+        return moment.replace(tzinfo=timezone(timedelta(hours=_ZONE_NAMES[name])))
     return moment if zone is None else moment.replace(tzinfo=_offset(zone))
+
+
+def _among_words(text: str) -> datetime | None:
+    """An ISO date, a clock time and a zone among words Ruby's Time.parse passes over."""
+    words = text.split()
+    dates = [word for word in words if _ISO_DATE.fullmatch(word)]
+    if len(dates) != 1:
+        return None
+    year = dates[0][:4]
+    clock = zone = meridiem = None
+    for word in words:
+        if word == dates[0]:
+            continue
+        if clock is None and (found := _CLOCK.fullmatch(word.rstrip("apmAPM."))) is not None:
+            clock, rest = found, word[len(found.group(0)) :]
+            meridiem = _MERIDIEM.fullmatch(rest) if rest else None
+            if rest and meridiem is None:
+                return None
+        elif clock is not None and meridiem is None and _MERIDIEM.fullmatch(word):
+            meridiem = _MERIDIEM.fullmatch(word)
+        elif zone is None and (_NUMERIC_ZONE.fullmatch(word) or word.upper() in _ZONE_NAMES):
+            zone = word
+        elif not (word == year or _NOISE_WORDS.fullmatch(word)):
+            return None  # a word that says something else: never guessed away
+    hour, minute, second = (0, 0, 0) if clock is None else (int(clock[1]), int(clock[2]), int(clock[3] or 0))
+    if meridiem is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem.group(1).lower() == "p" else 0)
+    moment = _iso(f"{dates[0]} {hour:02d}:{minute:02d}:{second:02d}")
+    if moment is None or zone is None:
+        return moment
+    if zone.upper() in _ZONE_NAMES:
+        return moment.replace(tzinfo=timezone(timedelta(hours=_ZONE_NAMES[zone.upper()])))
+    return moment.replace(tzinfo=_offset(zone))
 
 
 def _offset(zone: str) -> timezone:

@@ -116,3 +116,39 @@ def test_the_error_names_the_field_it_came_from() -> None:
     # Given a bad `updated` value, when parsed, then the message names `updated`, not `date`.
     with pytest.raises(ValueError, match=r"^updated '2025-13-45' is not a valid date; write it like "):
         parse_when("2025-13-45", UTC, "updated")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Ruby's Time.parse (Jekyll's) passes over a repeated year, a weekday, "at"; reads am/pm
+        ("2023-01-29 18:30:22 2023 -0800", datetime(2023, 1, 30, 2, 30, 22, tzinfo=UTC)),
+        ("Sunday 2023-01-29 at 6:30 pm -0800", datetime(2023, 1, 30, 2, 30, tzinfo=UTC)),
+        ("2023-01-29 6:30pm +01:00", datetime(2023, 1, 29, 17, 30, tzinfo=UTC)),
+        ("2023-01-29 12:05 am UTC", datetime(2023, 1, 29, 0, 5, tzinfo=UTC)),
+        # a zone's abbreviation without an offset is that zone, as Ruby reads it
+        ("2013-05-06 10:00:00 PST", datetime(2013, 5, 6, 18, 0, tzinfo=UTC)),
+        ("2013-05-06 10:00 CEST", datetime(2013, 5, 6, 8, 0, tzinfo=UTC)),
+        # after a numeric offset (Go's "-0700 MST"), the offset decides
+        ("2013-05-06 10:00:00 -0700 MST", datetime(2013, 5, 6, 17, 0, tzinfo=UTC)),
+    ],
+)
+def test_dates_as_jekylls_ruby_reads_them(text: str, expected: datetime) -> None:
+    # Given a date Jekyll publishes (Ruby's Time.parse), when parsed, then it is the same instant.
+    assert parse_when(text, BERLIN, "date") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-03-07 soon",
+        "2024-03-07 2023",
+        "2024-03-07 13:00 pm",
+        "2024-03-07 2024-03-08",
+        "2024-03-07 10:00 x",
+    ],
+)
+def test_a_word_that_says_something_else_is_never_passed_over(text: str) -> None:
+    # Given a date next to a word that could change its meaning, then it is refused, not guessed.
+    with pytest.raises(ValueError, match="is not a valid date"):
+        parse_when(text, UTC, "date")
