@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from feedpub.config import parse_site
-from feedpub.model import Enclosure, Record
+from feedpub.config import SiteConfig, parse_site
+from feedpub.items import to_feed_item
+from feedpub.model import Enclosure, FeedItem, Record
 from feedpub.podcast.check import episode_warnings, is_episode, show_warnings
 from feedpub.records import parse_record
 
@@ -23,6 +24,11 @@ MP3 = "enclosure: {url: https://cdn.example.org/ep.mp3, mime_type: audio/mpeg, l
 def record(front: str, path: str = "articles/ep.md", title: str = "How Fight Scenes Are Built") -> Record:
     data = f"---\ntitle: {title}\ndate: 2024-04-05\n{front}---\nNotes.\n".encode()
     return parse_record(path, data, SITE)
+
+
+def held(site: SiteConfig, *records: Record) -> list[tuple[str, FeedItem]]:
+    """The episodes as podcast.xml holds them: (record path, item)."""
+    return [(each.path, to_feed_item(each, site)) for each in records]
 
 
 def test_given_a_complete_episode_when_checked_then_there_is_nothing_to_say() -> None:
@@ -69,7 +75,7 @@ def test_given_two_episodes_with_one_file_or_one_number_when_checked_then_the_la
     second = record(MP3 + "episode: 1\nseason: 2\n", path="articles/b.md")
     second = second.model_copy(update={"date": second.date.replace(day=6)})
     trailer = record(MP3.replace("ep.mp3", "trailer.mp3") + "episode: 1\nseason: 2\nepisode_type: trailer\n")
-    assert show_warnings(SITE, [second, trailer, first]) == [
+    assert show_warnings(SITE, held(SITE, second, trailer, first)) == [
         (
             "articles/b.md",
             "its enclosure URL is also articles/a.md's: Apple Podcasts skips a file it has seen",
@@ -104,4 +110,4 @@ def test_given_a_site_without_a_show_when_checked_then_nothing_is_said() -> None
         enclosure=Enclosure(url="https://x.org/a.ogg", mime_type="audio/ogg", length=1),
     )
     assert episode_warnings(episode, blog) == []
-    assert show_warnings(blog, [episode]) == []
+    assert show_warnings(blog, held(blog, episode)) == []

@@ -60,6 +60,20 @@ class Show:
         result = render_site(site, attached, self.now)
         return {**result.outputs, **{key: self.content.get(key).body for key in result.media}}
 
+    def check_warnings(self) -> set[tuple[str, str]]:
+        """What `feedpub check` would say of the bucket's content: (path, warning)."""
+        site = parse_site(self.content.get("site.yaml").body)
+        records = [
+            parse_record(key, self.content.get(key).body, site) for key in self.content.keys("articles/")
+        ]
+        attached, _ = attach_media(records, site, self._media_info, "the content bucket")
+        return set(render_site(site, attached, self.now).warnings)
+
+    def state_warnings(self) -> set[tuple[str, str]]:
+        """What _state/report.json lists as warnings: (path, warning)."""
+        report = json.loads(self.output.get("_state/report.json").body)
+        return {(each["path"], each["warning"]) for each in report["warnings"]}
+
     def _media_info(self, key: str) -> MediaInfo | None:
         if key not in self.content.keys("media/"):
             return None
@@ -295,3 +309,36 @@ def test_given_an_episode_limit_then_podcast_xml_holds_that_many_of_the_newest_e
         show.apply(f"articles/ep{number}.md")
     assert b"Cut number 2" in show.public()["podcast.xml"]
     show.assert_matches_build()
+
+
+SAME_FILE = (
+    "articles/b.md",
+    "its enclosure URL is also articles/a.md's: Apple Podcasts skips a file it has seen",
+)
+NO_EPISODE = ("site.yaml", "the show has no episode yet: Apple and Spotify accept a show with at least one")
+
+
+def test_given_two_episodes_with_one_file_when_published_then_report_json_and_the_run_warn_as_check() -> None:
+    # Given a show without episodes
+    show = Show()
+    report = show.publisher.apply(["site.yaml"])
+    assert {"path": NO_EPISODE[0], "warning": NO_EPISODE[1]} in report.warnings  # a WARN line
+    assert show.state_warnings() == show.check_warnings() == {NO_EPISODE}
+    # When an episode, then a second one naming the first one's file, are published
+    show.content.put("articles/a.md", hosted_episode(1))
+    show.apply("articles/a.md")
+    assert show.state_warnings() == set()
+    show.content.put("articles/b.md", hosted_episode(2).replace(b"ep2.mp3", b"ep1.mp3"))
+    report = show.publisher.apply(["articles/b.md"])
+    # Then the run warns about the second (dev and invoke print it as a WARN line), and report.json
+    # lists it, as `feedpub check` does
+    assert report.warnings == [{"path": SAME_FILE[0], "warning": SAME_FILE[1]}]
+    assert show.state_warnings() == show.check_warnings() == {SAME_FILE}
+    # When an unrelated change follows, the warning stays listed but is not said again
+    show.content.put("articles/c.md", hosted_episode(3))
+    assert show.publisher.apply(["articles/c.md"]).warnings == []
+    assert show.state_warnings() == {SAME_FILE}
+    # When the first episode goes, the warning goes with it
+    show.content.delete("articles/a.md")
+    show.apply("articles/a.md")
+    assert show.state_warnings() == show.check_warnings() == set()

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 
 from feedpub.config import SITE_FILE, SiteConfig
-from feedpub.model import Record
+from feedpub.model import FeedItem, Record
 from feedpub.podcast.episode import EpisodePerson, Transcript
 from feedpub.podcast.media import APPLE_EXTENSIONS, extension, is_episode_type
 from feedpub.podcast.show import MAX_DESCRIPTION_BYTES, apple_artwork_url
@@ -89,13 +89,15 @@ def _podcasting_2_warnings(
     return warnings
 
 
-def show_warnings(site: SiteConfig, episodes: Iterable[Record]) -> list[tuple[str, str]]:
-    """(path, warning) about the show as a whole: site.yaml's, and episodes compared with each other."""
+def show_warnings(site: SiteConfig, episodes: Iterable[tuple[str, FeedItem]]) -> list[tuple[str, str]]:
+    """(path, warning) about the show as a whole: site.yaml's, and the episodes podcast.xml holds
+    ((record path, item) pairs, in any order) compared with each other. The offline build and the
+    publisher (from podcast.xml's head) both ask here."""
     show = site.podcast
     if show is None:
         return []
     warnings: list[tuple[str, str]] = []
-    published = sorted(episodes, key=lambda record: record.sort_key)
+    published = sorted(episodes, key=lambda episode: episode[1].sort_key)
     if not published:
         warnings.append(
             (SITE_FILE, "the show has no episode yet: Apple and Spotify accept a show with at least one")
@@ -111,21 +113,18 @@ def show_warnings(site: SiteConfig, episodes: Iterable[Record]) -> list[tuple[st
             )
     first_with_url: dict[str, str] = {}
     numbered: dict[tuple[int | None, int], str] = {}
-    for record in published:
-        assert record.enclosure is not None
-        earlier = first_with_url.setdefault(record.enclosure.url, record.path)
-        if earlier != record.path:
-            warnings.append(
-                (
-                    record.path,
-                    f"its enclosure URL is also {earlier}'s: Apple Podcasts skips a file it has seen",
+    for path, item in published:
+        if item.enclosure is not None:
+            earlier = first_with_url.setdefault(item.enclosure.url, path)
+            if earlier != path:
+                warnings.append(
+                    (path, f"its enclosure URL is also {earlier}'s: Apple Podcasts skips a file it has seen")
                 )
-            )
-        episode = record.episode
+        episode = item.episode
         if episode is not None and episode.number is not None and episode.episode_type in (None, "full"):
             key = (episode.season, episode.number)
-            other = numbered.setdefault(key, record.path)
-            if other != record.path:
+            other = numbered.setdefault(key, path)
+            if other != path:
                 season = f"season {episode.season}, " if episode.season is not None else ""
-                warnings.append((record.path, f"{season}episode {episode.number} is also {other}'s number"))
+                warnings.append((path, f"{season}episode {episode.number} is also {other}'s number"))
     return warnings

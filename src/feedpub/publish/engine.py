@@ -429,10 +429,11 @@ class _Run:
                 self._apply_changes(tx, records, plan.precomputed)
                 if old_ids is not None:
                     self._warn_of_new_ids(tx, old_ids)
+                show_news = self._check_show(tx, site_read=plan.site is not None)
                 committed = self._commit(tx, etag, fresh=plan.fresh, force=plan.site is not None)
                 if committed is not None:
                     root, etag = committed
-                self._note_rejections(tx)
+                self._note_rejections(tx, show_news)
                 self._flush(root, etag, tx.saved_heads())
                 return root, []
             except PreconditionFailedError:
@@ -893,7 +894,29 @@ class _Run:
         new_etag = self.state.commit_root(root, etag)
         return root, new_etag
 
-    def _note_rejections(self, tx: Transaction) -> None:
+    def _check_show(self, tx: Transaction, site_read: bool) -> list[tuple[str, str]]:
+        """Compare the episodes podcast.xml holds again when it changed (podcast.check.show_warnings:
+        one enclosure URL or number for two episodes, a show without any): its head knows them all.
+        Returns the warnings this run reports: new ones, and those about a record it touched or
+        about site.yaml when it read it, as a record's own are reported when it is touched."""
+        from feedpub.podcast.check import show_warnings
+
+        feed_id = catalogue.PODCASTS.feed_id("")
+        before = [tuple(warning) for warning in tx.root.get("show_warnings", [])]
+        if feed_id in tx.dirty_feeds:
+            held = tx.head(feed_id).items[: tx.limit(feed_id)]
+            episodes = [(member["key"], FeedItem.model_validate(member["item"])) for member in held]
+            tx.root["show_warnings"] = [list(warning) for warning in show_warnings(self._site(), episodes)]
+        elif self._site().podcast is None:
+            tx.root["show_warnings"] = []
+        after = [(path, warning) for path, warning in tx.root.get("show_warnings", [])]
+        return [
+            (path, warning)
+            for path, warning in after
+            if (path, warning) not in before or path in tx.touched or (site_read and path == SITE_FILE)
+        ]
+
+    def _note_rejections(self, tx: Transaction, show_news: list[tuple[str, str]]) -> None:
         for key in sorted(tx.touched):
             reason = tx.root["rejected"].get(key)
             if reason is not None:
@@ -902,6 +925,9 @@ class _Run:
             for warning in tx.root["warnings"].get(key, []):
                 report_log.warning("WARN %s: %s", key, warning)
                 self.report.warnings.append({"path": key, "warning": warning})
+        for path, warning in show_news:  # about the show as a whole (podcast.check.show_warnings)
+            report_log.warning("WARN %s: %s", path, warning)
+            self.report.warnings.append({"path": path, "warning": warning})
 
     # -- writing outputs ----------------------------------------------------------------------
 

@@ -60,7 +60,8 @@ def next_change(root: Mapping[str, Any]) -> str | None:
 
 
 def render_report(root: Mapping[str, Any]) -> bytes:
-    """_state/report.json: every record currently rejected, warned about, scheduled or expiring."""
+    """_state/report.json: every record currently rejected, warned about, scheduled or expiring, and
+    what is said of site.yaml and of the podcast show as a whole."""
     report = {
         "rejected": [{"path": key, "reason": reason} for key, reason in sorted(root["rejected"].items())],
         "warnings": [
@@ -68,7 +69,8 @@ def render_report(root: Mapping[str, Any]) -> bytes:
             for key, warnings in sorted(root["warnings"].items())
             for warning in warnings
         ]
-        + [{"path": SITE_FILE, "warning": warning} for warning in root.get("site_warnings", [])],
+        + [{"path": SITE_FILE, "warning": warning} for warning in root.get("site_warnings", [])]
+        + [{"path": path, "warning": warning} for path, warning in root.get("show_warnings", [])],
         "scheduled": [{"path": key, "due": due} for due, key in root["scheduled"]],
         "expiring": [{"path": key, "expires": when} for when, key in root["expiring"]],
         "next_due": next_change(root),

@@ -67,6 +67,7 @@ def empty_root() -> dict[str, Any]:
         "rejected": {},  # key -> reason
         "warnings": {},  # key -> [warning], for records published with something ignored
         "site_warnings": [],  # about the current site.yaml (ids it changed), until site.yaml changes
+        "show_warnings": [],  # [[path, warning]] about the podcast show as a whole, as of podcast.xml
         "outputs": {},  # path -> md5 of the bytes committed for it
         "pending": [],  # paths committed but not yet confirmed written
         "media_refs": {},  # media key -> the records whose enclosure names it
