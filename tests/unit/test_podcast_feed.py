@@ -123,14 +123,16 @@ def test_given_a_show_when_rendered_then_every_show_tag_is_written() -> None:
         b"  type: serial\n  language: en-GB\n  copyright: (c) 2024 The Cutting Room\n  block: true\n"
         b"  new_feed_url: https://feeds.example.com/podcast.xml\n  locked: false\n"
         b"  funding: [{url: https://www.example.org/support, text: Support us}]\n"
-        b"  guid: 917393e3-1b1e-5cef-ace4-edaa54e1f810\n"
+        b"  guid: 917393e3-1b1e-5cef-ace4-edaa54e1f810\n  complete: true\n"
     )
-    channel = parsed(outputs(SITE + full, episode(1, 1))["podcast.xml"]).find("channel")
+    podcast = outputs(SITE + full, episode(1, 1))["podcast.xml"]
+    assert check_rss(podcast, "https://feeds.example.org/podcast.xml") == []
+    channel = parsed(podcast).find("channel")
     assert channel is not None
     text = {name: channel.findtext(name, namespaces=NS) for name in (
         "title", "description", "language", "copyright", "itunes:author", "itunes:type", "itunes:block",
         "itunes:explicit", "itunes:new-feed-url", "podcast:guid", "podcast:locked", "podcast:funding",
-        "itunes:owner/itunes:email", "itunes:owner/itunes:name",
+        "podcast:updateFrequency", "itunes:owner/itunes:email", "itunes:owner/itunes:name",
     )}  # fmt: skip
     assert text == {
         "title": "Cutting Room Sessions",
@@ -145,10 +147,13 @@ def test_given_a_show_when_rendered_then_every_show_tag_is_written() -> None:
         "podcast:guid": "917393e3-1b1e-5cef-ace4-edaa54e1f810",
         "podcast:locked": "no",
         "podcast:funding": "Support us",
+        "podcast:updateFrequency": "Complete",
         "itunes:owner/itunes:email": "desk@example.org",
         "itunes:owner/itunes:name": "Film Desk",
     }
     assert channel.xpath("itunes:image/@href", namespaces=NS) == ["https://www.example.org/show.jpg"]
+    assert channel.xpath("podcast:funding/@url", namespaces=NS) == ["https://www.example.org/support"]
+    assert channel.xpath("podcast:updateFrequency/@complete", namespaces=NS) == ["true"]
     assert channel.xpath("itunes:category/@text", namespaces=NS) == ["TV & Film"]
     assert channel.xpath("itunes:category/itunes:category/@text", namespaces=NS) == ["Film Interviews"]
 
@@ -251,12 +256,20 @@ def test_given_a_serial_show_then_its_numbered_episodes_pass_the_w3c_rules() -> 
     ]
 
 
-def test_given_a_finished_show_then_the_only_w3c_complaint_is_the_validators_unknown_itunes_complete() -> (
-    None
-):
-    # Apple documents itunes:complete; the W3C validator has no rule for it and calls it undefined.
+def test_given_a_finished_show_then_podcast_xml_says_so_in_podcasting_2_0_and_passes_the_w3c_rules() -> None:
     built = outputs(SITE + SHOW + b"  complete: true\n", episode(1, 1))
-    assert check_rss(built["podcast.xml"], "https://feeds.example.org/podcast.xml") == [
+    channel = parsed(built["podcast.xml"]).find("channel")
+    assert channel is not None
+    assert channel.xpath("podcast:updateFrequency[@complete='true']/text()", namespaces=NS) == ["Complete"]
+    assert check_rss(built["podcast.xml"], "https://feeds.example.org/podcast.xml") == []
+
+
+def test_the_w3c_rules_call_apples_itunes_complete_an_undefined_element_as_the_validator_does() -> None:
+    # The validator's iTunes rules define no itunes:complete, and any itunes: element they do not
+    # define is an error (UndefinedElement), whatever its value: feedpub never writes it.
+    built = outputs(SITE + SHOW, episode(1, 1))["podcast.xml"]
+    with_complete = built.replace(b"<itunes:type>", b"<itunes:complete>Yes</itunes:complete><itunes:type>")
+    assert check_rss(with_complete, "https://feeds.example.org/podcast.xml") == [
         "UndefinedElement channel/itunes:complete"
     ]
 

@@ -126,6 +126,7 @@ def test_given_podcasting_2_0_values_when_written_then_each_tag_is_in_its_namesp
     fg.podcastindex.locked(True, owner="desk@example.org")
     fg.podcastindex.funding("https://www.example.org/support", "Support the show")
     fg.podcastindex.funding("https://www.example.org/members", "Become a member")
+    fg.podcastindex.complete()
     entry = fg.add_entry()
     entry.title("Episode")
     entry.podcastindex.season(2)
@@ -150,6 +151,9 @@ def test_given_podcasting_2_0_values_when_written_then_each_tag_is_in_its_namesp
         ("https://www.example.org/support", "Support the show"),
         ("https://www.example.org/members", "Become a member"),
     ]
+    complete = channel.find("podcast:updateFrequency", NS)
+    assert complete is not None
+    assert (complete.text, dict(complete.attrib)) == ("Complete", {"complete": "true"})
     assert (
         item.findtext("podcast:season", namespaces=NS),
         item.findtext("podcast:episode", namespaces=NS),

@@ -53,8 +53,6 @@ def _show(fg: FeedGenerator, site: SiteConfig, show: PodcastShow, guid: str) -> 
     tags.itunes_type(show.type)
     if show.block:
         tags.itunes_block(True)
-    if show.complete:
-        tags.itunes_complete(True)
     if show.new_feed_url:
         tags.itunes_new_feed_url(uri(show.new_feed_url))
     index = fg.podcastindex
@@ -63,6 +61,10 @@ def _show(fg: FeedGenerator, site: SiteConfig, show: PodcastShow, guid: str) -> 
         index.locked(show.locked, owner=show.owner.email)
     for funding in show.funding:
         index.funding(uri(funding.url), clean(funding.text))
+    if show.complete:
+        # Not Apple's itunes:complete: the W3C validator knows no such element, and its iTunes rules
+        # make any itunes: element they do not define an error (Apple only stops polling the feed).
+        index.complete()
 
 
 def _episode(entry: Any, item: FeedItem) -> None:

@@ -1,7 +1,8 @@
 """The Podcasting 2.0 namespace (https://podcastindex.org/namespace/1.0) as a feedgen extension.
 
 feedgen has none, so this is one, registered through `FeedGenerator.register_extension`:
-channel-level `podcast:guid`, `podcast:locked` and `podcast:funding`; item-level
+channel-level `podcast:guid`, `podcast:locked`, `podcast:funding` and `podcast:updateFrequency`
+(only to say that a show is complete); item-level
 `podcast:transcript`, `podcast:chapters`, `podcast:person`, `podcast:season` and `podcast:episode`.
 Values arrive validated (site.yaml and front matter are checked when read); this layer only writes.
 """
@@ -31,6 +32,7 @@ class PodcastIndexShow(BaseExtension):
         self._guid: str | None = None
         self._locked: tuple[bool, str | None] | None = None
         self._funding: list[tuple[str, str]] = []
+        self._complete = False
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -47,6 +49,10 @@ class PodcastIndexShow(BaseExtension):
         """One more place where listeners can support the show (several may be given)."""
         self._funding.append((url, text))
 
+    def complete(self) -> None:
+        """No episode will follow: `podcast:updateFrequency` with complete="true"."""
+        self._complete = True
+
     def extend_rss(self, rss_feed: Any) -> Any:
         channel = rss_feed[0]
         if self._locked is not None:
@@ -56,6 +62,8 @@ class PodcastIndexShow(BaseExtension):
             xml_elem(_tag("funding"), channel, url=url).text = text
         if self._guid:
             xml_elem(_tag("guid"), channel).text = self._guid
+        if self._complete:
+            xml_elem(_tag("updateFrequency"), channel, complete="true").text = "Complete"
         return rss_feed
 
 
