@@ -7,6 +7,8 @@ public, which types a browser gets as XML: infra/edge/*.js carry the patterns ge
 tests keep them equal).
 
 - A **format** is one row of FORMATS: its name, file name, media type, OPML label and renderer.
+  PAGE, the page for people, is a format too: every kind publishes it beside its feed documents, so
+  it is rendered, written, deleted and served exactly when and where they are.
 - A **kind** of feed is one entry of KINDS: where its feeds live, which records belong to each
   (from the record's facets, so the publisher decides from its state without reading records),
   which feeds exist even when empty, and what each feed is called.
@@ -90,6 +92,12 @@ def _render_podcast(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> 
     return render_podcast(site, feed, items)
 
 
+def _render_page(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
+    from feedpub.render.page import render_page
+
+    return render_page(site, feed, items)
+
+
 RSS = Format("rss", "feed.xml", "application/rss+xml; charset=utf-8", "RSS 2.0", "rss", _render_rss, True)
 ATOM = Format(
     "atom", "atom.xml", "application/atom+xml; charset=utf-8", "Atom 1.0", "atom", _render_atom, True
@@ -102,6 +110,9 @@ FORMATS: tuple[Format, ...] = (RSS, ATOM, JSON_FEED)
 PODCAST = Format(
     "podcast", "podcast.xml", "application/rss+xml; charset=utf-8", "Podcast", "rss", _render_podcast, True
 )
+# The page for people: what a browser navigating to any document of the feed is shown (the local
+# edge and infra/edge/viewer.js rewrite the request to it). Not a feed: no OPML entry.
+PAGE = Format("page", "index.html", "text/html; charset=utf-8", None, "", _render_page)
 
 
 # -- site-wide files -----------------------------------------------------------------------------
@@ -159,7 +170,7 @@ class Kind:
 
     name: str = ""  # how site.yaml and the docs call the kind
     directory: str = ""
-    formats: tuple[Format, ...] = FORMATS
+    formats: tuple[Format, ...] = (*FORMATS, PAGE)
     write_rank = 1  # the publisher writes lower ranks first: feeds that others link to go early
 
     def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
@@ -220,6 +231,12 @@ class Kind:
         """A regular expression (JavaScript and Python alike) of every document path of this kind."""
         return rf"{_escape(self.directory)}{SLUG}\/{_names(self.formats)}"
 
+    def page_route(self) -> tuple[str, str]:
+        """(pattern, replacement) turning the request path of a feed document of this kind into the
+        path of its feed's page, as JavaScript's String.replace reads them (infra/edge/viewer.js)."""
+        directory = rf"{_escape(self.directory)}{SLUG}\/"
+        return rf"^\/({directory}){_names(_feed_formats(self.formats))}$", "/$1" + PAGE.file_name
+
     def document(self, path: str) -> tuple[str, Format] | None:
         """(feed id, format) if `path` is a document of a feed of this kind."""
         directory, _, _ = path.rpartition("/")
@@ -262,6 +279,9 @@ class MainKind(Kind):
     def path_pattern(self) -> str:
         return _names(self.formats)
 
+    def page_route(self) -> tuple[str, str]:
+        return rf"^\/{_names(_feed_formats(self.formats))}$", "/" + PAGE.file_name
+
 
 class TagKind(Kind):
     """One feed per tag, under tags/<tag slug>/; named by the tag as its newest record writes it."""
@@ -284,8 +304,9 @@ class PodcastKind(Kind):
     as podcast.xml at the root of `base_url`. It exists while the site has a show, even empty."""
 
     name = "podcast"
-    formats = (PODCAST,)
+    formats = (PODCAST, PAGE)
     write_rank = 2
+    page_name = "podcast.html"  # beside podcast.xml: the main feed's page is index.html
 
     def memberships(self, facets: Facets, site: SiteConfig) -> Iterable[tuple[str, str | None]]:
         from feedpub.podcast.media import is_episode_type
@@ -316,13 +337,17 @@ class PodcastKind(Kind):
         return "" if feed_id == PODCAST.file_name else None
 
     def path(self, feed: Feed, fmt: Format) -> str:
-        return fmt.file_name
+        return self.page_name if fmt is PAGE else fmt.file_name
 
     def path_pattern(self) -> str:
-        return _escape(PODCAST.file_name)
+        return f"({_escape(PODCAST.file_name)}|{_escape(self.page_name)})"
 
     def document(self, path: str) -> tuple[str, Format] | None:
-        return (PODCAST.file_name, PODCAST) if path == PODCAST.file_name else None
+        feed = self.feed("")
+        return next(((feed.id, fmt) for fmt in self.formats if self.path(feed, fmt) == path), None)
+
+    def page_route(self) -> tuple[str, str]:
+        return rf"^\/{_escape(PODCAST.file_name)}$", "/" + self.page_name
 
 
 class AuthorKind(Kind):
@@ -498,6 +523,26 @@ def document(path: str) -> tuple[str, Format] | None:
     return next((found for kind in KINDS if (found := kind.document(path)) is not None), None)
 
 
+def page_for(path: str) -> str | None:
+    """The path of the page of the feed `path` is a document of (None: not a feed document, or the
+    page itself). A browser navigating to a feed is shown this page instead."""
+    found = document(path)
+    if found is None or found[1] is PAGE:
+        return None
+    return feed(found[0]).path(PAGE)
+
+
+def page_routes() -> list[tuple[str, str]]:
+    """Every kind's page_route: infra/edge/viewer.js holds a copy (tests compare)."""
+    return [kind.page_route() for kind in KINDS]
+
+
+def layout() -> list[list[str]]:
+    """Every kind and its formats: a publisher state made for another layout is rebuilt, so that a new
+    kind or format reaches every feed of a site at once, not one feed at a time as records change."""
+    return [[kind.name, *(fmt.name for fmt in kind.formats)] for kind in KINDS]
+
+
 def site_file(path: str) -> SiteFile | None:
     return next((file for file in SITE_FILES if file.path == path), None)
 
@@ -534,6 +579,14 @@ def browser_type_pattern() -> str:
     return rf"^({'|'.join(_escape(media_type) for media_type in browser_types())})"
 
 
+def negotiated_type_pattern() -> str:
+    """The media types of every feed document and page: a response of one of them comes from a URL
+    that gives browsers the page and readers the feed, so it varies with the request's headers
+    (infra/edge/viewer-response.js holds a copy)."""
+    types = dict.fromkeys(fmt.media_type.partition(";")[0] for fmt in _all_formats())
+    return rf"^({'|'.join(_escape(media_type) for media_type in types)})"
+
+
 @cache
 def public_path_pattern() -> str:
     """The regular expression of every public request path ("/" + a published path), written the
@@ -560,6 +613,10 @@ def _all_formats() -> Iterator[Format]:
             if fmt not in seen:
                 seen.append(fmt)
                 yield fmt
+
+
+def _feed_formats(formats: Sequence[Format]) -> list[Format]:
+    return [fmt for fmt in formats if fmt is not PAGE]
 
 
 def _escape(text: str) -> str:

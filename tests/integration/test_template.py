@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from handlers.publish import TEST_EVENT, message_keys
 
+from feedpub import catalogue
 from feedpub.infra_spec import load_pipeline_spec
 from tests.integration import template_helpers
 from tests.integration.template_helpers import (
@@ -269,6 +270,12 @@ def test_cloudfront_reads_the_publish_bucket_through_oac_and_never_the_state(
     assert "tags/*" in readable
     assert "podcast.xml" in readable
     assert "media/*" in readable  # episode files, and nothing else beside the feeds
+    # And every document of a feed of every kind, its page included (browsers navigating to the feed get it)
+    for kind in catalogue.KINDS:
+        feed = kind.feed("some-slug")
+        feed = feed if kind.slug_of(feed.id) == "some-slug" else kind.feed("")
+        for path in feed.paths:
+            assert readable_by(path, readable), path
     for private_key in ("_state/report.json", "_state/root.json", "_state/objects/abc.json"):
         assert not readable_by(private_key, readable), private_key
     # And a key S3 refuses (missing) reaches readers as 404, cached only briefly

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedpub import build, items
-from feedpub.catalogue import FORMATS
+from feedpub.catalogue import FORMATS, PAGE
 from feedpub.errors import RecordError, SiteConfigError
 from feedpub.model import FeedItem, Record
 from tests.support.builders import article, content_dir
@@ -64,7 +64,9 @@ def test_given_mixed_records_when_built_then_only_published_records_appear_in_fe
 def test_given_content_when_built_then_every_feed_format_opml_and_xsl_are_produced(content: Path) -> None:
     outputs = build.check_directory(content, NOW).outputs
     expected = {
-        f"{prefix}{fmt.file_name}" for prefix in ("", "tags/drama/", "tags/horror/") for fmt in FORMATS
+        f"{prefix}{fmt.file_name}"
+        for prefix in ("", "tags/drama/", "tags/horror/")
+        for fmt in (*FORMATS, PAGE)  # each feed's page for people beside its documents
     }
     assert set(outputs) == expected | {"feeds.opml", "feed.xsl"}
 

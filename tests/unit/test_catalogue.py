@@ -101,24 +101,35 @@ def test_memberships_follow_the_record_facets() -> None:
     assert TAGS.feed("x").id == "tags/x/"
 
 
-# The lines of the CloudFront functions generated from the catalogue: (file, variable, pattern).
-EDGE_PATTERNS = [
-    ("viewer.js", "PUBLIC_PATH", catalogue.public_path_pattern()),
-    ("viewer-response.js", "BROWSER_PLAIN", catalogue.browser_type_pattern()),
+def pages_literal() -> str:
+    """catalogue.page_routes as a JavaScript array of [pattern, replacement] pairs."""
+    return (
+        "["
+        + ", ".join(f"[/{pattern}/, '{replacement}']" for pattern, replacement in catalogue.page_routes())
+        + "]"
+    )
+
+
+# The lines of the CloudFront functions generated from the catalogue: (file, variable, value).
+EDGE_LINES = [
+    ("viewer.js", "PUBLIC_PATH", f"/{catalogue.public_path_pattern()}/"),
+    ("viewer.js", "PAGES", pages_literal()),
+    ("viewer-response.js", "BROWSER_PLAIN", f"/{catalogue.browser_type_pattern()}/"),
+    ("viewer-response.js", "NEGOTIATED", f"/{catalogue.negotiated_type_pattern()}/"),
 ]
 
 
-@pytest.mark.parametrize(("source_file", "variable", "pattern"), EDGE_PATTERNS)
+@pytest.mark.parametrize(("source_file", "variable", "value"), EDGE_LINES)
 def test_the_cloudfront_functions_carry_the_catalogues_patterns(
-    source_file: str, variable: str, pattern: str
+    source_file: str, variable: str, value: str
 ) -> None:
     # Given a CloudFront function and the line the catalogue generates for it
-    line = re.compile(rf"var {variable} = /(.+)/;")
-    wanted = f"var {variable} = /{pattern}/;"
+    line = re.compile(rf"var {variable} = (.+);$", flags=re.M)
+    wanted = f"var {variable} = {value};"
     for path in (EDGE / source_file, TEMPLATE):
         text = path.read_text(encoding="utf-8")
         found = line.search(text)
-        assert found, f"{path.name} has no `var {variable} = /…/;` line"
+        assert found, f"{path.name} has no `var {variable} = …;` line"
         if os.environ.get("UPDATE_EDGE"):
             path.write_text(text.replace(found.group(0), wanted), encoding="utf-8")
             found = line.search(path.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ import pytest
 
 from feedpub import cli
 from feedpub.outdir import MANIFEST
+from tests.support.pages import body_active_content, parse_errors
 from tests.support.sample_site import SAMPLE_SITE
 from tests.unit.jsonfeed_spec import validate_json_feed
 from tests.unit.w3c_rules import check_all, first_problems
@@ -81,6 +82,21 @@ def test_given_a_golden_feed_when_read_then_it_parses_cleanly_with_linked_items(
 def test_given_the_golden_feeds_then_the_w3c_validator_rules_find_no_problem() -> None:
     problems = check_all(tree(GOLDEN), "https://feeds.example.org/")
     assert list(first_problems(problems)) == []
+
+
+def golden_pages() -> list[str]:
+    return sorted(path.relative_to(GOLDEN).as_posix() for path in GOLDEN.rglob("*.html"))
+
+
+def test_every_feed_of_the_sample_site_has_a_page() -> None:
+    assert len(golden_pages()) == len(golden_feeds()) - 2 * (1 + len(list((GOLDEN / "tags").iterdir())))
+
+
+@pytest.mark.parametrize("path", golden_pages())
+def test_given_a_golden_page_then_it_is_valid_html_with_nothing_active(path: str) -> None:
+    page = (GOLDEN / path).read_bytes()
+    assert parse_errors(page) == []
+    assert body_active_content(page) == []
 
 
 def main_feed_items() -> list[dict[str, object]]:

@@ -35,6 +35,7 @@ from feedpub.records import parse_record
 from feedpub.render import render_feed
 from feedpub.render.common import atom_id, clean
 from tests.support.active_content import active_content
+from tests.support.pages import body_active_content, parse_errors
 from tests.support.soak import record_figures
 
 SITE = parse_site(
@@ -89,6 +90,9 @@ def _assert_valid_feeds(outputs: dict[str, bytes]) -> None:
     for path, data in outputs.items():
         if path.endswith(".json"):
             json.loads(data.decode("utf-8"))
+        elif path.endswith(".html"):  # the page for people: valid HTML, nothing active in its body
+            assert parse_errors(data) == [], path
+            assert body_active_content(data) == [], path
         else:
             lxml.etree.fromstring(data)  # raises on anything not well-formed
 

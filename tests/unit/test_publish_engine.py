@@ -125,7 +125,12 @@ def test_delete_removes_item_and_tag_feed(site: Site) -> None:
     # Then it is gone from the main feed, its tag feed is removed, and OPML no longer lists it
     site.assert_matches_build()
     assert b"Alpha" not in site.output.get("feed.json").body
-    assert set(report.deleted) == {"tags/film/feed.xml", "tags/film/atom.xml", "tags/film/feed.json"}
+    assert set(report.deleted) == {
+        "tags/film/feed.xml",
+        "tags/film/atom.xml",
+        "tags/film/feed.json",
+        "tags/film/index.html",
+    }
 
 
 def test_replayed_event_writes_and_invalidates_nothing(site: Site) -> None:

@@ -5,18 +5,20 @@ function carries too); the object's own Content-Type, Cache-Control, ETag and La
 conditional requests get 304; gzip when the client accepts it; the response-headers policy's
 security and CORS headers are added; feeds carry `Link: rel="hub"` / `rel="self"` when site.yaml
 names a hub (WebSub discovery, as the spec recommends, in HTTP headers as well as in the feed).
-A browser navigating to an RSS or Atom feed gets it as application/xml so its feed.xsl page renders
-(the catalogue says which formats).
+A browser navigating to a feed gets the feed's HTML page instead (as the viewer-request function
+rewrites the URI: the page has its own path and cache entry); any other request naming text/html
+gets RSS and Atom as application/xml so a browser that still applies feed.xsl renders it.
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
+import re
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -44,12 +46,36 @@ NOT_S3_CODE = "NotS3Endpoint"
 log = logging.getLogger("feedpub.local.edge")
 
 
-def origin_key(raw_path: str, edge: EdgeSpec) -> str | None:
-    """The bucket key a request path maps to, or None when the edge answers 404 itself."""
+def origin_key(raw_path: str, edge: EdgeSpec, headers: Mapping[str, str] | None = None) -> str | None:
+    """The bucket key a request path maps to, or None when the edge answers 404 itself: a browser
+    navigating to a feed document is given the feed's page (catalogue.page_for)."""
     path = urlsplit(raw_path).path
     if path == "/" and edge.root_object:
         path = "/" + edge.root_object
-    return path[1:] if catalogue.is_public(path) else None
+    if not catalogue.is_public(path):
+        return None
+    key = path[1:]
+    if headers is not None and is_navigation(headers):
+        return catalogue.page_for(key) or key
+    return key
+
+
+def is_navigation(headers: Mapping[str, str]) -> bool:
+    """A browser opening the URL as a page: Sec-Fetch-Dest says so (`document`); a browser too old to
+    send it lists text/html first in Accept, as every browser's navigation does and no feed reader's
+    request. `headers` by lower-case name (infra/edge/viewer.js's isNavigation says the same)."""
+    destination = headers.get("sec-fetch-dest")
+    if destination is not None:
+        return destination.strip().lower() == "document"
+    first = headers.get("accept", "").split(",")[0].split(";")[0]
+    return first.strip().lower() == "text/html"
+
+
+def vary(content_type: str) -> str:
+    """Feed documents and pages answer a feed's URL differently for browsers and readers."""
+    if re.match(catalogue.negotiated_type_pattern(), content_type):
+        return "Accept-Encoding, Accept, Sec-Fetch-Dest"
+    return "Accept-Encoding"
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -119,7 +145,7 @@ class Edge:
     def _respond(
         self, method: str, raw_path: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        key = origin_key(raw_path, self.spec)
+        key = origin_key(raw_path, self.spec, headers)
         if key is None:
             return self._not_found()
         # Byte ranges go to S3 as CloudFront sends them: podcast apps seek in episodes and resume them.
@@ -144,13 +170,12 @@ class Edge:
         body: bytes = stored["Body"].read()
         etag = stored["ETag"]
         last_modified: datetime = stored["LastModified"].astimezone(UTC)
+        stored_type = stored.get("ContentType", "application/octet-stream")
         response = {
-            "Content-Type": for_browsers(
-                stored.get("ContentType", "application/octet-stream"), headers.get("accept")
-            ),
+            "Content-Type": for_browsers(stored_type, headers.get("accept")),
             "ETag": etag,
             "Last-Modified": format_datetime(last_modified, usegmt=True),
-            "Vary": "Accept-Encoding, Accept",
+            "Vary": vary(stored_type),
             "Accept-Ranges": "bytes",
         }
         if cache_control := stored.get("CacheControl"):

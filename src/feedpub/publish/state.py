@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from feedpub import catalogue
 from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailedError
 
 # 2: feeds of every catalogue kind, members with a label, record entries with their facets.
@@ -58,6 +59,7 @@ def encode(value: Any) -> bytes:
 def empty_root() -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
+        "layout": catalogue.layout(),  # the kinds and formats its feeds were published in
         "site": None,  # {"etag": ..., "text": ...}
         "shards": {},
         "ids": {},
@@ -95,9 +97,10 @@ class StateStore:
         except NotFoundError:
             return empty_root(), None
         root = json.loads(stored.body)
-        if root.get("version") != FORMAT_VERSION:
-            # An unknown format is rebuilt from the content; what it says is published is kept, so
-            # the rebuild still deletes the outputs that are gone.
+        if root.get("version") != FORMAT_VERSION or root.get("layout") != catalogue.layout():
+            # An unknown format is rebuilt from the content, and so is a state published with other
+            # kinds or formats (each feed gains a new format at once); what it says is published
+            # is kept, so the rebuild still deletes the outputs that are gone.
             fresh = empty_root()
             if isinstance(root.get("outputs"), dict) and isinstance(root.get("pending"), list):
                 fresh["outputs"], fresh["pending"] = root["outputs"], root["pending"]
