@@ -6,12 +6,13 @@ TOOLS := .venv-tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
+NODE_STAMP := node_modules/.installed
 CONTENT ?= content
 PORT ?= 8080
 S3_PORT ?= 4566
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint bench soak build clean system-packages tools sample-audio
+.PHONY: dev test lint bench soak build clean system-packages tools node-tools sample-audio
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -37,6 +38,13 @@ $(SYSTEM_STAMP): $(STAMP)
 
 system-packages: $(SYSTEM_STAMP)
 
+# Test tools from npm (package-lock.json): the W3C Nu Html Checker for the feeds' pages (run by java).
+$(NODE_STAMP): package.json package-lock.json $(SYSTEM_STAMP)
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+node-tools: $(NODE_STAMP)
+
 # `make dev PORT=9000 S3_PORT=9001` when 8080 or 4566 is taken.
 dev: $(STAMP)
 	$(BIN)/feedpub dev --content $(CONTENT) --port $(PORT) --s3-port $(S3_PORT)
@@ -46,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src handlers tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP)
+test: $(STAMP) $(TOOLS_STAMP) $(SYSTEM_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check --no-cache src handlers tests bench
 	$(BIN)/mypy
 	FEEDPUB_TOOLS_BIN=$(abspath $(TOOLS))/bin $(BIN)/python -m pytest -n 2 -m "not soak" $(PYTEST_ARGS)
@@ -69,4 +77,4 @@ build: $(STAMP)
 	$(BIN)/feedpub build $(CONTENT) --out public
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam public .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) node_modules test-artifacts .aws-sam public .pytest_cache .mypy_cache .ruff_cache .hypothesis
