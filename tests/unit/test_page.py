@@ -112,6 +112,8 @@ def test_given_items_then_each_shows_its_title_link_readable_date_people_and_tag
     assert times[0].get("datetime") == "2024-04-06T00:30:00+01:00"
     meta = " ".join(article.find(".//p[@class='meta']").text_content().split())
     assert meta == "6 April 2024 · updated 1 May 2024 · by Ana Critic"
+    (author,) = article.xpath(".//p[@class='meta']/a")
+    assert author.get("href") == "https://feeds.example.org/authors/ana-critic/index.html"
     # The summary shows; the full content is one click away, as the feed carries it
     assert "The spin-off opens this week." in article.text_content()
     assert article.find(".//details/p/em").text == "this week"

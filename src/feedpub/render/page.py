@@ -23,7 +23,7 @@ from feedpub import catalogue
 from feedpub.catalogue import PAGE, PODCAST, Feed, Format
 from feedpub.config import SiteConfig
 from feedpub.model import Enclosure, FeedItem
-from feedpub.render.common import clean, feed_url, home_url, item_title, language_tag, people, uri
+from feedpub.render.common import clean, feed_url, home_url, item_title, language_tag, uri
 from feedpub.slugs import tag_slug
 
 # One line: the Nu Html Checker finds a multi-line <style> not to match its hash (browsers match it).
@@ -34,7 +34,8 @@ _STYLE = (
     "a{color:LinkText}"
     "header p.site{margin:0;font-weight:600}"
     "h1{font-size:1.8rem;line-height:1.2;margin:.3rem 0}"
-    ".subscribe{background:var(--box);border:1px solid var(--line);border-radius:.5rem;padding:.2rem 1rem 1rem}"
+    ".subscribe{background:var(--box);border:1px solid var(--line);border-radius:.5rem;"
+    "padding:.2rem 1rem 1rem}"
     ".subscribe input{width:100%;box-sizing:border-box;font:inherit;padding:.3rem}"
     ".subscribe ul{padding-left:1.2rem}"
     ".meta,.note,footer{color:var(--muted);font-size:.92rem}"
@@ -269,9 +270,9 @@ def _facts(site: SiteConfig, item: FeedItem) -> list[str | Html]:
     facts: list[str | Html] = [_time(site, item.date)]
     if item.updated and item.updated.astimezone(site.tz).date() != item.date.astimezone(site.tz).date():
         facts.append(join(["updated ", _time(site, item.updated)]))
-    names = [person.name or person.email or "" for person in people(item.authors)]
-    if names:
-        facts.append("by " + ", ".join(names))
+    authors = _author_links(site, item)
+    if authors:
+        facts.append(join(["by ", join(authors, ", ")]))
     episode = item.episode
     if episode is not None:
         if episode.season is not None:
@@ -327,6 +328,18 @@ def _player(enclosure: Enclosure, title: str) -> Html | None:
         ],
         "\n",
     )
+
+
+def _author_links(site: SiteConfig, item: FeedItem) -> list[Html]:
+    """Each author credited by name or e-mail links to their feed's page (they have one while they
+    have a published item)."""
+    links = []
+    for person in item.authors:
+        shown = clean(person.name or person.email).strip()
+        if shown:
+            page = feed_url(site, catalogue.AUTHORS.feed(catalogue.author_slug(person)).path(PAGE))
+            links.append(tag("a", {"href": page}, shown))
+    return links
 
 
 def _tag_links(site: SiteConfig, tags: Sequence[str]) -> list[Html]:
