@@ -20,6 +20,7 @@ from feedpub.catalogue import TAGS, headers_for, main_feed
 from feedpub.config import SiteConfig, parse_site
 from feedpub.model import Enclosure, FeedItem, Person
 from feedpub.render import render_feed, render_opml, render_xsl
+from tests.support.pages import body_active_content, parse_errors
 from tests.unit.jsonfeed_spec import validate_json_feed
 from tests.unit.w3c_rules import check_all, first_problems
 
@@ -72,6 +73,9 @@ def _assert_clean(site: SiteConfig, outputs: dict[str, bytes]) -> None:
     for path, data in outputs.items():
         if path.endswith(".json"):
             validate_json_feed(data)
+        elif path.endswith(".html"):  # the feed's page for people
+            assert parse_errors(data) == [], path
+            assert body_active_content(data) == [], path
         else:
             parsed = feedparser.parse(data)
             assert not parsed.bozo, (path, parsed.get("bozo_exception"))
@@ -80,7 +84,7 @@ def _assert_clean(site: SiteConfig, outputs: dict[str, bytes]) -> None:
 def test_given_items_newest_first_when_rendered_then_every_format_keeps_that_order() -> None:
     items = [_item(3), _item(2), _item(1)]
     outputs = render_feed(SITE, main_feed(), items)
-    assert set(outputs) == {"feed.xml", "atom.xml", "feed.json"}
+    assert set(outputs) == {"feed.xml", "atom.xml", "feed.json", "index.html"}  # and the page for people
     for path in ("feed.xml", "atom.xml"):
         assert [e.title for e in feedparser.parse(outputs[path]).entries] == ["Post 3", "Post 2", "Post 1"]
     assert [i["title"] for i in json.loads(outputs["feed.json"])["items"]] == ["Post 3", "Post 2", "Post 1"]
