@@ -25,6 +25,10 @@ FEED_URLS = {
     "feed.json": ("The Cutting Room", "feed.xml"),
     "podcast.xml": ("The Cutting Room Podcast", "podcast.xml"),
     "tags/john-wick/atom.xml": ("The Cutting Room: John Wick", "tags/john-wick/feed.xml"),
+    "authors/priya-natarajan/feed.json": (
+        "The Cutting Room: Priya Natarajan",
+        "authors/priya-natarajan/feed.xml",
+    ),
 }
 
 
