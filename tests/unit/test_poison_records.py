@@ -24,6 +24,7 @@ from feedpub.items import to_feed_item
 from feedpub.records import is_record_path, parse_record
 from feedpub.render import render_feed
 from tests.support.builders import content_dir
+from tests.support.pages import parse_errors
 
 SITE = parse_site(
     b"title: Poison\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
@@ -47,7 +48,12 @@ def renders(path: str, data: bytes) -> dict[str, bytes]:
     record = parse_record(path, data, SITE)
     outputs = render_feed(SITE, main_feed(), [to_feed_item(record, SITE)])
     for name, body in outputs.items():
-        json.loads(body) if name.endswith(".json") else lxml.etree.fromstring(body)
+        if name.endswith(".json"):
+            json.loads(body)
+        elif name.endswith(".html"):  # the feed's page for people
+            assert parse_errors(body) == [], name
+        else:
+            lxml.etree.fromstring(body)
     return outputs
 
 
