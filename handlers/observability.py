@@ -74,7 +74,7 @@ def record_report(report: PublishReport, action: str, keys: Sequence[str] = ()) 
             "duration_s": round(report.duration_s, 3),
         },
     )
-    feeds_written = sum(1 for path in report.written if catalogue.document(path) is not None)
+    feeds_written = sum(1 for path in report.written if catalogue.is_feed_document(path))
     metrics.add_metric(name="RecordsPublished", unit=MetricUnit.Count, value=report.published)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(report.rejected))
     metrics.add_metric(name="FeedsWritten", unit=MetricUnit.Count, value=feeds_written)

@@ -523,6 +523,12 @@ def document(path: str) -> tuple[str, Format] | None:
     return next((found for kind in KINDS if (found := kind.document(path)) is not None), None)
 
 
+def is_feed_document(path: str) -> bool:
+    """Whether `path` is a feed a reader subscribes to (a WebSub topic), not a feed's page."""
+    found = document(path)
+    return found is not None and found[1] is not PAGE
+
+
 def page_for(path: str) -> str | None:
     """The path of the page of the feed `path` is a document of (None: not a feed document, or the
     page itself). A browser navigating to a feed is shown this page instead."""

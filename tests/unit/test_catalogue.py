@@ -142,3 +142,12 @@ def test_the_browser_pattern_matches_the_types_the_local_edge_turns_into_xml() -
     pattern = re.compile(catalogue.browser_type_pattern())
     for fmt in FORMATS:
         assert bool(pattern.match(fmt.media_type)) == fmt.xml_for_browsers
+
+
+def test_a_feeds_page_is_a_document_of_the_feed_but_not_a_feed_to_subscribe_to() -> None:
+    # WebSub pings, Link rel="hub" headers and the FeedsWritten metric count feeds, not pages
+    for path in ("feed.xml", "atom.xml", "feed.json", "podcast.xml", "tags/x/feed.json"):
+        assert catalogue.is_feed_document(path), path
+    for path in ("index.html", "podcast.html", "tags/x/index.html", "feeds.opml", "feed.xsl", "media/a.mp3"):
+        assert not catalogue.is_feed_document(path), path
+    assert catalogue.document("tags/x/index.html") == ("tags/x/", catalogue.PAGE)

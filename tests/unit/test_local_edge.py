@@ -168,3 +168,10 @@ def test_browsers_get_rss_and_atom_as_xml_so_the_xsl_page_renders() -> None:
         for_browsers("application/feed+json; charset=utf-8", navigation)
         == "application/feed+json; charset=utf-8"
     )
+
+
+def test_websub_link_headers_name_feeds_not_their_pages() -> None:
+    hub, base = "https://hub.example/", "https://feeds.example.org/"
+    assert link_header("feed.xml", hub, base) == f'<{hub}>; rel="hub", <{base}feed.xml>; rel="self"'
+    assert link_header("index.html", hub, base) is None
+    assert link_header("tags/x/index.html", hub, base) is None

@@ -111,7 +111,7 @@ def should_compress(content_type: str, size: int) -> bool:
 
 def link_header(key: str, hub: str | None, base_url: str) -> str | None:
     """WebSub discovery headers for a feed path, when a hub is configured."""
-    if hub is None or catalogue.document(key) is None:
+    if hub is None or not catalogue.is_feed_document(key):
         return None
     return f'<{hub}>; rel="hub", <{base_url}{key}>; rel="self"'
 

@@ -1079,7 +1079,7 @@ class _Run:
                 log.exception("CloudFront invalidation of %d paths failed", len(report.invalidation_paths))
         if public and self.pub.websub and self.site is not None and self.site.hub:
             # After the outputs are written, within one deadline for all of them; never raises.
-            changed = [p for p in public if outputs.feed_of(p) is not None and p in report.written]
+            changed = [p for p in public if catalogue.is_feed_document(p) and p in report.written]
             missed = notify_hub(
                 self.site.hub, [self.site.base_url + p for p in changed], deadline_s=self.pub.ping_deadline_s
             )
