@@ -58,8 +58,15 @@ def test_the_edge_serves_author_and_site_yaml_feeds_as_feeds(
         assert parsed.entries
 
 
-def test_a_browser_gets_an_author_feed_as_xml_so_its_stylesheet_renders(kinds: RunningPipeline) -> None:
-    _, headers, _ = fetch(kinds.url + "authors/tom-hollis/feed.xml", {"Accept": BROWSER})
+def test_a_browser_navigating_to_an_author_feed_gets_its_page(kinds: RunningPipeline) -> None:
+    _, headers, body = fetch(kinds.url + "authors/tom-hollis/feed.xml", {"Accept": BROWSER})
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<h1>The Cutting Room: Tom Hollis</h1>" in body
+    # And a request that names text/html without navigating still gets XML its stylesheet can render
+    _, headers, _ = fetch(
+        kinds.url + "authors/tom-hollis/feed.xml",
+        {"Accept": "application/xml, text/html", "Sec-Fetch-Dest": "empty"},
+    )
     assert headers["Content-Type"] == "application/xml; charset=utf-8"
 
 
