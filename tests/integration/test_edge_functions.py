@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from feedpub import catalogue
 from feedpub.catalogue import KINDS, PAGE, Feed
 from feedpub.infra_spec import load_pipeline_spec
 from feedpub.local.edge import for_browsers, origin_key, vary
-from tests.integration.template_helpers import PROJECT_ROOT
+from tests.integration.template_helpers import PROJECT_ROOT, deployed, transformed_template
 
 EDGE = PROJECT_ROOT / "infra" / "edge"
 # Loads the function file as CloudFront does (a script defining `handler`) and runs it on each event.
@@ -61,16 +62,25 @@ CLIENTS: dict[str, tuple[dict[str, str], bool]] = {
 
 
 def run_function(source: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event's result from the function of infra/edge/`source`."""
+    return run_code((EDGE / source).read_text(encoding="utf-8"), events)
+
+
+def run_code(code: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event's result from the CloudFront Function whose source is `code`."""
     node = shutil.which("node")
     assert node, "Node.js runs the CloudFront Functions here (infra/install-system-packages.sh installs it)"
-    done = subprocess.run(
-        [node, "-e", RUNNER, str(EDGE / source)],
-        input=json.dumps(events),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    with tempfile.NamedTemporaryFile("w", suffix=".js", encoding="utf-8") as script:
+        script.write(code)
+        script.flush()
+        done = subprocess.run(
+            [node, "-e", RUNNER, script.name],
+            input=json.dumps(events),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     results: list[dict[str, Any]] = json.loads(done.stdout)
     return results
 
@@ -226,3 +236,92 @@ def test_every_kind_has_a_page_beside_its_feed_documents() -> None:
         assert catalogue.headers_for(page)[0] == "text/html; charset=utf-8"
         for path in feed.paths:
             assert catalogue.page_for(path) == (None if path == page else page)
+
+
+# -- the functions as deployed: the template after the SAM transform ------------------------------
+
+
+@pytest.fixture(scope="module")
+def deployed_resources() -> dict[str, Any]:
+    """The resources CloudFormation creates from template.yaml as `sam deploy` submits it."""
+    resources: dict[str, Any] = deployed(transformed_template())["Resources"]
+    return resources
+
+
+def behaviours(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The distribution's cache behaviours by path pattern ("*" for the default one)."""
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    found = {behaviour["PathPattern"]: behaviour for behaviour in config.get("CacheBehaviors", [])}
+    return {"*": config["DefaultCacheBehavior"], **found}
+
+
+def function_code(resources: dict[str, Any], behaviour: dict[str, Any], event_type: str) -> str:
+    """The source of the CloudFront Function a behaviour runs on `event_type`."""
+    (arn,) = [a["FunctionARN"] for a in behaviour["FunctionAssociations"] if a["EventType"] == event_type]
+    function = resources[arn["Fn::GetAtt"][0]]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    code: str = function["FunctionCode"]
+    return code
+
+
+def test_given_the_deployed_distribution_then_a_feeds_page_and_its_documents_are_cached_apart(
+    deployed_resources: dict[str, Any],
+) -> None:
+    # Given every behaviour of the distribution as deployed
+    for pattern, behaviour in behaviours(deployed_resources).items():
+        # Then its cache key is the path alone: CloudFront never keys on Accept or Sec-Fetch-Dest
+        # (it ignores the origin's Vary), so nothing but the path may tell a page from a feed
+        policy = deployed_resources[behaviour["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+        key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert key["HeadersConfig"]["HeaderBehavior"] == "none", pattern
+        assert key["CookiesConfig"]["CookieBehavior"] == "none", pattern
+        assert key["QueryStringsConfig"]["QueryStringBehavior"] == "none", pattern
+        # And a viewer-request function, which runs before the cache is looked up, chooses that path
+        assert function_code(deployed_resources, behaviour, "viewer-request")
+    # When browsers and readers request every document of a feed of every kind, and "/", through
+    # the default behaviour's deployed viewer-request function
+    default = behaviours(deployed_resources)["*"]
+    requests = [
+        (uri, client)
+        for feed in sample_feeds()
+        for uri in ["/", *("/" + path for path in feed.paths)]
+        for client in CLIENTS
+    ]
+    events = [request_event(uri, CLIENTS[client][0]) for uri, client in requests]
+    results = run_code(function_code(deployed_resources, default, "viewer-request"), events)
+    for (uri, client), result in zip(requests, results, strict=True):
+        document = "/feed.xml" if uri == "/" else uri
+        page = catalogue.page_for(document[1:])
+        # Then a browser's navigation is looked up (and fetched) as the page's path, anyone else's
+        # request as the document's: two cache entries, each holding what its viewers get
+        assert result["uri"] == ("/" + page if CLIENTS[client][1] and page else document), (uri, client)
+
+
+def test_given_the_deployed_distribution_then_episode_files_are_never_swapped_for_a_page(
+    deployed_resources: dict[str, Any],
+) -> None:
+    # Given the behaviour that serves media/ as deployed
+    media = behaviours(deployed_resources)["media/*"]
+    uris = ["/media/episode-12.mp3", "/media/2024/show/episode.m4a"]
+    events = [request_event(uri, CLIENTS[client][0]) for uri in uris for client in CLIENTS]
+    # When browsers navigate to an episode file, and players fetch it
+    results = run_code(function_code(deployed_resources, media, "viewer-request"), events)
+    # Then every one of them gets the file itself
+    assert [result["uri"] for result in results] == [uri for uri in uris for _ in CLIENTS]
+
+
+@pytest.mark.parametrize("content_type", TYPES)
+def test_given_the_deployed_distribution_then_viewers_learn_what_a_feed_url_varies_on(
+    deployed_resources: dict[str, Any], content_type: str
+) -> None:
+    # Given the default behaviour's deployed viewer-response function
+    code = function_code(deployed_resources, behaviours(deployed_resources)["*"], "viewer-response")
+    # When a browser navigating and a reader get a response of this type
+    browser, reader = run_code(
+        code, [response_event(content_type, BROWSER), response_event(content_type, READER)]
+    )
+    # Then both are told what the local edge tells them: browsers' caches and any shared cache on
+    # the way keep a feed's page and its feed apart when they store them under one URL
+    for result in (browser, reader):
+        shown = result["headers"].get("vary", {"value": ""})["value"]
+        assert {"Accept-Encoding", *filter(None, shown.split(", "))} == set(vary(content_type).split(", "))
