@@ -53,7 +53,7 @@ log = logging.getLogger("feedpub.publish")
 REBUILDS_DIR = "rebuilds/"  # under the state prefix
 LEASE_S = 3600  # RebuildStateMachine's TimeoutSeconds
 SHARDS = 16**SHARD_DIGITS
-# A part reads at most this many records (about a minute of a 1024 MB Lambda, docs/benchmarks.md),
+# A part reads at most this many records (about 16 s of a 1024 MB Lambda, docs/benchmarks.md),
 # and a small site is not cut into parts of fewer than MIN_RECORDS_PER_PART.
 RECORDS_PER_PART = 5000
 MIN_RECORDS_PER_PART = 250
