@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -206,6 +207,19 @@ def test_the_first_stop_signal_at_any_point_of_start_up_stops_dev_and_its_childr
     assert embedded_children(dev.s3_port) == []
 
 
+def as_documented(line: str) -> str:
+    """A line of output without what changes from run to run: the time and the duration."""
+    return re.sub(r"; \d+\.\d\d s\b", "; N s", re.sub(r"^\d\d:\d\d:\d\d ", "", line))
+
+
+def documented_output() -> list[str]:
+    """The example output in docs/local.md ("Output")."""
+    text = (REPO / "docs" / "local.md").read_text(encoding="utf-8")
+    found = re.search(r"Editing the sample, then adding a draft:\n\n```text\n(.*?)```", text, re.DOTALL)
+    assert found is not None, "docs/local.md lost its example output"
+    return [as_documented(line) for line in found.group(1).splitlines()]
+
+
 def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLE_CONTENT, content)
@@ -213,15 +227,22 @@ def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> No
     dev = DevProcess(content)
     try:
         # Then the first publish is one line, then the banner with the subscribe URLs
-        first = dev.wait_for("reconcile: wrote")
+        first = dev.wait_for("reconcile: published 5 articles (")
         assert "5 articles in the main feed" in first
+        assert "feeds written: site, podcast.xml, 11 under tags/" in first
         dev.wait_for("Press Ctrl-C to stop.")
         assert f"  {dev.url}feed.xml" in dev.seen
         assert any("aws s3 cp post.md s3://feedpub-content/articles/" in line for line in dev.seen)
-        # When an article is edited, then one line names it and what was written
+        # When an article is edited, then one line says it was updated and which feeds were written
         article = content / "articles" / "summer-festival-guide.md"
         article.write_text(article.read_text().replace("Festival Guide", "Revised Festival Guide", 1))
-        assert "articles/summer-festival-guide.md: wrote " in dev.wait_for("summer-festival-guide.md")
+        edited = dev.wait_for("summer-festival-guide.md")
+        # When an article is added as a draft, then the line says it is not published
+        draft_text = "---\ntitle: WIP\ndate: 2024-01-01\ndraft: true\n---\nx\n"
+        (content / "articles" / "wip.md").write_text(draft_text)
+        draft = dev.wait_for("wip.md")
+        # And both lines read as docs/local.md shows them (but for the time and the duration)
+        assert [as_documented(edited), as_documented(draft)] == documented_output()
         # When a record is broken, then the rejection and its reason
         (content / "articles" / "bad.md").write_text("---\ntitle: Bad\ndate: 03/07/2024\n---\nx\n")
         rejected = dev.wait_for("REJECTED")
@@ -257,13 +278,13 @@ def test_dev_verbose_gives_the_structured_logs(tmp_path: Path) -> None:
 
 
 EVENT_EFFECTS = {
-    "sqs-put-article.json": "articles/ballerina-john-wick-spinoff.md: wrote",
-    "sqs-delete-article.json": "deleted",
-    "sqs-site-yaml.json": "site.yaml: wrote ",
-    "sqs-batch.json": "articles/2026/café notes.md, articles/ballerina-john-wick-spinoff.md",
+    "sqs-put-article.json": "published articles/ballerina-john-wick-spinoff.md; feeds written: site, ",
+    "sqs-delete-article.json": "deleted articles/ballerina-john-wick-spinoff.md; feeds written: site",
+    "sqs-site-yaml.json": "site.yaml: published 5 articles (",
+    "sqs-batch.json": "site.yaml: published 4 articles (",
     "sqs-test-event.json": "the handler published nothing: the event names no content key",
-    "schedule-due.json": "scheduled check: no feed changed; 5 articles in the main feed",
-    "schedule-reconcile.json": "reconcile: wrote ",
+    "schedule-due.json": "scheduled check: no article changed; no feed changed; 5 articles in the main feed",
+    "schedule-reconcile.json": "reconcile: published 5 articles (",
 }
 
 
@@ -285,7 +306,7 @@ def test_a_delete_event_runs_against_a_bucket_without_that_key() -> None:
     # The put leaves 5 articles in the main feed; the delete takes the Ballerina article out of them
     assert "5 articles in the main feed" in put.stderr
     assert "4 articles in the main feed" in delete.stderr
-    assert ", deleted " in delete.stderr  # the feeds only that article filled
+    assert "; feeds removed: tags/ana-de-armas, " in delete.stderr  # the feeds only that article filled
 
 
 def test_invoke_json_logs_go_to_stderr_and_stdout_stays_json() -> None:

@@ -18,23 +18,81 @@ def report(**fields: object) -> PublishReport:
     return PublishReport(**{"published": 5, "duration_s": 0.123, **fields})  # type: ignore[arg-type]
 
 
-def test_an_edit_is_one_line_naming_the_file_the_outputs_and_the_time() -> None:
-    run = report(written=["_state/root.json", "atom.xml", "feed.json", "feed.xml", *TAG_FEEDS])
+def test_an_edit_is_one_line_naming_the_article_what_became_of_it_the_feeds_and_the_time() -> None:
+    run = report(
+        written=["_state/root.json", "atom.xml", "feed.json", "feed.xml", *TAG_FEEDS],
+        changes=[{"path": "articles/a.md", "change": "updated"}],
+    )
     assert describe_run(run, "apply", ["articles/a.md"]) == [
-        "articles/a.md: wrote 12 files (feed.xml, atom.xml, feed.json and 9 more); "
+        "updated articles/a.md; feeds written: site, tags/t0, tags/t1, tags/t2; "
         "5 articles in the main feed; 0.12 s"
     ]
 
 
+def test_a_batch_says_each_kind_of_change_once_and_names_a_few_articles() -> None:
+    # Given a batch that published five articles, deleted one and saw a draft and a scheduled one
+    published = [{"path": f"articles/p{n}.md", "change": "published"} for n in range(5)]
+    run = report(
+        written=["feed.xml", "feeds.opml", "podcast.xml", "media/ep.mp3"]
+        + [f"tags/t{n}/feed.xml" for n in range(11)]
+        + ["authors/jane/feed.xml"],
+        deleted=["tags/gone/feed.xml", "tags/gone/atom.xml"],
+        changes=[
+            *published,
+            {"path": "articles/old.md", "change": "deleted"},
+            {"path": "articles/wip.md", "change": "draft", "status": "draft"},
+            {"path": "articles/next.md", "change": "scheduled", "status": "scheduled",
+             "due": "2031-06-06T09:00:00+01:00"},
+        ],
+    )  # fmt: skip
+    (line,) = describe_run(run, "apply", [change["path"] for change in run.changes])
+    # Then one line: the articles by what became of them, the feeds by name (many tags counted)
+    assert line == (
+        "published 5 articles (articles/p0.md, articles/p1.md, articles/p2.md and 2 more), "
+        "deleted articles/old.md, articles/wip.md is a draft (not published), "
+        "scheduled articles/next.md for 2031-06-06T09:00+01:00; "
+        "feeds written: site, podcast.xml, 11 under tags/, authors/jane (and feeds.opml, media/ep.mp3); "
+        "feeds removed: tags/gone; 5 articles in the main feed; 0.12 s"
+    )
+
+
+def test_an_article_taken_out_of_the_feeds_says_why() -> None:
+    for status, due, why in (
+        ("draft", None, "now a draft"),
+        ("scheduled", "2031-06-06T08:00:00+00:00", "scheduled for 2031-06-06T08:00+00:00"),
+        ("expired", None, "expired"),
+    ):
+        change = {"path": "articles/a.md", "change": "withdrawn", "status": status}
+        if due:
+            change["due"] = due
+        run = report(written=["feed.xml"], deleted=["tags/a/feed.xml"], changes=[change])
+        (line,) = describe_run(run, "apply", ["articles/a.md"])
+        assert line.startswith(f"took articles/a.md out of the feeds ({why}); feeds written: site; ")
+
+
+def test_a_site_yaml_change_and_a_rebuild_say_so() -> None:
+    (restyled,) = describe_run(report(written=["feed.xml", "atom.xml"]), "apply", ["site.yaml"])
+    assert restyled.startswith("site.yaml: no article changed; feeds written: site;")
+    (rebuilt,) = describe_run(report(written=["feed.xml"], rebuilt=True), "apply", ["site.yaml"])
+    assert rebuilt.startswith("site.yaml: rebuilt every feed; feeds written: site;")
+
+
 def test_a_run_that_changed_nothing_public_says_nothing() -> None:
-    # Given the 5-second due check, or a draft saved: only private state written
+    # Given the 5-second due check, or a replayed event: only private state written
     assert describe_run(report(written=["_state/root.json"], unchanged=3), "due", []) == []
     # But invoke asks for a line whatever happened
     (line,) = describe_run(
         report(next_due=datetime(2031, 6, 6, 8, tzinfo=UTC)), "due", [], quiet_when_unchanged=False
     )
-    assert line.startswith("scheduled check: no feed changed;")
+    assert line.startswith("scheduled check: no article changed; no feed changed;")
     assert line.endswith("next scheduled article due 2031-06-06T08:00+00:00")
+
+
+def test_a_new_draft_is_said_though_no_feed_changes() -> None:
+    run = report(written=["_state/root.json"], changes=[{"path": "articles/d.md", "change": "draft"}])
+    assert describe_run(run, "apply", ["articles/d.md"]) == [
+        "articles/d.md is a draft (not published); no feed changed; 5 articles in the main feed; 0.12 s"
+    ]
 
 
 def test_rejections_and_site_errors_get_a_line_each_with_their_reason() -> None:
@@ -58,15 +116,16 @@ def test_warnings_are_a_line_each_as_check_prints_them() -> None:
     ]
 
 
-def test_deletions_and_retries_are_said() -> None:
-    run = report(written=["feed.xml"], deleted=["tags/gone/feed.xml"], failed_keys=["articles/x.md"])
-    first, retry = describe_run(
-        run, "apply", ["articles/a.md", "articles/b.md", "articles/c.md", "articles/d.md"]
+def test_a_published_article_now_rejected_and_retries_are_said() -> None:
+    run = report(
+        written=["feed.xml"],
+        deleted=["tags/gone/feed.xml"],
+        rejected=[{"path": "articles/a.md", "reason": "bad date"}],
+        failed_keys=["articles/x.md"],
     )
-    assert first.startswith(
-        "articles/a.md, articles/b.md, articles/c.md and 1 more: wrote 1 file (feed.xml), "
-        "deleted 1 file (tags/gone/feed.xml);"
-    )
+    first, rejected, retry = describe_run(run, "apply", ["articles/a.md", "articles/x.md"])
+    assert first.startswith("rejected articles/a.md; feeds written: site; feeds removed: tags/gone;")
+    assert rejected == "REJECTED articles/a.md: bad date"
     assert retry.startswith("articles/x.md: could not be published now")
 
 
@@ -76,7 +135,7 @@ def test_the_narrator_stamps_each_line_with_the_time() -> None:
     line = stream.getvalue()
     assert line.count("\n") == 1
     assert line[2:6:3] == "::"  # HH:MM:SS
-    assert line[8:].startswith(" site.yaml: wrote 1 file")
+    assert line[8:].startswith(" site.yaml: no article changed; feeds written: site;")
 
 
 @pytest.fixture

@@ -440,6 +440,43 @@ def test_report_object_lists_rejected_and_scheduled(site: Site) -> None:
     assert cache_control == "no-store"
 
 
+def test_the_report_says_what_became_of_each_record_a_run_changed(site: Site) -> None:
+    def changes(report: object) -> list[tuple[str, str]]:
+        return [(c["path"], c["change"]) for c in report.changes]  # type: ignore[attr-defined]
+
+    # Given a first publication (a rebuild from nothing): every record is new
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.put("articles/d.md", article("Draft", "2025-01-01", extra="draft: true\n"))
+    site.put("articles/bad.md", b"not a record")
+    first = site.publisher.apply(["articles/a.md", "articles/d.md", "articles/bad.md"])
+    assert changes(first) == [("articles/a.md", "published"), ("articles/d.md", "draft")]
+    assert [r["path"] for r in first.rejected] == ["articles/bad.md"]  # said there, not in changes
+    # When a published article is edited, then it is updated; a replayed event changes nothing
+    site.put("articles/a.md", article("Alpha, revised", "2025-01-01"))
+    assert changes(site.publisher.apply(["articles/a.md"])) == [("articles/a.md", "updated")]
+    assert changes(site.publisher.apply(["articles/a.md"])) == []
+    # When it is rescheduled, it leaves the feeds and the change says until when
+    site.put("articles/a.md", article("Alpha", "2025-06-02 09:00"))
+    (withdrawn,) = site.publisher.apply(["articles/a.md"]).changes
+    assert withdrawn == {
+        "path": "articles/a.md", "change": "withdrawn", "status": "scheduled",
+        "due": "2025-06-02T09:00:00+00:00",
+    }  # fmt: skip
+    # When its date comes, the due check publishes it
+    site.now = NOW + timedelta(days=2)
+    assert changes(site.publisher.publish_due()) == [("articles/a.md", "published")]
+    # When the draft is deleted, and a new article is scheduled
+    site.content.delete("articles/d.md")
+    site.put("articles/later.md", article("Later", "2026-01-01"))
+    run = site.publisher.apply(["articles/d.md", "articles/later.md"])
+    assert changes(run) == [("articles/d.md", "deleted"), ("articles/later.md", "scheduled")]
+    # And a rebuild over published feeds says it rebuilt rather than listing every record
+    site.put("site.yaml", site_yaml(feed_limit=3, timezone="Asia/Tokyo"))
+    rebuilt = site.publisher.apply(["site.yaml"])
+    assert rebuilt.rebuilt
+    assert rebuilt.changes == []
+
+
 @pytest.mark.parametrize("lost", ["edit", "delete"])
 def test_record_changed_without_an_event_is_taken_in_when_it_becomes_visible(site: Site, lost: str) -> None:
     # Given four articles in a feed that shows three (the oldest waits in the head's reserve)

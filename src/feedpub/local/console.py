@@ -55,51 +55,123 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-MAIN_OUTPUTS = ("feed.xml", "atom.xml", "feed.json", "feeds.opml")
-
-
 def _names(paths: Sequence[str]) -> str:
     shown = ", ".join(paths[:SHOWN_PATHS])
     more = len(paths) - SHOWN_PATHS
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _outputs(verb: str, paths: list[str]) -> str:
-    """'wrote 9 files (feed.xml, atom.xml, feed.json and 6 more)': the main feeds named first."""
-    ordered = sorted(
-        paths,
-        key=lambda p: (p.count("/"), MAIN_OUTPUTS.index(p) if p in MAIN_OUTPUTS else len(MAIN_OUTPUTS), p),
-    )
-    return f"{verb} {len(paths)} {'file' if len(paths) == 1 else 'files'} ({_names(ordered)})"
+# How a line says what became of records (PublishReport.changes): one record, then several.
+_ONE = {
+    "published": "published {path}",
+    "updated": "updated {path}",
+    "deleted": "deleted {path}",
+    "withdrawn": "took {path} out of the feeds ({why})",
+    "draft": "{path} is a draft (not published)",
+    "scheduled": "scheduled {path} for {due}",
+    "expired": "{path} has expired (not published)",
+}
+_SEVERAL = {
+    "published": "published {count} articles ({paths})",
+    "updated": "updated {count} articles ({paths})",
+    "deleted": "deleted {count} articles ({paths})",
+    "withdrawn": "took {count} articles out of the feeds ({paths})",
+    "draft": "{count} drafts not published ({paths})",
+    "scheduled": "scheduled {count} articles ({paths})",
+    "expired": "{count} expired articles not published ({paths})",
+}
 
 
-def trigger_of(action: str, keys: Sequence[str]) -> str:
-    """What started a run, in words."""
+def _due(change: dict[str, str]) -> str:
+    due = change.get("due")
+    return "?" if due is None else datetime.fromisoformat(due).isoformat(timespec="minutes")
+
+
+def _why(change: dict[str, str]) -> str:
+    status = change.get("status")
+    if status == "scheduled":
+        return f"scheduled for {_due(change)}"
+    return "now a draft" if status == "draft" else "expired"
+
+
+def record_changes(changes: Sequence[dict[str, str]]) -> list[str]:
+    """'published articles/a.md', 'updated 4 articles (a, b, c and 1 more)': one phrase per kind of change."""
+    phrases = []
+    for kind, one in _ONE.items():
+        same = [change for change in changes if change["change"] == kind]
+        if len(same) == 1:
+            (change,) = same
+            phrases.append(one.format(path=change["path"], why=_why(change), due=_due(change)))
+        elif same:
+            paths = _names([change["path"] for change in same])
+            phrases.append(_SEVERAL[kind].format(count=len(same), paths=paths))
+    return phrases
+
+
+def feed_names(paths: Sequence[str]) -> str:
+    """The feeds these public paths belong to, by name ('site', 'podcast.xml', 'tags/cli'; '11 under
+    tags/' past SHOWN_PATHS of a kind), then the other files (feeds.opml, media files...)."""
+    from feedpub import catalogue
+
+    feeds: set[str] = set()
+    others = []
+    for path in paths:
+        found = catalogue.document(path)
+        if found is None:
+            others.append(path)
+        else:
+            feeds.add(found[0])
+    by_kind: dict[str, list[str]] = {}
+    for feed_id in sorted(feeds, key=catalogue.feed_order):
+        kind = catalogue.feed(feed_id).kind
+        by_kind.setdefault(kind.directory, []).append(feed_id.rstrip("/") or "site")
+    names = []
+    for directory, found_names in by_kind.items():
+        if directory and len(found_names) > SHOWN_PATHS:
+            names.append(f"{len(found_names)} under {directory}")
+        else:
+            names += found_names
+    text = ", ".join(names)
+    if others:
+        text = f"{text} (and {_names(sorted(others))})" if text else _names(sorted(others))
+    return text
+
+
+def trigger_of(action: str, keys: Sequence[str]) -> str | None:
+    """What started a run, when the records it changed do not say it."""
     if action == "due":
         return "scheduled check"
     if action == "reconcile":
         return "reconcile"
-    return _names(list(keys)) if keys else "publish"
+    return "site.yaml" if "site.yaml" in keys else None
 
 
 def describe_run(
     report: PublishReport, action: str, keys: Sequence[str], *, quiet_when_unchanged: bool = True
 ) -> list[str]:
-    """The lines a person needs about one run: [] when it changed nothing and `quiet_when_unchanged`."""
+    """The lines a person needs about one run: what became of the records it changed, the feeds it
+    wrote and removed; [] when it changed nothing and `quiet_when_unchanged`."""
     written = [path for path in report.written if not path.startswith(STATE_PREFIX)]
     deleted = [path for path in report.deleted if not path.startswith(STATE_PREFIX)]
-    trigger = trigger_of(action, keys)
+    changed = (["rebuilt every feed"] if report.rebuilt else []) + record_changes(report.changes)
     lines = []
-    if written or deleted or not quiet_when_unchanged:
-        changes = [
-            _outputs(verb, paths) for verb, paths in (("wrote", written), ("deleted", deleted)) if paths
-        ]
-        what = ", ".join(changes) if changes else "no feed changed"
+    if written or deleted or changed or not quiet_when_unchanged:
+        trigger = trigger_of(action, keys)
+        if not changed and report.rejected:  # a published record now rejected: the lines below say why
+            changed = [f"rejected {_names([rejection['path'] for rejection in report.rejected])}"]
+        what = ", ".join(changed) or "no article changed"
+        parts = [f"{trigger}: {what}" if trigger else what]
+        if written:
+            parts.append(f"feeds written: {feed_names(written)}")
+        if deleted:
+            parts.append(f"feeds removed: {feed_names(deleted)}")
+        if not written and not deleted:
+            parts.append("no feed changed")
         articles = "article" if report.published == 1 else "articles"
-        line = f"{trigger}: {what}; {report.published} {articles} in the main feed; {report.duration_s:.2f} s"
+        parts += [f"{report.published} {articles} in the main feed", f"{report.duration_s:.2f} s"]
         if action == "due" and report.next_due is not None:
-            line += f"; next scheduled article due {report.next_due.isoformat(timespec='minutes')}"
-        lines.append(line)
+            parts.append(f"next scheduled article due {report.next_due.isoformat(timespec='minutes')}")
+        lines.append("; ".join(parts))
     if report.site_error:
         lines.append(f"site.yaml error: {report.site_error} (the last good feeds stay served)")
     lines += [f"REJECTED {rejection['path']}: {rejection['reason']}" for rejection in report.rejected]

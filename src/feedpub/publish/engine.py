@@ -49,7 +49,7 @@ from feedpub.publish.store import (
     StoredObject,
     UnreadableObjectError,
 )
-from feedpub.publish.tx import DRAFT, PUBLISHED, REJECTED, Entry, Transaction
+from feedpub.publish.tx import DRAFT, EXPIRED, PUBLISHED, REJECTED, SCHEDULED, Entry, Transaction, due_of
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 
 if TYPE_CHECKING:
@@ -419,6 +419,9 @@ class _Run:
                 return None, keys if unreadable else []
             try:
                 tx = Transaction(self.state, root, self._site(), self.now, self._item)
+                # A rebuild over published feeds starts its tables empty: what each record was
+                # before is not at hand, so its report says "rebuilt" rather than per record.
+                rebuilt = plan.fresh and root["site"] is not None
                 old_ids = self._start_from_scratch(tx, plan.site) if plan.fresh and plan.site else None
                 if plan.site is not None and not plan.fresh:  # a feed-level change, or none at all
                     tx.root["site"] = {"etag": plan.site.etag, "text": plan.site.body.decode("utf-8-sig")}
@@ -433,7 +436,7 @@ class _Run:
                 committed = self._commit(tx, etag, fresh=plan.fresh, force=plan.site is not None)
                 if committed is not None:
                     root, etag = committed
-                self._note_rejections(tx, show_news)
+                self._note_outcomes(tx, rebuilt, show_news)
                 self._flush(root, etag, tx.saved_heads())
                 return root, []
             except PreconditionFailedError:
@@ -916,7 +919,10 @@ class _Run:
             if (path, warning) not in before or path in tx.touched or (site_read and path == SITE_FILE)
         ]
 
-    def _note_rejections(self, tx: Transaction, show_news: list[tuple[str, str]]) -> None:
+    def _note_outcomes(self, tx: Transaction, rebuilt: bool, show_news: list[tuple[str, str]]) -> None:
+        """Report what became of each record this commit changed, its rejection and its warnings."""
+        self.report.rebuilt = rebuilt
+        self.report.changes = [] if rebuilt else record_changes(tx)
         for key in sorted(tx.touched):
             reason = tx.root["rejected"].get(key)
             if reason is not None:
@@ -1086,6 +1092,29 @@ class _Run:
             report.hub_failures = len(missed)
         report.duration_s = time.perf_counter() - self.started
         return report
+
+
+def record_changes(tx: Transaction) -> list[dict[str, str]]:
+    """What a committed transaction did to each record it touched, in PublishReport.changes' words."""
+    changes = []
+    for key in sorted(tx.touched):
+        before = tx.status_before.get(key)
+        entry = tx.entry(key)
+        after = None if entry is None else entry["status"]
+        change: dict[str, str] = {"path": key}
+        if after is None:
+            change["change"] = "deleted"
+        elif after == PUBLISHED:
+            change["change"] = "updated" if before == PUBLISHED else "published"
+        elif after in (DRAFT, SCHEDULED, EXPIRED):
+            change["change"] = "withdrawn" if before == PUBLISHED else after
+            change["status"] = after
+        else:  # rejected: the report's `rejected` says why
+            continue
+        if after == SCHEDULED and entry is not None:
+            change["due"] = due_of(entry)
+        changes.append(change)
+    return changes
 
 
 def _stored_site(root: dict[str, Any]) -> SiteConfig | None:

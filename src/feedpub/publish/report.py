@@ -15,6 +15,12 @@ class PublishReport:
     invalidation_paths: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)  # {path, reason} found by this run
     warnings: list[dict[str, str]] = field(default_factory=list)  # {path, warning} found by this run
+    # What became of each record the run changed (not the rejected: see `rejected`): {path, change}
+    # with change published, updated, deleted, draft, scheduled or expired (out of the feeds without
+    # having been in them), or withdrawn (it left them; `status` says draft, scheduled or expired);
+    # a scheduled one has `due`. Empty when `rebuilt`.
+    changes: list[dict[str, str]] = field(default_factory=list)
+    rebuilt: bool = False  # every record was read again over a published state (not itemised)
     failed_keys: list[str] = field(default_factory=list)  # to be retried (SQS redelivery)
     published: int = 0  # records in the main feed after the run
     next_due: datetime | None = None

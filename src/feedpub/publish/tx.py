@@ -76,6 +76,7 @@ class Transaction:
         self._unsettled: set[str] = set()
         self._fresh: set[str] = set()  # keys replaced in this transaction: not in any feed now
         self.touched: set[str] = set()  # keys whose entry this transaction changed
+        self.status_before: dict[str, str | None] = {}  # touched keys: their status before (None: none)
         self.media_touched: set[str] = set()  # media files whose records changed: published or not now
 
     # -- reading state -------------------------------------------------------------------
@@ -117,6 +118,7 @@ class Transaction:
     def replace(self, key: str, new: Entry | None) -> None:
         """Set (or with None, remove) a record's entry; feeds and ids follow in `settle`."""
         old = self.entry(key)
+        self.status_before.setdefault(key, None if old is None else old["status"])
         if old is not None and old["status"] == PUBLISHED and key not in self._fresh:
             self._leave_feeds(key, old)
         if old is not None and claims_id(old):
@@ -175,6 +177,7 @@ class Transaction:
             status, reason = PUBLISHED, None
         if was_live and status == PUBLISHED:
             return
+        self.status_before.setdefault(key, entry["status"])
         if was_live:
             self._leave_feeds(key, entry)
         changed = entry["status"] != status or entry.get("reason") != reason
