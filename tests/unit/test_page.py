@@ -18,6 +18,7 @@ import pytest
 
 from feedpub.catalogue import KINDS, PAGE, PODCASTS, TAGS, Feed, main_feed
 from feedpub.config import SiteConfig, parse_site
+from feedpub.markup import render_body
 from feedpub.model import Enclosure, FeedItem, Person
 from feedpub.podcast.episode import Episode
 from feedpub.render import render_feed
@@ -230,6 +231,38 @@ def test_the_page_allows_no_script_and_only_its_own_style(site: SiteConfig) -> N
     (style,) = root.iterfind(".//style")
     digest = base64.b64encode(hashlib.sha256(style.text.encode()).digest()).decode()
     assert directives["style-src"] == f"'sha256-{digest}'"
+
+
+def test_given_a_table_with_aligned_columns_then_the_page_aligns_them_by_its_own_style(
+    site: SiteConfig,
+) -> None:
+    # Given an item whose Markdown table aligns its columns, and raw HTML cells naming an alignment
+    # and a value that is none
+    markdown = (
+        "| Rank | Film | Gross |\n|---:|:---|:---:|\n| 1 | Ballerina | $25 M |\n\n"
+        '<table><tr><td align="JUSTIFY" colspan="2">a</td><td align="middle">b</td></tr></table>\n'
+    )
+    content = render_body(markdown, "https://www.example.org/ballerina/")
+    assert 'align="right"' in content  # what the feeds carry, and readers honour
+    page = render_page(site, main_feed(), [item(content_html=content)])
+    # Then the page's cells carry its alignment classes instead of HTML's obsolete align attribute
+    # (its policy allows no style attribute), and its stylesheet says what each class does
+    root = dom(page)
+    cells = root.xpath("//article//th | //article//td")
+    assert not [cell for cell in cells if "align" in cell.attrib]
+    assert [cell.get("class") for cell in root.xpath("//article//th")] == [
+        "align-right",
+        "align-left",
+        "align-center",
+    ]
+    assert [(cell.get("class"), cell.get("colspan")) for cell in root.xpath("//article//table[2]//td")] == [
+        ("align-justify", "2"),
+        (None, None),
+    ]
+    style = root.findtext(".//style")
+    for alignment in ("left", "right", "center", "justify"):
+        assert f".align-{alignment}{{text-align:{alignment}}}" in style
+    assert parse_errors(page) == []
 
 
 def test_an_empty_feed_gets_a_page_that_says_so(site: SiteConfig) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
@@ -44,6 +45,8 @@ _STYLE = (
     "article img,article video{max-width:100%;height:auto}"
     "audio{width:100%}"
     ".tags{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem .8rem;font-size:.92rem}"
+    ".align-left{text-align:left}.align-right{text-align:right}.align-center{text-align:center}"
+    ".align-justify{text-align:justify}"
 )
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 # Narrower than the edge's policy (which also serves feed.xsl): no script of any kind, this page's
@@ -60,6 +63,12 @@ _MONTHS = (
 # What people call the files of the usual episode types.
 _FILE_KINDS = {"audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/x-m4a": "M4A", "video/mp4": "MP4"}
 _VOID = frozenset({"meta", "link", "input", "img", "br"})
+# A table cell's `align` in item content (how Markdown tables' column alignment reaches the feeds).
+# HTML calls the attribute obsolete and the page's policy allows no style attribute, so the page
+# gives the cell a class its stylesheet aligns. The content is nh3's serialisation: attributes in
+# double quotes, a quote inside a value escaped, and th and td never carry a class of their own.
+_CELL_ALIGN = re.compile(r'(<t[hd]\b[^>]*?) align="([^"]*)"')
+_ALIGNMENTS = frozenset({"left", "right", "center", "justify"})
 
 
 class Html(str):
@@ -259,11 +268,22 @@ def _item(site: SiteConfig, item: FeedItem) -> Html:
     if summary:
         parts.append(tag("p", None, summary))
     if item.content_html.strip():
-        content = Html(clean(item.content_html))  # sanitised with nh3 when the record was rendered
+        content = Html(_aligned_by_class(clean(item.content_html)))  # sanitised with nh3 when rendered
         parts.append(tag("details", None, tag("summary", None, "Full text"), content))
     if item.tags:
         parts.append(tag("ul", {"class": "tags", "aria-label": "Tags"}, *_tag_links(site, item.tags)))
     return tag("article", {"lang": language_tag(item.language)}, *parts)
+
+
+def _aligned_by_class(content: str) -> str:
+    """Item content with each table cell's `align` turned into the page's class for it (dropped if
+    it names no alignment)."""
+
+    def aligned(match: re.Match[str]) -> str:
+        alignment = match.group(2).strip().lower()
+        return match.group(1) + (f' class="align-{alignment}"' if alignment in _ALIGNMENTS else "")
+
+    return _CELL_ALIGN.sub(aligned, content)
 
 
 def _facts(site: SiteConfig, item: FeedItem) -> list[str | Html]:
