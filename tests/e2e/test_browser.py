@@ -104,6 +104,32 @@ def test_a_browser_plays_an_episode_from_the_podcast_page(dev: RunningPipeline, 
     assert duration > 0
 
 
+def test_a_browser_that_shows_a_feeds_page_still_gets_the_feed_when_a_script_fetches_its_url(
+    dev: RunningPipeline, browser: Browser
+) -> None:
+    # Given a browser that navigated to a feed's URL and keeps the page it got (max-age=300)
+    url = dev.url + "tags/john-wick/feed.xml"
+    assert browser.open(url, bypass_csp=True).mime_type == "text/html"
+    # When a script on the same site fetches that URL, as a web feed reader does
+    fetched = json.loads(
+        browser.evaluate(
+            f"""fetch({json.dumps(url)}).then(async (response) => JSON.stringify({{
+                type: response.headers.get('content-type'),
+                start: (await response.text()).slice(0, 200),
+            }}))""",
+            await_promise=True,
+        )
+    )
+    # Then the browser's cache does not hand it the page (Vary names what told them apart): it
+    # gets the feed
+    assert fetched["type"].startswith("application/rss+xml"), fetched
+    assert "<rss" in fetched["start"]
+    # And navigating to the URL again still shows the page
+    again = browser.open(url)
+    assert again.mime_type == "text/html"
+    assert browser.evaluate("document.querySelector('h1').textContent") == "The Cutting Room: John Wick"
+
+
 @pytest.mark.parametrize("path", FEED_URLS)
 def test_feed_readers_at_the_same_urls_get_the_feeds(dev: RunningPipeline, path: str, tmp_path: Path) -> None:
     # When curl (Accept: */*) asks for the URL a browser got the page from

@@ -98,14 +98,17 @@ class Browser:
 
     # -- what tests do ---------------------------------------------------------------------------
 
-    def open(self, url: str) -> Visit:
-        """Navigate a new tab to `url` as a person would, and wait until the page has loaded."""
+    def open(self, url: str, bypass_csp: bool = False) -> Visit:
+        """Navigate a new tab to `url` as a person would, and wait until the page has loaded.
+        `bypass_csp` lets a test run fetch() in a page whose policy allows no connection."""
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
         attached = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)
         self.session = attached["sessionId"]
         self._events.clear()
         for domain in ("Page", "Network", "Log", "Runtime"):
             self.send(f"{domain}.enable")
+        if bypass_csp:
+            self.send("Page.setBypassCSP", {"enabled": True})
         self.send("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired")
         documents = [
