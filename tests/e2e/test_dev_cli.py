@@ -232,6 +232,7 @@ def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> No
         assert "feeds written: site, podcast.xml, 11 under tags/" in first
         dev.wait_for("Press Ctrl-C to stop.")
         assert f"  {dev.url}feed.xml" in dev.seen
+        assert f"  {dev.url}podcast.xml" in dev.seen  # the sample site is a show
         assert any("aws s3 cp post.md s3://feedpub-content/articles/" in line for line in dev.seen)
         # When an article is edited, then one line says it was updated and which feeds were written
         article = content / "articles" / "summer-festival-guide.md"

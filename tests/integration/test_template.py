@@ -7,6 +7,7 @@ import ast
 import fnmatch
 import hashlib
 import json
+import re
 import sys
 import tomllib
 import urllib.parse
@@ -468,3 +469,38 @@ def test_episode_media_is_cached_long_served_by_range_and_filtered_like_every_pu
         for r in s["Resource"]
     ]
     assert "${ContentBucket.Arn}/media/*" in readable
+
+
+def _dollars(cell: str) -> float:
+    """'$7.20', '$0 (10 M free)', '< $0.01', '**≈ $22.24**' -> the amount ('< $0.01' counts as 0)."""
+    if cell.strip().startswith("<"):
+        return 0.0
+    return float(cell.split("$", 1)[1].split()[0].strip("*"))
+
+
+def test_the_cost_table_adds_up_and_counts_the_alarms_and_metrics_the_stack_has(
+    document: dict[str, Any],
+) -> None:
+    # Given the cost table of docs/deploy.md and the README's summary of it
+    deploy = (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    table = deploy.split("## What it costs per month", 1)[1].split("\n\n")[2]
+    rows = {
+        cells[0]: cells[1:]
+        for line in table.splitlines()[2:]
+        if (cells := [cell.strip() for cell in line.strip("|").split("|")])
+    }
+    total = rows.pop("**Total**")
+    # Then each column adds up to its total
+    for column in (1, 2):
+        assert round(sum(_dollars(cells[column]) for cells in rows.values()), 2) == pytest.approx(
+            _dollars(total[column]), abs=0.01
+        )
+    # And the CloudWatch line counts the alarms the template creates and the metrics the handlers emit
+    alarms = len(resources_of_type(document, "AWS::CloudWatch::Alarm"))
+    sources = "".join(path.read_text(encoding="utf-8") for path in (PROJECT_ROOT / "handlers").glob("*.py"))
+    metrics = len(set(re.findall(r'add_metric\(\s*name="(\w+)"', sources)))
+    assert rows["CloudWatch"][0].startswith(f"{alarms} alarms × $0.10 + {metrics} EMF metrics × $0.30 ")
+    # And the README rounds the same totals
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    with_free, without = round(_dollars(total[2])), round(_dollars(total[1]))
+    assert f"About ${with_free} a month with the free tiers (≈ ${without} without)" in readme

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig, parse_site
 from feedpub.errors import SiteConfigError
 from feedpub.infra_spec import PipelineSpec, TemplateError, load_pipeline_spec
@@ -292,6 +293,11 @@ class DevPipeline:
             self.functions.use_publisher(None)
             self._wired = False
 
+    def subscribe_paths(self) -> list[str]:
+        """The feeds the banner offers: the site's, and the show's when site.yaml has one."""
+        show = [catalogue.PODCAST.file_name] if self.site.podcast is not None else []
+        return [*SUBSCRIBE_PATHS[:3], *show, *SUBSCRIBE_PATHS[3:]]
+
     def banner(self) -> str:
         """What `feedpub dev` prints: where to subscribe and how to upload like on AWS."""
         resources = self.resources
@@ -302,7 +308,7 @@ class DevPipeline:
             else f"feedpub dev: serving {self.options.content_dir}",
             "",
             "Subscribe:",
-            *(f"  {self.edge_url}{path}" for path in SUBSCRIBE_PATHS),
+            *(f"  {self.edge_url}{path}" for path in self.subscribe_paths()),
             "",
             f"S3 + SQS endpoint: {resources.endpoint}  (region {REGION})",
             f"Content bucket:    {resources.content_bucket}",
