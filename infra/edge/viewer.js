@@ -8,14 +8,16 @@ var PUBLIC_PATH = /^\/(feed\.xsl|feeds\.opml|(feed\.xml|atom\.xml|feed\.json|ind
 var PAGES = [[/^\/(feed\.xml|atom\.xml|feed\.json)$/, '/index.html'], [/^\/podcast\.xml$/, '/podcast.html'], [/^\/(feeds\/[a-z0-9._-]+\/)(feed\.xml|atom\.xml|feed\.json)$/, '/$1index.html'], [/^\/(tags\/[a-z0-9._-]+\/)(feed\.xml|atom\.xml|feed\.json)$/, '/$1index.html'], [/^\/(authors\/[a-z0-9._-]+\/)(feed\.xml|atom\.xml|feed\.json)$/, '/$1index.html']];
 
 // A browser opening the URL as a page: Sec-Fetch-Dest says so; a browser too old to send it lists
-// text/html first in Accept, as no feed reader does (feedpub.local.edge.is_navigation).
+// text/html first in Accept and names application/xhtml+xml, as no feed reader does (Java's default
+// Accept lists text/html first, without xhtml) (feedpub.local.edge.is_navigation).
 function isNavigation(headers) {
   var dest = headers['sec-fetch-dest'];
   if (dest) {
     return dest.value.trim().toLowerCase() === 'document';
   }
-  var accept = headers.accept;
-  return !!accept && accept.value.split(',')[0].split(';')[0].trim().toLowerCase() === 'text/html';
+  var accept = headers.accept ? headers.accept.value.toLowerCase() : '';
+  var first = accept.split(',')[0].split(';')[0].trim();
+  return first === 'text/html' && accept.indexOf('application/xhtml+xml') !== -1;
 }
 
 function handler(event) {

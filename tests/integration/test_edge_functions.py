@@ -51,6 +51,9 @@ CLIENTS: dict[str, tuple[dict[str, str], bool]] = {
         True,
     ),
     "old-browser-without-sec-fetch": ({"accept": BROWSER}, True),
+    "old-internet-explorer": ({"accept": "text/html, application/xhtml+xml, image/jxr, */*"}, True),
+    # Java's HttpURLConnection when the fetcher sets no Accept of its own
+    "java-default": ({"accept": "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"}, False),
     "web-reader-fetch": ({"accept": "*/*", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors"}, False),
     "iframe": ({"accept": BROWSER, "sec-fetch-dest": "iframe"}, False),
     "feedparser": ({"accept": FEEDPARSER}, False),

@@ -62,13 +62,16 @@ def origin_key(raw_path: str, edge: EdgeSpec, headers: Mapping[str, str] | None 
 
 def is_navigation(headers: Mapping[str, str]) -> bool:
     """A browser opening the URL as a page: Sec-Fetch-Dest says so (`document`); a browser too old to
-    send it lists text/html first in Accept, as every browser's navigation does and no feed reader's
-    request. `headers` by lower-case name (infra/edge/viewer.js's isNavigation says the same)."""
+    send it lists text/html first in Accept and names application/xhtml+xml, as every browser's
+    navigation does. Java's HttpURLConnection also lists text/html first by default, without xhtml:
+    feed fetchers built on it get the feed. `headers` by lower-case name (infra/edge/viewer.js's
+    isNavigation says the same)."""
     destination = headers.get("sec-fetch-dest")
     if destination is not None:
         return destination.strip().lower() == "document"
-    first = headers.get("accept", "").split(",")[0].split(";")[0]
-    return first.strip().lower() == "text/html"
+    accept = headers.get("accept", "").lower()
+    first = accept.split(",")[0].split(";")[0].strip()
+    return first == "text/html" and "application/xhtml+xml" in accept
 
 
 def vary(content_type: str) -> str:
