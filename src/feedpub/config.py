@@ -18,6 +18,7 @@ from feedpub.permalinks import PermalinkError, check_pattern
 from feedpub.podcast.show import PodcastShow
 from feedpub.slugs import tag_slug
 from feedpub.suggest import closest
+from feedpub.text import Printable
 from feedpub.urls import absolute_http_url
 
 SITE_FILE = "site.yaml"
@@ -27,7 +28,7 @@ MiB = 1024 * 1024
 class SiteAuthor(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Printable, Field(min_length=1)]
     url: str | None = None
     email: str | None = None
 
@@ -42,10 +43,10 @@ class SiteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Annotated[str, Field(min_length=1)]
+    title: Annotated[Printable, Field(min_length=1)]
     base_url: str
     home_page_url: str | None = None
-    description: str | None = None
+    description: Printable | None = None
     language: str | None = None
     author: SiteAuthor | None = None
     timezone: str = "UTC"
@@ -73,8 +74,6 @@ class SiteConfig(BaseModel):
     @field_validator("title")
     @classmethod
     def _title(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("title is empty")
         return v.strip()
 
     @field_validator("base_url")

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feedpub.slugs import tag_slug
+from feedpub.text import Printable
 from feedpub.urls import absolute_http_url
 
 MAX_AUTHORS = 1000
@@ -32,17 +33,15 @@ class AuthorProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Printable, Field(min_length=1, max_length=200)]
     url: str | None = None
     email: str | None = None
     avatar: str | None = None
-    bio: Annotated[str, Field(max_length=2000)] | None = None
+    bio: Annotated[Printable, Field(max_length=2000)] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("name is empty")
         return " ".join(v.split())
 
     @field_validator("url", "avatar")
@@ -84,8 +83,8 @@ class SiteFeed(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    title: Annotated[Printable, Field(min_length=1, max_length=500)] | None = None
+    description: Annotated[Printable, Field(max_length=2000)] | None = None
     tags: TagSelection = TagSelection()
     authors: list[Annotated[str, Field(min_length=1, max_length=200)]] = []  # keys of `authors:`
     content: ContentMode | None = None  # default: what `content:` says for feeds

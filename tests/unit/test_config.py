@@ -51,7 +51,7 @@ def test_given_bom_and_crlf_when_parsed_then_accepted() -> None:
         (b"title: [unclosed\n", "is not valid YAML"),
         (b"title: \xff\n", "is not UTF-8"),
         (b"title: " + b"[" * 30_000 + b"\n", "is not valid YAML"),
-        (b"title: '   '\nbase_url: https://x.org/\n", "title is empty"),
+        (b"title: '   '\nbase_url: https://x.org/\n", "'title': has no printable text"),
     ],
 )
 def test_given_bad_site_when_parsed_then_error_names_file_and_reason(data: bytes, reason: str) -> None:

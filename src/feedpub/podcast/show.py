@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from feedpub.podcast.categories import SEPARATOR, parse_category
+from feedpub.text import Printable
 from feedpub.urls import absolute_http_url
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 MAX_DESCRIPTION_BYTES = 4000  # Apple Podcasts' limit for a show's and an episode's description
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-NonEmpty = Annotated[str, Field(min_length=1)]
-ItunesText = Annotated[str, Field(min_length=1, max_length=255)]  # Apple's limit for itunes: values
+NonEmpty = Annotated[Printable, Field(min_length=1)]
+ItunesText = Annotated[Printable, Field(min_length=1, max_length=255)]  # Apple's limit for itunes: values
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -50,10 +51,7 @@ def _email(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    text = " ".join(value.split())
-    if not text:
-        raise ValueError("is empty")
-    return text
+    return " ".join(value.split())  # never blank: each such field is Printable
 
 
 class Owner(BaseModel):

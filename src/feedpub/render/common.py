@@ -11,17 +11,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from feedpub.catalogue import XSL
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
+from feedpub.text import clean
 
-# XML 1.0 forbids C0 controls other than tab, LF and CR, the surrogates and U+FFFE/U+FFFF. Readers and
-# the W3C validator also object to DEL, the C1 controls, the replacement character and the Unicode
-# noncharacters (HTML parsers report them as errors), so none of them is worth carrying. Written as
-# the ranges that are kept: sre tests a negated class of ranges 17x faster than a class listing the
-# 32 astral noncharacters one by one, and every item body of every feed goes through it.
-_UNWANTED = re.compile(
-    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffc"
-    + "".join(f"{chr(plane << 16)}-{chr(plane << 16 | 0xFFFD)}" for plane in range(1, 17))
-    + "]"
-)
 # The characters a URI may hold as they are (RFC 2396, as the W3C validator checks it); `%` only
 # when it starts an escape.
 _URI_SAFE = ";/?:@&=+$-_.!~*'(),#%"
@@ -50,11 +41,6 @@ _DOT_SEGMENT = re.compile(r"/\.\.?(/|$|[?#])")
 # An empty feed still needs a date, and it must not depend on the build time.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 GENERATOR = "feedpub"
-
-
-def clean(text: str | None) -> str:
-    """Text without the characters XML cannot carry or readers reject (the parser strips most already)."""
-    return _UNWANTED.sub("", text) if text else ""
 
 
 def uri(url: str) -> str:

@@ -1,0 +1,120 @@
+"""Hostile site.yaml values in the settings added since issue 10 (authors, feeds, podcast, permalink).
+
+Given a value no feed could carry, when site.yaml is read, then it is a site error naming the key and
+the reason (check and dev exit 2): never a run that fails after reading it, retried for ever while the
+last good feeds stay out of date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from feedpub.config import parse_site
+from feedpub.errors import SiteConfigError
+from feedpub.publish import MemoryStore, Publisher
+from tests.support.builders import article, site_yaml
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+SHOW = {
+    "image": "https://www.example.org/show.jpg",
+    "categories": ["Arts"],
+    "explicit": False,
+    "owner": {"email": "desk@example.org", "name": "Desk"},
+}
+FEED = {"tags": {"any": ["Stunts"]}}
+# Text the renderers clean to nothing: C0 and C1 controls, noncharacters, a line separator.
+BLANK_TEXTS = ["\x01", "\x00\x02 ", "\ufffe", "\x85", " \u2028 \x0b"]
+
+
+def _with_text(key: str, text: str) -> dict[str, Any]:
+    """site.yaml settings (besides title and URLs) with `text` at the dotted `key`."""
+    settings: dict[str, Any] = {"description": "Film news.", "language": "en"}
+    match key.split("."):
+        case ["title"]:
+            return {**settings, "title": text}
+        case ["description"]:
+            return {**settings, "description": text}
+        case ["author", "name"]:
+            return {**settings, "author": {"name": text}}
+        case ["authors", "jane", field]:
+            return {**settings, "authors": {"jane": {"name": "Jane", field: text}}}
+        case ["feeds", "action", field]:
+            return {**settings, "feeds": {"action": {**FEED, field: text}}}
+        case ["podcast", "owner", "name"]:
+            return {**settings, "podcast": {**SHOW, "owner": {"email": "desk@example.org", "name": text}}}
+        case ["podcast", "funding", "0", "text"]:
+            funding = [{"url": "https://www.example.org/support/", "text": text}]
+            return {**settings, "podcast": {**SHOW, "funding": funding}}
+        case ["podcast", field]:
+            return {**settings, "podcast": {**SHOW, field: text}}
+    raise AssertionError(key)
+
+
+PRINTED_KEYS = [
+    "title",
+    "description",
+    "author.name",
+    "authors.jane.name",
+    "authors.jane.bio",
+    "feeds.action.title",
+    "feeds.action.description",
+    "podcast.title",
+    "podcast.description",
+    "podcast.author",
+    "podcast.copyright",
+    "podcast.owner.name",
+    "podcast.funding.0.text",
+]
+
+
+def _site(settings: dict[str, Any]) -> bytes:
+    title = settings.pop("title", "Hostile Times")
+    return site_yaml(title, **settings)
+
+
+@pytest.mark.parametrize("text", BLANK_TEXTS, ids=repr)
+@pytest.mark.parametrize("key", PRINTED_KEYS)
+def test_given_a_text_of_only_control_characters_when_site_yaml_is_read_then_a_site_error_names_the_key(
+    key: str, text: str
+) -> None:
+    # Given a title, description or name that the renderers would clean to nothing, when site.yaml
+    # is parsed, then it is a site error naming that key, and the reason says why.
+    with pytest.raises(SiteConfigError) as caught:
+        parse_site(_site(_with_text(key, text)))
+    assert f"'{key}': has no printable text" in caught.value.reason
+
+
+@pytest.mark.parametrize("key", PRINTED_KEYS)
+def test_given_a_text_with_a_control_character_in_words_when_read_then_the_site_is_accepted(key: str) -> None:
+    # Given a text holding words and a stray control character, then site.yaml is accepted (the
+    # renderers drop the character): only text with nothing to show is refused.
+    assert parse_site(_site(_with_text(key, "Film\x01 Desk")))
+
+
+@pytest.mark.parametrize(
+    "key", ["title", "description", "feeds.action.title", "podcast.title", "podcast.description"]
+)
+def test_given_a_published_site_when_a_blank_title_or_description_arrives_then_it_is_a_site_error_not_a_retry(
+    key: str,
+) -> None:
+    # Given a published site, when site.yaml changes to a feed title or description of only
+    # control characters (which feedgen refused on every run, so the change was retried for
+    # ever), then the run reports a site error, fails no key, and the last good feeds stay.
+    content, output = MemoryStore(), MemoryStore()
+    good_site = _site(_with_text("podcast.copyright", "The Desk"))
+    content.put("site.yaml", good_site)
+    content.put("articles/a.md", article("Alpha", tags=["Stunts"]))
+    publisher = Publisher(content, output, clock=lambda: NOW, websub=False)
+    assert publisher.apply(["site.yaml", "articles/a.md"]).failed_keys == []
+    published = output.get("feed.xml").body
+
+    content.put("site.yaml", _site(_with_text(key, "\x01")))
+    report = publisher.apply(["site.yaml"])
+
+    assert report.failed_keys == []
+    assert report.site_error is not None
+    assert "has no printable text" in report.site_error
+    assert output.get("feed.xml").body == published
