@@ -78,7 +78,17 @@ _TRANSLATION = re.compile(rf"\.(?:{_LANGUAGES})(?:-[a-z]{{2,4}})?$", re.IGNORECA
 
 
 class PermalinkError(ValueError):
-    """A pattern names a placeholder neither Jekyll nor Hugo knows."""
+    """A pattern is not a path on the site, or names a placeholder neither Jekyll nor Hugo knows."""
+
+
+# A pattern is a path resolved against home_page_url; one written as a whole URL would give every
+# record a link with a mangled host ("https:/x/..."), so every record would be rejected for it.
+_URL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def url_instead_of_path(pattern: str) -> bool:
+    """Whether a permalink (the site's pattern or a record's own) is written as a URL, not a path."""
+    return _URL_PREFIX.match(pattern.strip()) is not None
 
 
 def placeholders(pattern: str) -> list[str]:
@@ -89,6 +99,11 @@ def placeholders(pattern: str) -> list[str]:
 def check_pattern(pattern: str) -> str:
     """The pattern (a named style expanded), or PermalinkError naming the unknown placeholder."""
     pattern = JEKYLL_STYLES.get(pattern, pattern)
+    if url_instead_of_path(pattern):
+        raise PermalinkError(
+            "is a URL; a permalink is a path on the site such as /:year/:month/:title/ "
+            "(links are resolved against home_page_url)"
+        )
     for name in placeholders(pattern):
         if not _known(name):
             known = ", ".join(f":{n}" for n in sorted(_SHARED | _JEKYLL_ONLY | _HUGO_ONLY))

@@ -33,6 +33,7 @@ from feedpub.permalinks import (
     jekyll_feed_id,
     pattern_flavour,
     pattern_for,
+    url_instead_of_path,
 )
 from feedpub.podcast.episode import FIELDS as EPISODE_FIELDS
 from feedpub.podcast.episode import Episode, EpisodeError, parse_episode
@@ -426,7 +427,7 @@ def _link(
     """(the item's link, its default id). Without a site permalink, feedpub's own rule:
     `url` or home + slug + "/", and the id home + slug + "/"."""
     own_url = notes.optional("url", lambda: _optional_text(front, "url"), None)
-    own_permalink = notes.optional("permalink", lambda: _optional_text(front, "permalink"), None)
+    own_permalink = notes.optional("permalink", lambda: _own_permalink(front), None)
     if own_url is not None and (url_scheme(own_url) is not None or own_url.startswith("//")):
         # An absolute link: the item points there, whatever the pattern says.
         absolute = notes.optional("url", lambda: _web_url(own_url, "url", home), None)
@@ -464,6 +465,16 @@ def _link(
     if flavour == JEKYLL:
         return url, absolute_url(jekyll_feed_id(path, facts).lstrip("/"), home)
     return url, url
+
+
+def _own_permalink(front: FrontMatter) -> str | None:
+    value = _optional_text(front, "permalink")
+    if value is not None and url_instead_of_path(value):
+        raise _Invalid(
+            f"permalink '{describe_value(value)}' is a URL; it must be a path on the site such as "
+            "/2024/03/my-post/"
+        )
+    return value
 
 
 # -- tags --------------------------------------------------------------------------------------

@@ -118,3 +118,32 @@ def test_given_a_published_site_when_a_blank_title_or_description_arrives_then_i
     assert report.site_error is not None
     assert "has no printable text" in report.site_error
     assert output.get("feed.xml").body == published
+
+
+@pytest.mark.parametrize(
+    "permalink", ["https://www.example.org/:year/:title/", "HTTP://x.example/:title", "  ftp://x/:title"]
+)
+def test_given_a_permalink_written_as_a_url_when_site_yaml_is_read_then_a_site_error_says_it_is_a_path(
+    permalink: str,
+) -> None:
+    # Given a site permalink written as a whole URL (each record was rejected for a link with a
+    # mangled host, "https:/www.example.org/..."), when site.yaml is read, then a site error
+    # says a permalink is a path resolved against home_page_url.
+    with pytest.raises(SiteConfigError) as caught:
+        parse_site(site_yaml(permalink=permalink))
+    assert "'permalink'" in caught.value.reason
+    assert "is a URL; a permalink is a path on the site" in caught.value.reason
+
+
+def test_given_a_records_own_permalink_written_as_a_url_when_parsed_then_it_is_ignored_with_a_warning() -> (
+    None
+):
+    # Given a Jekyll post whose own permalink is a whole URL, when parsed, then the site's pattern
+    # gives its link and a warning names the field (it was rejected with a mangled URL before).
+    from feedpub.records import parse_record
+
+    site = parse_site(site_yaml(permalink="/:year/:title/"))
+    data = article("Stunts", date="2024-03-07", extra="permalink: https://elsewhere.example/x/\n")
+    record = parse_record("articles/_posts/2024-03-07-stunts.md", data, site)
+    assert record.url == "https://www.example.org/2024/stunts/"
+    assert any("permalink 'https://elsewhere.example/x/' is a URL" in warning for warning in record.warnings)
