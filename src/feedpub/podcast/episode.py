@@ -34,7 +34,9 @@ TRANSCRIPT_TYPES = {
 }
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-_CLOCK = re.compile(r"(?:(\d+):)?([0-5]?\d):([0-5]\d)")
+# ASCII digits only: str.isdigit() and \d also take "²" (which int() refuses) and other scripts' digits.
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_CLOCK = re.compile(r"(?:([0-9]{1,8}):)?([0-5]?[0-9]):([0-5][0-9])")
 
 # Turns a front-matter value into an absolute http(s) URL, or raises the record's own error.
 WebUrl = Callable[[object, str], str]
@@ -104,24 +106,32 @@ def parse_duration(value: object) -> int | None:
         return None
     if isinstance(value, bool):
         raise EpisodeError(f"duration must be seconds or H:MM:SS, not '{value}'")
-    if isinstance(value, int | float) and 0 <= value < MAX_DURATION:
-        return round(value)
-    if isinstance(value, str):
+    seconds: float | None = None
+    if isinstance(value, int | float):
+        seconds = value
+    elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit() and len(text) < 10:
-            return int(text)
         match = _CLOCK.fullmatch(text)
-        if match and len(text) < 16:
-            hours, minutes, seconds = (int(part or 0) for part in match.groups())
-            return hours * 3600 + minutes * 60 + seconds
-    raise EpisodeError(f"duration must be seconds or H:MM:SS, not '{describe_value(value)}'")
+        if _DIGITS.fullmatch(text):
+            seconds = int(text)
+        elif match:
+            hours, minutes, rest = (int(part or 0) for part in match.groups())
+            seconds = hours * 3600 + minutes * 60 + rest
+    if seconds is None or not seconds >= 0:  # NaN is not >= 0 either
+        raise EpisodeError(f"duration must be seconds or H:MM:SS, not '{describe_value(value)}'")
+    if seconds >= MAX_DURATION:
+        raise EpisodeError(
+            f"duration '{describe_value(value)}' is over {MAX_DURATION - 1} seconds (three years): "
+            "write the episode's length in seconds or H:MM:SS"
+        )
+    return min(round(seconds), MAX_DURATION - 1)
 
 
 def _count(value: object, field: str) -> int | None:
     """A positive whole number, as Apple wants episode and season numbers."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_NUMBER:
         raise EpisodeError(

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from feedpub.errors import RecordError
 from feedpub.model import Enclosure, Record
-from feedpub.podcast.episode import Episode
+from feedpub.podcast.episode import MAX_DURATION, Episode
 
 if TYPE_CHECKING:
     from feedpub.config import SiteConfig
@@ -187,14 +187,16 @@ def inspect(key: str, size: int, etag: str, read_range: RangeReader) -> MediaInf
     file = RangeFile(read_range, size, PurePosixPath(key).name)
     try:
         found = mutagen.File(file)
-    except (mutagen.MutagenError, OSError, ValueError, EOFError, IndexError, KeyError, OverflowError):
+    except Exception:  # an uploaded file may be crafted to trip any parser: it is then just unread
         found = None
     if file.error is not None:
         raise file.error
     if found is None or found.info is None:
         return MediaInfo(size=size, etag=etag, mime_type=named)
     length = getattr(found.info, "length", None)
-    duration = float(length) if isinstance(length, int | float) and length > 0 else None
+    # A header may claim any length (an MP3's frame count, an MP4's duration): beyond what an
+    # author may write, it is a damaged or crafted header, not a duration worth showing.
+    duration = float(length) if isinstance(length, int | float) and 0 < length < MAX_DURATION else None
     detected = type(found).__name__
     mime_type = named or FORMAT_TYPES.get(detected)
     return MediaInfo(size=size, etag=etag, mime_type=mime_type, duration=duration, format=detected)

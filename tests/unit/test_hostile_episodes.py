@@ -1,0 +1,120 @@
+"""Hostile episode front matter and media files: every value is published as a bounded, valid value
+or rejected naming the field, and a media file crafted to trip its parser is only left unread.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import mutagen
+import pytest
+
+from feedpub.config import parse_site
+from feedpub.errors import RecordError
+from feedpub.podcast.episode import MAX_DURATION
+from feedpub.podcast.media import inspect
+from feedpub.records import parse_record
+from tests.support.audio import tone_mp3
+
+SITE = parse_site(
+    b"title: The Cutting Room\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
+    b"description: Film news.\nlanguage: en\n"
+    b"podcast:\n  image: https://www.example.org/show.jpg\n  categories: [Arts]\n  explicit: false\n"
+    b"  owner: {email: desk@example.org}\n"
+)
+ENCLOSURE = "enclosure: {url: 'https://cdn.example.org/ep.mp3', mime_type: audio/mpeg, length: 1000}\n"
+
+
+def _episode(line: str) -> Any:
+    front = f"---\ntitle: Stunts\ndate: 2025-05-01\n{ENCLOSURE}{line}\n---\nNotes.\n"
+    return parse_record("articles/ep.md", front.encode(), SITE).episode
+
+
+def _rejection(line: str) -> str:
+    with pytest.raises(RecordError) as caught:
+        _episode(line)
+    return caught.value.reason
+
+
+@pytest.mark.parametrize("field", ["episode", "season"])
+@pytest.mark.parametrize("value", ["'²'", "'³'", "'١٢'", "'12abc'", "'1_000'", "0", "-3", "2147483648"])
+def test_given_a_number_that_is_not_ascii_digits_when_parsed_then_the_rejection_names_the_field(
+    field: str, value: str
+) -> None:
+    # Given an episode or season number in superscript or another script's digits (which
+    # str.isdigit() takes and int() then refused with a Python error as the reason), when the
+    # record is parsed, then it is rejected naming the field and what it must be.
+    reason = _rejection(f"{field}: {value}")
+    assert reason.startswith(f"{field} must be a whole number from 1 to 2147483647, not ")
+    assert "invalid literal" not in reason
+
+
+@pytest.mark.parametrize("value", ["'99999999:00:00'", "100000000", "1.0e+20", ".inf"])
+def test_given_a_duration_past_three_years_when_parsed_then_it_is_rejected_naming_the_bound(
+    value: str,
+) -> None:
+    # Given a duration no episode has (a clock time of 99,999,999 hours passed before, giving a
+    # 12-digit itunes:duration), when parsed, then the record is rejected naming the bound.
+    assert "is over 99999999 seconds (three years)" in _rejection(f"duration: {value}")
+
+
+@pytest.mark.parametrize("value", [".nan", "-1", "'³'", "'٣:٠٠'", "'1:60:00'"])
+def test_given_a_duration_that_is_not_a_time_when_parsed_then_it_is_rejected(value: str) -> None:
+    # Given a duration in superscript or another script's digits (int() refused "³" with a Python
+    # error as the reason), negative or not a number, then the record is rejected saying the forms.
+    assert _rejection(f"duration: {value}").startswith("duration must be seconds or H:MM:SS, not ")
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("1:02:03", 3723),
+        ("'1:02:03'", 3723),
+        ("'59:03'", 3543),
+        ("'00000000001'", 1),
+        ("99999999.9", MAX_DURATION - 1),
+    ],
+)
+def test_given_a_duration_in_range_when_parsed_then_it_is_whole_seconds_below_the_bound(
+    value: str, seconds: int
+) -> None:
+    assert _episode(f"duration: {value}").duration == seconds
+
+
+def _xing_mp3(frames: int) -> bytes:
+    """An MPEG-1 Layer III frame whose Xing header claims `frames` frames, then three plain frames."""
+    header = bytes([0xFF, 0xFB, 0x90, 0x64])  # 128 kbit/s, 44.1 kHz, stereo: 417-byte frames
+    first = bytearray(413)
+    first[32:44] = b"Xing" + struct.pack(">II", 1, frames)  # after stereo side info: frame count only
+    return header + bytes(first) + (header + bytes(413)) * 3
+
+
+def _inspect(name: str, data: bytes) -> Any:
+    return inspect(name, len(data), "etag", lambda start, end: data[start : end + 1])
+
+
+def test_given_an_mp3_whose_header_claims_years_when_inspected_then_it_gives_no_duration() -> None:
+    # Given an MP3 whose Xing header claims 2^32 - 1 frames (mutagen reads 3.5 years from it),
+    # when inspected, then it has its size and type but no duration: an author may not write a
+    # duration past MAX_DURATION, and a header may not either.
+    info = _inspect("ep.mp3", _xing_mp3(0xFFFFFFFF))
+    assert info.mime_type == "audio/mpeg"
+    assert info.size == 1668
+    assert info.duration is None
+    assert _inspect("ep.mp3", tone_mp3(2.0)).duration == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("error", [ZeroDivisionError, AttributeError, TypeError, RecursionError, MemoryError])
+def test_given_a_file_that_trips_the_parser_when_inspected_then_it_is_unread_not_a_failed_run(
+    error: type[Exception], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a media file on which the format parser raises an error of its own (not one of the
+    # few it documents), when inspected, then the file keeps its name's type and size and has no
+    # duration: before, the error escaped and failed the run, which was retried for ever.
+    def tripped(file: object) -> None:
+        raise error("crafted header")
+
+    monkeypatch.setattr(mutagen, "File", tripped)
+    info = _inspect("ep.mp3", tone_mp3(1.0))
+    assert (info.mime_type, info.duration) == ("audio/mpeg", None)
