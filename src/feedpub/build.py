@@ -22,7 +22,7 @@ from typing import TextIO, TypeVar
 
 from feedpub import budget, catalogue, items, records, render, selection
 from feedpub.catalogue import Feed
-from feedpub.config import SITE_FILE, SiteConfig, parse_site
+from feedpub.config import SITE_FILE, SiteConfig, parse_site, too_large
 from feedpub.errors import RecordError, RecordWarning, SiteConfigError
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
@@ -31,7 +31,6 @@ from feedpub.podcast.media import LocalMedia, MediaInfo, with_media
 from feedpub.sources import skip_reason
 
 ARTICLES_DIR = "articles"
-MAX_SITE_BYTES = 1024 * 1024  # site.yaml holds a few settings
 # Starting and stopping two forked workers costs about 0.1 s; parsing a record about 0.17 ms of CPU,
 # so a pool pays off from roughly 1,500 records. Below this, one process.
 PARALLEL_MIN_RECORDS = 2000
@@ -60,9 +59,9 @@ class BuildResult:
 def load_site(root: Path) -> SiteConfig:
     path = root / SITE_FILE
     try:
-        size = _regular_file_size(str(path))
-        if size > MAX_SITE_BYTES:
-            raise SiteConfigError(str(path), f"is {size} bytes: a site.yaml holds a few settings")
+        oversized = too_large(str(path), _regular_file_size(str(path)))
+        if oversized is not None:
+            raise oversized
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise SiteConfigError(str(path), "is missing (every content directory needs one)") from exc

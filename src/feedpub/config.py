@@ -23,6 +23,9 @@ from feedpub.urls import absolute_http_url
 
 SITE_FILE = "site.yaml"
 MiB = 1024 * 1024
+# site.yaml holds a few settings (1,000 author profiles with long bios fit well within this); the
+# publisher keeps its text in its state, so a larger upload is refused, as `feedpub check` refuses it.
+MAX_SITE_BYTES = MiB
 
 
 class SiteAuthor(BaseModel):
@@ -213,6 +216,8 @@ def parse_site(data: bytes, source: str = SITE_FILE) -> SiteConfig:
 
 
 def _parse_site(data: bytes, source: str) -> SiteConfig:
+    if len(data) > MAX_SITE_BYTES:
+        raise SiteConfigError(source, _too_large(len(data)))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -228,6 +233,15 @@ def _parse_site(data: bytes, source: str) -> SiteConfig:
         return SiteConfig.model_validate(raw)
     except ValidationError as exc:
         raise SiteConfigError(source, _describe(exc)) from exc
+
+
+def _too_large(size: int) -> str:
+    return f"is {size} bytes: a site.yaml holds a few settings (at most {MAX_SITE_BYTES} bytes)"
+
+
+def too_large(source: str, size: int) -> SiteConfigError | None:
+    """The site error for a site.yaml of `size` bytes, before reading it, or None if it may be read."""
+    return SiteConfigError(source, _too_large(size)) if size > MAX_SITE_BYTES else None
 
 
 def _describe(exc: ValidationError) -> str:

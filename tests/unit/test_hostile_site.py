@@ -147,3 +147,27 @@ def test_given_a_records_own_permalink_written_as_a_url_when_parsed_then_it_is_i
     record = parse_record("articles/_posts/2024-03-07-stunts.md", data, site)
     assert record.url == "https://www.example.org/2024/stunts/"
     assert any("permalink 'https://elsewhere.example/x/' is a URL" in warning for warning in record.warnings)
+
+
+def test_given_a_site_yaml_over_a_mebibyte_when_published_then_a_site_error_names_its_size() -> None:
+    # Given a site.yaml padded past 1 MiB (the publisher read it whole and kept its text in the
+    # state of every later run; `feedpub check` already refused it), when uploaded over a published
+    # site, then the publisher reports a site error naming the size, retries nothing and keeps the
+    # last good feeds, as check does.
+    content, output = MemoryStore(), MemoryStore()
+    content.put("site.yaml", site_yaml())
+    content.put("articles/a.md", article("Alpha"))
+    publisher = Publisher(content, output, clock=lambda: NOW, websub=False)
+    publisher.apply(["site.yaml", "articles/a.md"])
+    published = output.get("feed.xml").body
+
+    padded = site_yaml("Padded") + b"# " + b"x" * 1024 * 1024 + b"\n"
+    content.put("site.yaml", padded)
+    report = publisher.apply(["site.yaml"])
+
+    assert report.failed_keys == []
+    assert report.site_error == (
+        f"site.yaml: is {len(padded)} bytes: a site.yaml holds a few settings (at most 1048576 bytes)"
+    )
+    assert output.get("feed.xml").body == published
+    assert len(output.get("_state/root.json").body) < 100_000
