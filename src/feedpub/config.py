@@ -26,6 +26,7 @@ MiB = 1024 * 1024
 # site.yaml holds a few settings (1,000 author profiles with long bios fit well within this); the
 # publisher keeps its text in its state, so a larger upload is refused, as `feedpub check` refuses it.
 MAX_SITE_BYTES = MiB
+MAX_PROBLEMS, MAX_PROBLEM_CHARS = 10, 400  # what one site error lists, and how long each problem may be
 
 
 class SiteAuthor(BaseModel):
@@ -99,7 +100,7 @@ class SiteConfig(BaseModel):
             try:
                 check_pattern(pattern)
             except PermalinkError as exc:
-                raise ValueError(f"{pattern!r}: {exc}") from None
+                raise ValueError(f"'{describe_value(pattern)}': {exc}") from None
         return v
 
     @field_validator("timezone")
@@ -256,7 +257,12 @@ def _describe(exc: ValidationError) -> str:
             parts.append(err["msg"].removeprefix("Value error, "))
         else:
             parts.append(f"'{where}': {err['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
+    # A reason is read in a terminal and a log line: each problem short (a validator may quote a
+    # value of any length), and at most MAX_PROBLEMS of them (1,000 bad author profiles are one fix).
+    shown = [_shortened(part, MAX_PROBLEM_CHARS) for part in parts[:MAX_PROBLEMS]]
+    if len(parts) > MAX_PROBLEMS:
+        shown.append(f"and {len(parts) - MAX_PROBLEMS} more problems")
+    return "; ".join(shown)
 
 
 def _shortened(text: str, limit: int = 80) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from feedpub.errors import describe_value
 from feedpub.slugs import tag_slug
 from feedpub.text import Printable
 from feedpub.urls import absolute_http_url
@@ -53,7 +54,7 @@ class AuthorProfile(BaseModel):
     @classmethod
     def _email(cls, v: str | None) -> str | None:
         if v is not None and not EMAIL.fullmatch(v.strip()):
-            raise ValueError(f"{v!r} is not an email address")
+            raise ValueError(f"'{describe_value(v)}' is not an email address")
         return None if v is None else v.strip()
 
 
@@ -116,9 +117,13 @@ def problems(
     for key in authors:
         other = by_slug.setdefault(tag_slug(key), key)
         if other != key:
-            found.append(f"authors: '{other}' and '{key}' would share the feed authors/{tag_slug(key)}/")
+            found.append(
+                f"authors: '{describe_value(other)}' and '{describe_value(key)}' would share the feed "
+                f"authors/{tag_slug(key)}/"
+            )
     for name, feed in feeds.items():
-        found += [f"feeds.{name}: {problem}" for problem in _feed_problems(name, feed, authors)]
+        shown = describe_value(name)
+        found += [f"feeds.{shown}: {problem}" for problem in _feed_problems(name, feed, authors)]
     kinds = [kind.name for kind in KINDS]
     found += [
         f"content.{kind}: no kind of feed is called that (kinds: {', '.join(kinds)})"

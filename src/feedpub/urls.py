@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from feedpub.errors import describe_value
+
 WEB_SCHEMES = ("http", "https")
 
 
@@ -40,10 +42,10 @@ def absolute_http_url(value: str, *, directory: bool = False) -> str:
     value = value.strip()
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in WEB_SCHEMES or not rest or rest.startswith("/"):
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        raise ValueError(f"'{describe_value(value)}' is not an absolute http(s) URL")
     problem = web_url_problem(value)
     if problem:
-        raise ValueError(f"{value!r} {problem}")
+        raise ValueError(f"'{describe_value(value)}' {problem}")
     if directory and not value.endswith("/"):
         value += "/"
     return value

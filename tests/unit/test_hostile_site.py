@@ -171,3 +171,35 @@ def test_given_a_site_yaml_over_a_mebibyte_when_published_then_a_site_error_name
     )
     assert output.get("feed.xml").body == published
     assert len(output.get("_state/root.json").body) < 100_000
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"podcast": {**SHOW, "new_feed_url": "x" * 20_000}},
+        {"podcast": {**SHOW, "image": "https://www.example.org/" + "a" * 20_000 + ".gif"}},
+        {"podcast": {**SHOW, "owner": {"email": "@" * 20_000}}},
+        {"podcast": {**SHOW, "categories": ["y" * 20_000]}},
+        {"podcast": {**SHOW, "guid": "g" * 20_000}},
+        {"authors": {"jane": {"name": "Jane", "email": "e" * 20_000}}},
+        {"authors": {"jane": {"name": "Jane", "avatar": "javascript:" + "a" * 20_000}}},
+        {"permalink": "/:" + "z" * 20_000},
+        {"authors": {f"a{n}": {"name": "A", "url": f"ftp://{n}"} for n in range(500)}},
+        {"feeds": {"Bad" + "x" * 20_000: FEED}},
+    ],
+    ids=[
+        *("feed url", "image", "owner email", "category", "guid"),
+        *("email", "avatar", "permalink", "500 profiles", "feed name"),
+    ],
+)
+def test_given_a_huge_bad_value_when_site_yaml_is_read_then_the_site_error_stays_short(
+    settings: dict[str, Any],
+) -> None:
+    # Given bad values of 20,000 characters (or 500 bad profiles), when site.yaml is read, then the
+    # site error still names the key, in a reason short enough for a terminal or a log line: the
+    # value is quoted shortened (the whole value was echoed, tens of kilobytes per problem).
+    with pytest.raises(SiteConfigError) as caught:
+        parse_site(_site({**settings}))
+    reason = caught.value.reason
+    assert len(reason) < 5_000
+    assert reason.startswith(("'podcast.", "'authors.", "'permalink'", "feeds."))

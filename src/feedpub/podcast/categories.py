@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 
+from feedpub.errors import describe_value
+
 APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
     "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
@@ -59,14 +61,18 @@ def parse_category(text: str) -> tuple[str, str | None]:
     top, _, sub = (part.strip() for part in text.partition(SEPARATOR))
     category = _match(top, APPLE_CATEGORIES)
     if category is None:
-        raise ValueError(f"'{top}' is not an Apple Podcasts category{_suggest(top, APPLE_CATEGORIES)}")
+        raise ValueError(
+            f"'{describe_value(top)}' is not an Apple Podcasts category{_suggest(top, APPLE_CATEGORIES)}"
+        )
     if not sub:
         return category, None
     subcategories = APPLE_CATEGORIES[category]
     subcategory = _match(sub, subcategories)
     if subcategory is None:
         known = f"; its subcategories are {', '.join(subcategories)}" if subcategories else " (it has none)"
-        raise ValueError(f"'{sub}' is not a subcategory of Apple Podcasts' '{category}'{known}")
+        raise ValueError(
+            f"'{describe_value(sub)}' is not a subcategory of Apple Podcasts' '{category}'{known}"
+        )
     return category, subcategory
 
 

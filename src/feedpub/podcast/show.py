@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from feedpub.errors import describe_value
 from feedpub.podcast.categories import SEPARATOR, parse_category
 from feedpub.text import Printable
 from feedpub.urls import absolute_http_url
@@ -46,7 +47,9 @@ def _email(value: str) -> str:
 
     value = value.strip()
     if not plain_email(value):
-        raise ValueError(f"'{value}' is not a plain e-mail address such as podcast@example.org")
+        raise ValueError(
+            f"'{describe_value(value)}' is not a plain e-mail address such as podcast@example.org"
+        )
     return value
 
 
@@ -123,7 +126,8 @@ class PodcastShow(BaseModel):
         url = absolute_http_url(v)
         if not apple_artwork_url(url):
             raise ValueError(
-                f"'{url}' must be a JPEG or PNG image whose URL ends in .jpg or .png (Apple Podcasts)"
+                f"'{describe_value(url)}' must be a JPEG or PNG image whose URL ends in .jpg or .png "
+                "(Apple Podcasts)"
             )
         return url
 
@@ -152,14 +156,16 @@ class PodcastShow(BaseModel):
     @classmethod
     def _language(cls, v: str | None) -> str | None:
         if v is not None and not _LANGUAGE.fullmatch(v.strip()):
-            raise ValueError(f"'{v}' is not an ISO 639 language code such as en or en-us")
+            raise ValueError(f"'{describe_value(v)}' is not an ISO 639 language code such as en or en-us")
         return None if v is None else v.strip()
 
     @field_validator("guid")
     @classmethod
     def _guid(cls, v: str | None) -> str | None:
         if v is not None and not _UUID.fullmatch(v.strip()):
-            raise ValueError(f"'{v}' is not a UUID such as 917393e3-1b1e-5cef-ace4-edaa54e1f810")
+            raise ValueError(
+                f"'{describe_value(v)}' is not a UUID such as 917393e3-1b1e-5cef-ace4-edaa54e1f810"
+            )
         return None if v is None else v.strip().lower()
 
     # -- what the show says, the site's values filling in -----------------------------------
