@@ -63,6 +63,7 @@ MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bi
 # Each tag is a feed in three formats: a record with thousands of tags would make one run write
 # thousands of files and time out, again at every retry.
 MAX_TAGS = 100
+MAX_AUTHORS = 100  # each author is a feed too, for the same reason
 
 
 class _Invalid(ValueError):
@@ -610,13 +611,21 @@ def _authors(front: FrontMatter, site: SiteConfig, home: str) -> tuple[Person, .
             authors = [authors]
         if not isinstance(authors, list) or not authors:
             raise _Invalid(f"authors must be a non-empty list, not {_kind(authors)}")
-        return tuple(_person(each, "each author", site, home) for each in authors)
+        return tuple(_person(each, "each author", site, home) for each in _at_most_authors(authors))
     author = front.get("author")
     if author is not None:
         if isinstance(author, list) and author:  # `author:` may list several keys or names too
-            return tuple(_person(each, "each author", site, home) for each in author)
+            return tuple(_person(each, "each author", site, home) for each in _at_most_authors(author))
         return (_person(author, "author", site, home),)
     return _site_authors(site)
+
+
+def _at_most_authors(authors: list[Any]) -> list[Any]:
+    if len(authors) > MAX_AUTHORS:
+        raise _Unusable(
+            f"has {len(authors)} authors; at most {MAX_AUTHORS} (each author is a feed of its own)"
+        )
+    return authors
 
 
 def _attachment(value: object, home: str) -> tuple[Enclosure | None, MediaRef | None]:

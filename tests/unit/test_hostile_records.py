@@ -1,5 +1,6 @@
-"""Hostile episode front matter and media files: every value is published as a bounded, valid value
-or rejected naming the field, and a media file crafted to trip its parser is only left unread.
+"""Hostile records: episode front matter, author lists and media files. Every value is published as a
+bounded, valid value or rejected naming the field, and a media file crafted to trip its parser is
+only left unread.
 """
 
 from __future__ import annotations
@@ -118,3 +119,18 @@ def test_given_a_file_that_trips_the_parser_when_inspected_then_it_is_unread_not
     monkeypatch.setattr(mutagen, "File", tripped)
     info = _inspect("ep.mp3", tone_mp3(1.0))
     assert (info.mime_type, info.duration) == ("audio/mpeg", None)
+
+
+@pytest.mark.parametrize("field", ["author", "authors"])
+def test_given_a_record_crediting_more_than_100_authors_when_parsed_then_it_is_rejected(field: str) -> None:
+    # Given a record crediting 300 authors (each author is a feed in three formats: one record made
+    # one run write over 900 documents, and a few thousand would time the run out at every retry),
+    # when parsed, then it is rejected naming the limit, as a record with over 100 tags is.
+    names = ", ".join(f"writer{number}" for number in range(300))
+    front = f"---\ntitle: Crowd\ndate: 2025-05-01\n{field}: [{names}]\n---\nx\n"
+    with pytest.raises(RecordError) as caught:
+        parse_record("articles/crowd.md", front.encode(), SITE)
+    assert caught.value.reason == "has 300 authors; at most 100 (each author is a feed of its own)"
+    hundred = ", ".join(f"writer{number}" for number in range(100))
+    record = parse_record("articles/crowd.md", front.replace(names, hundred).encode(), SITE)
+    assert len(record.authors) == 100
