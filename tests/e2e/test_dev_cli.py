@@ -251,9 +251,13 @@ def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> No
         assert rejected.endswith("7 Mar 2024 or Thu, 07 Mar 2024 09:30:00 +0000")  # the forms that work
         # When site.yaml gets a typo, then its error, and the last good feeds stay served
         site = content / "site.yaml"
-        site.write_text(site.read_text() + "feed_limt: 3\n")
+        published = site.read_text()
+        site.write_text(published + "feed_limt: 3\n")
         assert "unknown key 'feed_limt'" in dev.wait_for("site.yaml error")
         assert fetch(dev.url + "feed.xml")[0] == 200
+        # When the typo is undone (site.yaml as published: no feed to write), then that is said too
+        site.write_text(published)
+        assert dev.wait_for("site.yaml is valid again").endswith("site.yaml is valid again; no feed changed")
         # When nothing happens for longer than the 5-second due check, then nothing is printed
         time.sleep(6)
         assert dev.new_lines() == []

@@ -138,6 +138,22 @@ def test_the_narrator_stamps_each_line_with_the_time() -> None:
     assert line[8:].startswith(" site.yaml: no article changed; feeds written: site;")
 
 
+def test_a_site_yaml_error_put_right_is_said_even_when_no_feed_changes() -> None:
+    # Given a site.yaml error on the console
+    stream = io.StringIO()
+    narrator = Narrator(stream, timestamps=False)
+    narrator(report(site_error="site.yaml: unknown key 'feed_limt'"), "apply", ["site.yaml"])
+    # When site.yaml is put back as it was published (nothing to write), then an article changes
+    narrator(report(), "apply", ["site.yaml"])
+    narrator(report(written=["feed.xml"], changes=[{"path": "articles/a.md", "change": "updated"}]),
+             "apply", ["articles/a.md"])  # fmt: skip
+    # Then the fix is one line of its own, said once
+    assert stream.getvalue().splitlines()[1:] == [
+        "site.yaml is valid again; no feed changed",
+        "updated articles/a.md; feeds written: site; 5 articles in the main feed; 0.12 s",
+    ]
+
+
 @pytest.fixture
 def human_lines() -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()

@@ -192,11 +192,19 @@ class Narrator:
         self.quiet_when_unchanged = quiet_when_unchanged
         self.timestamps = timestamps
         self.runs = 0  # runs told about
+        self.site_broken = False  # the last site.yaml read was an error: say when one is not
         self._lock = threading.Lock()
 
     def __call__(self, report: PublishReport, action: str, keys: Sequence[str]) -> None:
         self.runs += 1
-        self.write(describe_run(report, action, keys, quiet_when_unchanged=self.quiet_when_unchanged))
+        lines = describe_run(report, action, keys, quiet_when_unchanged=self.quiet_when_unchanged)
+        if report.site_error:
+            self.site_broken = True
+        elif self.site_broken and "site.yaml" in keys and not report.failed_keys:
+            # Fixed: otherwise a site.yaml put back as it was published would print nothing at all.
+            self.site_broken = False
+            lines.insert(0, "site.yaml is valid again" + ("" if lines else "; no feed changed"))
+        self.write(lines)
 
     def write(self, lines: Sequence[str]) -> None:
         if not lines:
