@@ -151,3 +151,64 @@ def test_the_readme_upload_example_works_against_feedpub_dev(scratch: Path, tmp_
         # Then it syncs: the sample site is already there, so nothing needs uploading
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("uploaded 0, deleted 0, unchanged ")
+
+
+# -- what the docs name exists --------------------------------------------------------------------
+
+EVERY_DOC = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "events" / "README.md"]
+_LINK = re.compile(r"\[[^\]]+\]\(([^)\s]+)\)")
+_REPO_PATH = re.compile(
+    r"(?<![\w/.-])((?:docs|tests|src|infra|handlers|events|bench)/[\w./-]+?\.(?:md|py|json|js|yaml|toml|txt|sh))\b"
+)
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a document's headings."""
+    headings = re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+@pytest.mark.parametrize("doc", EVERY_DOC, ids=lambda doc: doc.relative_to(REPO).as_posix())
+def test_every_link_file_and_make_target_a_doc_names_exists(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    # A link inside code (a block or a span) is an example, not a link of the doc
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", text, flags=re.DOTALL))
+    broken = []
+    for target in _LINK.findall(prose):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (doc.parent / path).resolve() if path else doc
+        if not linked.exists():
+            broken.append(f"link {target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked.read_text(encoding="utf-8")):
+            broken.append(f"link {target}: no such heading")
+    for named in set(_REPO_PATH.findall(text)):
+        # `feedpub/local/x.py` style names are under src/
+        if not (REPO / named).exists() and not (REPO / "src" / named).exists():
+            broken.append(f"{named}: no such file")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for target in set(re.findall(r"`make ([a-z][a-z-]*)", text)):
+        if not re.search(rf"^{target}:", makefile, flags=re.MULTILINE):
+            broken.append(f"make {target}: no such target")
+    assert broken == []
+
+
+def test_the_readme_site_yaml_table_has_every_setting_and_says_which_rebuild_nothing() -> None:
+    from feedpub.catalogue import KINDS
+    from feedpub.config import SITE_FIELD_CHANGES, SiteChange, SiteConfig
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| key | | meaning |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:4] for line in table.splitlines()[2:]]
+    documented = {key for first, _, _ in rows for key in re.findall(r"`(\w+)`", first)}
+    # Then every site.yaml setting has a row, and no row names a setting that does not exist
+    assert documented == set(SiteConfig.model_fields)
+    # And the `content` row names every kind of feed
+    (content,) = [meaning for first, _, meaning in rows if first.strip() == "`content`"]
+    assert set(re.findall(r"`(\w+)`", content)) >= {kind.name for kind in KINDS}
+    # And the settings said to re-render feeds without reading articles are those that do
+    cheap = readme.split("re-renders the feeds from what the publisher keeps", 1)[0].rsplit("\n\n", 1)[1]
+    assert set(re.findall(r"`(\w+)`", cheap)) == {
+        field for field, change in SITE_FIELD_CHANGES.items() if change is not SiteChange.RECORDS
+    }
