@@ -8,6 +8,7 @@ import fnmatch
 import hashlib
 import json
 import re
+import subprocess
 import sys
 import tomllib
 import urllib.parse
@@ -504,3 +505,19 @@ def test_the_cost_table_adds_up_and_counts_the_alarms_and_metrics_the_stack_has(
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     with_free, without = round(_dollars(total[2])), round(_dollars(total[1]))
     assert f"About ${with_free} a month with the free tiers (≈ ${without} without)" in readme
+
+
+def test_a_build_without_the_runtimes_python_says_how_to_name_one(tmp_path: Path) -> None:
+    # Given no Python 3.12 to compile the functions' bytecode with (RUNTIME_PYTHON found none)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(PROJECT_ROOT / "infra" / "lambda"), "build-PublishFunction",
+         "RUNTIME_PYTHON=", f"ARTIFACTS_DIR={tmp_path / 'artifact'}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    # Then the build stops before installing anything, saying what to install or how to name one
+    assert result.returncode != 0
+    assert "RUNTIME_PYTHON=/path/to/python3.12 sam build" in result.stderr
+    assert not (tmp_path / "artifact").exists()
+    # And docs/deploy.md says the same
+    deploy = (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert "`RUNTIME_PYTHON=/path/to/python3.12 sam build`" in deploy
