@@ -212,3 +212,25 @@ def test_the_readme_site_yaml_table_has_every_setting_and_says_which_rebuild_not
     assert set(re.findall(r"`(\w+)`", cheap)) == {
         field for field, change in SITE_FIELD_CHANGES.items() if change is not SiteChange.RECORDS
     }
+
+
+def test_the_readme_article_example_is_published_as_written(scratch: Path) -> None:
+    # Given the README's example article, saved where it says
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    path, example = re.findall(r"An article, `(content/articles/[\w-]+\.md)`.*?```markdown\n(.*?)```", readme,
+                               flags=re.DOTALL)[0]  # fmt: skip
+    (scratch / path).write_text(example, encoding="utf-8")
+    # When `feedpub check` reads the site, and `feedpub build` builds it
+    check = run_line("feedpub check content", scratch)
+    build = run_line("feedpub build content --out public", scratch)
+    # Then it is published without a rejection or a warning, in its tags' and its author's feeds,
+    # and its link to another article is that article's link
+    key = path.removeprefix("content/")
+    assert check.returncode == 0, check.stderr
+    assert key not in check.stderr
+    assert build.returncode == 0, build.stderr
+    for feed in ("feed.xml", "tags/news/feed.xml", "tags/film/feed.xml", "authors/jane-doe/feed.xml"):
+        assert "My first post" in (scratch / "public" / feed).read_text(encoding="utf-8"), feed
+    assert "https://www.example.org/ballerina-john-wick-spinoff/" in (
+        scratch / "public" / "authors" / "jane-doe" / "feed.xml"
+    ).read_text(encoding="utf-8")
