@@ -27,7 +27,7 @@ from feedpub.errors import RecordError, RecordWarning, SiteConfigError
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
 from feedpub.podcast import check as podcast_check
-from feedpub.podcast.media import LocalMedia, MediaInfo, with_media
+from feedpub.podcast.media import LocalMedia, MediaInfo, UnreadableMediaError, with_media
 from feedpub.sources import skip_reason
 
 ARTICLES_DIR = "articles"
@@ -277,6 +277,8 @@ def attach_media(
             attached.append(with_media(record, site, info, where))
         except RecordError as exc:
             rejected.append(exc)
+        except UnreadableMediaError as exc:
+            rejected.append(RecordError(record.path, f"enclosure {exc}"))
     return attached, rejected
 
 

@@ -5,12 +5,16 @@ only left unread.
 
 from __future__ import annotations
 
+import os
 import struct
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import mutagen
 import pytest
 
+from feedpub.build import check_directory
 from feedpub.config import parse_site
 from feedpub.errors import RecordError
 from feedpub.podcast.episode import MAX_DURATION
@@ -18,12 +22,13 @@ from feedpub.podcast.media import inspect
 from feedpub.records import parse_record
 from tests.support.audio import tone_mp3
 
-SITE = parse_site(
+SITE_YAML = (
     b"title: The Cutting Room\nbase_url: https://feeds.example.org/\nhome_page_url: https://www.example.org/\n"
     b"description: Film news.\nlanguage: en\n"
     b"podcast:\n  image: https://www.example.org/show.jpg\n  categories: [Arts]\n  explicit: false\n"
     b"  owner: {email: desk@example.org}\n"
 )
+SITE = parse_site(SITE_YAML)
 ENCLOSURE = "enclosure: {url: 'https://cdn.example.org/ep.mp3', mime_type: audio/mpeg, length: 1000}\n"
 
 
@@ -134,3 +139,30 @@ def test_given_a_record_crediting_more_than_100_authors_when_parsed_then_it_is_r
     hundred = ", ".join(f"writer{number}" for number in range(100))
     record = parse_record("articles/crowd.md", front.replace(names, hundred).encode(), SITE)
     assert len(record.authors) == 100
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_given_a_media_file_that_is_a_fifo_or_a_device_when_checked_then_its_record_is_rejected_at_once(
+    kind: str, tmp_path: Path
+) -> None:
+    # Given a content directory whose episode file is a FIFO (opening it waited for a writer for
+    # ever: `feedpub check` and `build` hung) or a link to a device, when checked, then the record
+    # naming it is rejected saying what the file is, and the other episode is published.
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "media").mkdir()
+    (tmp_path / "site.yaml").write_bytes(SITE_YAML)
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "media" / "ep.mp3")
+    else:
+        (tmp_path / "media" / "ep.mp3").symlink_to("/dev/zero")
+    (tmp_path / "media" / "good.mp3").write_bytes(tone_mp3(1.0))
+    for name, media in (("ep", "ep.mp3"), ("good", "good.mp3")):
+        front = f"---\ntitle: {name}\ndate: 2025-05-01\nenclosure: media/{media}\n---\nx\n"
+        (tmp_path / "articles" / f"{name}.md").write_text(front)
+
+    result = check_directory(tmp_path, datetime(2026, 1, 1, tzinfo=UTC))
+
+    assert [(error.path, error.reason) for error in result.rejected] == [
+        ("articles/ep.md", "enclosure media/ep.mp3 is not a regular file (a FIFO, a device or a link to one)")
+    ]
+    assert result.published == 1

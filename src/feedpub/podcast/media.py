@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -234,6 +234,10 @@ def with_media(record: Record, site: SiteConfig, info: MediaInfo | None, where: 
     return record.model_copy(update=update)
 
 
+class UnreadableMediaError(Exception):
+    """A media file of a content directory that is there but cannot be read (the record is rejected)."""
+
+
 class LocalMedia:
     """Media files of a content directory (`feedpub build` and `check`), read as the publisher reads S3."""
 
@@ -241,13 +245,17 @@ class LocalMedia:
         self.root = root
 
     def inspect(self, key: str) -> MediaInfo | None:
-        """What the file says about itself, or None when there is no such file."""
+        """What the file says about itself, or None when there is no such file; UnreadableMediaError
+        for one that cannot be read (opening a FIFO would wait for a writer for ever)."""
         path = self.root / key
         try:
+            mode = os.stat(path).st_mode
+            if S_ISDIR(mode):
+                return None
+            if not S_ISREG(mode):
+                raise UnreadableMediaError(f"{key} is not a regular file (a FIFO, a device or a link to one)")
             with path.open("rb") as file:
                 stat = os.fstat(file.fileno())
-                if not S_ISREG(stat.st_mode):
-                    return None
 
                 def read_range(start: int, end: int) -> bytes:
                     file.seek(start)
@@ -256,3 +264,5 @@ class LocalMedia:
                 return inspect(key, stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}", read_range)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:
+            raise UnreadableMediaError(f"{key} cannot be read: {exc.strerror or exc}") from exc
