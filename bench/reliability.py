@@ -82,6 +82,16 @@ def render(summary: dict[str, Any], status: int | None) -> str:
             f"named in report.json, {b.get('scheduled', 0)} scheduled, {b.get('draft', 0)} drafts) | – "
             "| 0 failed runs | 0 good records lost, 0 records unaccounted for |"
         )
+    if s := summary.get("hostile_sites"):
+        lines.append(
+            f"| hostile sites: authors, feeds, podcast, permalinks, episodes, media (hypothesis, MemoryStore "
+            f"and `feedpub check`) | {s['sites']} sites, each applied, rebuilt and checked "
+            f"({s.get('site errors', 0)} site errors; {s.get('sites accepted', 0)} accepted, "
+            f"{s.get('podcast sites', 0)} with a show: {s.get('records published', 0)} records published, "
+            f"{s.get('records rejected', 0)} named in report.json, {s.get('scheduled', 0)} scheduled, "
+            f"{s.get('expired', 0)} expired, {s.get('drafts', 0)} drafts) | – | 0 failed runs, 0 retried "
+            "site errors | 0 good records lost, 0 records unaccounted for, 0 check/publish disagreements |"
+        )
     if p := summary.get("pathological_markdown"):
         shapes = p["shapes"]
         rejected = sorted(name for name, shape in shapes.items() if shape["outcome"] == "rejected")

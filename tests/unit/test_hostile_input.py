@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import faulthandler
 import json
+import re
 import time
 import tracemalloc
 from collections import Counter
@@ -24,9 +25,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedpub.build import BuildResult
 from feedpub.catalogue import main_feed
 from feedpub.config import SiteConfig, parse_site
-from feedpub.errors import RecordError
+from feedpub.errors import RecordError, SiteConfigError
 from feedpub.items import to_feed_item
 from feedpub.markup import render_body
 from feedpub.model import Record
@@ -54,6 +56,13 @@ settings.register_profile(
 )
 FAST = settings.get_profile("hostile-fast")
 SOAK = settings.get_profile("hostile-soak")
+# Whole sites (a publish, a rebuild and a check each, about 0.3 s): fewer examples in both runs.
+settings.register_profile("sites-fast", max_examples=40, deadline=None)
+settings.register_profile(
+    "sites-soak", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+SITES_FAST = settings.get_profile("sites-fast")
+SITES_SOAK = settings.get_profile("sites-soak")
 
 
 def _corpus() -> Iterator[Any]:  # pytest.param objects
@@ -641,3 +650,522 @@ def test_oversized_record_is_rejected_with_its_size() -> None:
         parse_record("articles/huge.md", data, SITE)
     assert caught.value.path == "articles/huge.md"
     assert "max_record_bytes" in caught.value.reason
+
+
+# -- the feed kinds, the show, migrated posts and media (everything added since issue 10) ---------
+#
+# A whole site at once: a site.yaml with hostile `authors:`, `feeds:`, `podcast:`, `permalink`,
+# `generator`, `content` and `feed_max_bytes`; records with hostile episode fields, author keys and
+# Jekyll/Hugo fields in YAML, TOML or JSON front matter; media objects that are empty, not audio,
+# truncated or lying about their length, under odd keys. The property: site.yaml is a site error
+# (reported, no key failed, so nothing is retried) or every run completes, every output is valid,
+# the good records are published, every other record is published, a draft, scheduled, expired or
+# named in report.json, and `feedpub check` of the same content agrees on what it rejects.
+
+_GOOD_MP3 = None  # made on first use: LAME is only needed when this campaign runs
+
+
+def _good_mp3() -> bytes:
+    global _GOOD_MP3
+    if _GOOD_MP3 is None:
+        from tests.support.audio import tone_mp3
+
+        _GOOD_MP3 = tone_mp3(1.0)
+    return _GOOD_MP3
+
+
+def _xing_mp3(frames: int) -> bytes:
+    header = bytes([0xFF, 0xFB, 0x90, 0x64])
+    first = bytearray(413)
+    first[32:44] = b"Xing" + (1).to_bytes(4, "big") + frames.to_bytes(4, "big")  # the frame count only
+    return header + bytes(first) + (header + bytes(413)) * 3
+
+
+_MEDIA_BODIES = {
+    "mp3": lambda: _good_mp3(),
+    "empty": lambda: b"",
+    "text": lambda: b"this is not audio\n" * 50,
+    "html": lambda: b"<html><script>alert(1)</script></html>",
+    "truncated": lambda: _good_mp3()[:700],
+    "header only": lambda: _good_mp3()[:4],
+    "claims years": lambda: _xing_mp3(0xFFFFFFFF),
+    "claims nothing": lambda: _xing_mp3(0),
+    "id3 huge": lambda: b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + b"\x00" * 64,
+}
+_MEDIA_KEYS = [
+    "media/ep.mp3",
+    "media/ep.m4a",
+    "media/ep",
+    "media/shows/s1/ep-2.mp3",
+    "media/ep.MP3",
+    "media/a b.mp3",
+    "media/.hidden.mp3",
+    "media/ünï.mp3",
+    "media/ep.pdf",
+    "media/-.mp3",
+    "media/",  # the folder marker the S3 console creates
+    "media/shows/",
+]
+_AUTHOR_KEYS = ["jane", "Jane Doe", "jane-doe", "sam", "", "!!!", "..", "Zoë", "a\x01b", "x" * 90]
+_TAG_NAMES = ["Stunts", "stunts", "Podcast", "C++", "C", "", "!!!", "ünï", "a/b", "..", "x" * 300]
+_CATEGORIES = [
+    "Arts",
+    "TV & Film",
+    "TV & Film > Film Interviews",
+    "Nope",
+    "TV & Film > ",
+    "> x",
+    "Arts > Arts",
+]
+_PATTERNS = [
+    "/:year/:month/:day/:title/",
+    "/:categories/:title:output_ext",
+    "pretty",
+    "date",
+    "none",
+    "/:section/:slug/",
+    "/:slugorcontentbasename/",
+    "/../../:title/",
+    "/?x=:title#frag",
+    "//evil.example/:title",
+    "https://www.example.org/:title/",
+    "/:nonsense/",
+    "/:year/:monthname/:title/",
+    ":title",
+    "/a b/:title",
+    "/:2006/:01/:title/",
+]
+_ODD_TEXT = st.sampled_from(
+    ["\x01", " \u2028 ", "\ufffe", "x\x00y", "<b>bold</b>", "&amp;", "]]>", "a" * 3000]
+)
+
+
+def _mostly(plausible: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Values from `plausible`, one in six a hostile one instead: a site with every setting hostile
+    is nearly always a site error, which leaves publishing unexercised."""
+    return st.integers(0, 5).flatmap(lambda pick: _hostile_value if pick == 0 else plausible)
+
+
+# Dates: mostly plausible, sometimes absurd (_HOSTILE_DATES), sometimes any hostile value.
+_DATE = _mostly(
+    st.integers(0, 4).flatmap(lambda pick: st.sampled_from(_HOSTILE_DATES) if pick == 0 else _when)
+)
+
+
+def _text_field(min_size: int = 1) -> st.SearchStrategy[Any]:
+    plausible = st.text(min_size=min_size, max_size=40).filter(str.strip)
+    return _mostly(st.integers(0, 7).flatmap(lambda pick: _ODD_TEXT if pick == 0 else plausible))
+
+
+def _url_or(extra: list[str]) -> st.SearchStrategy[Any]:
+    return st.integers(0, 3).flatmap(lambda pick: _url_field if pick == 0 else st.sampled_from(extra))
+
+
+_profile = st.fixed_dictionaries(
+    {"name": _text_field()},
+    optional={
+        "url": _url_or(["https://jane.example.org/"]),
+        "email": _mostly(st.sampled_from(["jane@example.org", "jane", "a@b\x00", "<x>@y.org", "a@b.c d"])),
+        "avatar": _url_or(["https://jane.example.org/a.png", "/a.png"]),
+        "bio": _text_field(),
+        "twitter": st.just("@jane"),
+    },
+)
+_tag_list = st.lists(st.sampled_from(_TAG_NAMES), max_size=3)
+_site_feed = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": _text_field(),
+        "description": _text_field(),
+        "tags": _mostly(
+            st.fixed_dictionaries({}, optional={"any": _tag_list, "all": _tag_list, "exclude": _tag_list})
+        ),
+        "authors": _mostly(st.lists(st.sampled_from(_AUTHOR_KEYS), max_size=2)),
+        "content": st.sampled_from(["full", "summary", "both"]),
+    },
+)
+_show = st.fixed_dictionaries(
+    {
+        "image": _url_or(["https://www.example.org/show.jpg", "https://www.example.org/show.png"]),
+        "categories": _mostly(
+            st.lists(st.sampled_from(_CATEGORIES[:3] * 3 + _CATEGORIES), min_size=1, max_size=3)
+        ),
+        "explicit": _mostly(st.booleans()),
+        "owner": st.fixed_dictionaries(
+            {"email": _mostly(st.sampled_from(["desk@example.org", "desk", "d\x00@x.org"]))},
+            optional={"name": _text_field()},
+        ),
+    },
+    optional={
+        "title": _text_field(),
+        "description": _text_field(),
+        "author": _text_field(),
+        "copyright": _text_field(),
+        "type": st.sampled_from(["episodic", "serial", "weekly"]),
+        "language": st.sampled_from(["en", "en-us", "english"]),
+        "complete": _mostly(st.booleans()),
+        "block": st.booleans(),
+        "locked": _mostly(st.booleans()),
+        "new_feed_url": _url_or(["https://feeds.example.org/new.xml"]),
+        "funding": st.lists(
+            st.fixed_dictionaries(
+                {"url": _url_or(["https://www.example.org/support/"]), "text": _text_field()}
+            ),
+            max_size=2,
+        ),
+        "guid": _mostly(st.sampled_from(["917393e3-1b1e-5cef-ace4-edaa54e1f810", "not-a-uuid"])),
+    },
+)
+_site_settings = st.fixed_dictionaries(
+    {"title": st.one_of(st.just("Hostile Times"), st.just("Hostile Times"), _text_field())},
+    optional={
+        "description": _text_field(),
+        "language": st.sampled_from(["en", "fr-CA"]),
+        "authors": _mostly(st.dictionaries(st.sampled_from(_AUTHOR_KEYS), _profile, max_size=3)),
+        "feeds": _mostly(
+            st.dictionaries(
+                st.sampled_from(["action", "action", "jane", "a.b_c-d", "Action", "-x", "tags", "x" * 81]),
+                _site_feed,
+                max_size=3,
+            )
+        ),
+        "podcast": _show,
+        "permalink": st.sampled_from(_PATTERNS)
+        | st.dictionaries(st.sampled_from(["posts", ""]), st.sampled_from(_PATTERNS), max_size=2),
+        "generator": st.sampled_from(["jekyll", "hugo", "wordpress"]),
+        "content": st.dictionaries(
+            st.sampled_from(["main", "tags", "authors", "feeds", "podcast", "nope"]),
+            st.sampled_from(["full", "summary", "both"]),
+            max_size=3,
+        ),
+        "feed_max_bytes": st.sampled_from([16 * 1024, 16 * 1024 - 1, 10_000_000, 10_000_001, 0, -1, 2**70])
+        | st.integers(16 * 1024, 200_000),
+        "excerpt_separator": st.sampled_from(["<!--more-->", "\n\n", "\x01", "x" * 500]),
+    },
+)
+
+
+_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def _quoted(value: object) -> str:
+    """A value as JSON whose strings are also valid YAML double-quoted and TOML basic strings: ASCII,
+    astral characters as \\UXXXXXXXX (JSON's surrogate pairs are valid in neither)."""
+
+    def astral(match: re.Match[str]) -> str:
+        high, low = int(match[1], 16), int(match[2], 16)
+        return f"\\U{0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00):08x}"
+
+    return _SURROGATE_PAIR.sub(astral, json.dumps(value, default=str))
+
+
+def _yaml_document(fields: dict[str, Any]) -> str:
+    """Fields as YAML lines, raw hostile tokens unquoted at the top level (as _hostile_record)."""
+    lines = []
+    for key, value in fields.items():
+        if isinstance(value, _RawYaml):
+            lines.append(f"{json.dumps(key)}: {value}")
+        else:
+            lines.append(f"{_quoted(key)}: {_quoted(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def _site_document(draw: st.DrawFn) -> bytes:
+    settings = draw(_site_settings)
+    fixed = {"base_url": "https://feeds.example.org/", "home_page_url": "https://www.example.org/"}
+    return _yaml_document({**fixed, **settings}).encode("utf-8", "surrogatepass")
+
+
+_episode_fields = {
+    "episode": _mostly(st.integers(1, 3) | st.sampled_from(["12", "0", "-1", "²", "١٢", "0x10"])),
+    "season": _mostly(st.integers(-1, 3)),
+    "episode_type": st.sampled_from(["full", "trailer", "bonus", "FULL", "x"]),
+    "duration": _mostly(
+        st.sampled_from(["1:02:03", "59:59", "0", "99999999:00:00", "³", "1:60:00"])
+        | st.floats(allow_nan=True, allow_infinity=True)
+    ),
+    "explicit": _mostly(st.booleans()),
+    "block": st.booleans(),
+    "transcript": st.one_of(
+        st.sampled_from(["/t.vtt", "https://x.example/t.srt", "t.xyz"]),
+        st.fixed_dictionaries(
+            {"url": _url_or(["/t.vtt"])},
+            optional={
+                "type": st.sampled_from(["text/vtt", "x", "\x01"]),
+                "language": st.sampled_from(["en", "english"]),
+            },
+        ),
+        st.lists(st.just("/t.vtt"), max_size=3),
+    ),
+    "chapters": _url_or(["/chapters.json", "chapters.json"]),
+    "persons": st.one_of(
+        st.lists(
+            st.fixed_dictionaries(
+                {"name": _text_field()}, optional={"role": _text_field(), "img": _url_or(["/jo.jpg"])}
+            ),
+            max_size=2,
+        ),
+        _text_field(),
+    ),
+}
+_migrated_fields = {
+    "categories": _mostly(_tag_list | st.sampled_from(["a b c", "x" * 300])),
+    "category": _mostly(st.sampled_from(["Stunts", "", "a/b"])),
+    "publishDate": _DATE,
+    "expiryDate": _DATE,
+    "lastmod": _DATE,
+    "aliases": st.lists(_mostly(st.just("/old/")), max_size=2),
+    "permalink": _mostly(
+        st.sampled_from(["/:year/:title/", "https://evil.example/x", "/:nonsense/", "javascript:x"])
+    ),
+    "excerpt": _text_field(),
+    "description": _text_field(),
+    "published": st.booleans(),
+    "layout": st.just("post"),
+}
+
+
+@st.composite
+def _site_record(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A record of any front-matter flavour with the new fields, hostile or plausible."""
+    fields: dict[str, Any] = {
+        "title": draw(_text_field()),
+        "date": draw(_DATE),
+    }
+    if draw(st.booleans()):
+        fields["author"] = draw(
+            st.one_of(st.sampled_from(_AUTHOR_KEYS), st.lists(st.sampled_from(_AUTHOR_KEYS), max_size=3))
+        )
+    if draw(st.booleans()):
+        fields["tags"] = draw(_tag_list)
+    if draw(st.booleans()):
+        fields["enclosure"] = draw(
+            st.one_of(
+                st.sampled_from([*_MEDIA_KEYS, "media/good-0.mp3", "media/missing.mp3", "media/../x.mp3"]),
+                st.fixed_dictionaries(
+                    {"url": st.sampled_from([*_MEDIA_KEYS, "media/good-1.mp3"])},
+                    optional={
+                        "mime_type": st.sampled_from(["audio/mpeg", "x", "video/mp4"]),
+                        "length": _mostly(st.integers(1, 10**9)),
+                    },
+                ),
+            )
+        )
+    for pool, chance in ((_episode_fields, 0.5), (_migrated_fields, 0.4)):
+        for key, strategy in pool.items():
+            if draw(st.floats(0, 1)) < chance / 3:
+                fields[key] = draw(strategy)
+    body = draw(
+        st.one_of(
+            _body,
+            st.sampled_from(
+                [
+                    "{% highlight py %}\n# x\n{% endhighlight %}",
+                    "{% raw %}{{ x }}",
+                    '{{< figure src="a.png" caption="<script>x</script>" >}}',
+                    '{{< youtube "x onload=alert(1)" >}}',
+                    "{% post_url 2020-01-01-missing %}",
+                    '{{< ref "../good-0.md" >}} [x](../good-1.md)',
+                    "Intro<!--more-->rest",
+                    "{{< highlight go >}}{{< highlight go >}}",
+                    "{:toc}\n{: .x}\n{::comment}x",
+                    "A long article. " * 1900,  # about 30 kB: past the smallest feed budget alone
+                ]
+            ),
+        )
+    )
+    flavour = draw(st.sampled_from(["yaml", "yaml", "toml", "json", "jekyll", "bundle"]))
+    if flavour == "json":
+        return "articles/fuzz.json", json.dumps({**fields, "body": body}, default=str).encode()
+    if flavour == "toml":
+        return "articles/fuzz.md", ("+++\n" + _toml(fields) + "+++\n" + body).encode("utf-8", "surrogatepass")
+    path = {
+        "yaml": "articles/fuzz.md",
+        "jekyll": "articles/_posts/2021-02-03-fuzz.md",
+        "bundle": "articles/posts/fuzz/index.md",
+    }[flavour]
+    return path, ("---\n" + _yaml_document(fields) + "---\n" + body).encode("utf-8", "surrogatepass")
+
+
+def _toml(fields: dict[str, Any]) -> str:
+    """Fields as TOML (a JSON string is a TOML basic string); what TOML cannot hold goes in as it is."""
+    lines = []
+    for key, value in fields.items():
+        if isinstance(value, bool) or (isinstance(value, int) and not isinstance(value, _RawYaml)):
+            text = json.dumps(value)
+        elif isinstance(value, list) and all(isinstance(each, str) for each in value):
+            text = _quoted(value)
+        else:
+            text = value if isinstance(value, _RawYaml) else _quoted(str(value))
+        lines.append(f"{_quoted(key)} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+_site_case = st.tuples(
+    _site_document(),
+    st.lists(_site_record(), min_size=1, max_size=4),
+    st.dictionaries(st.sampled_from(_MEDIA_KEYS), st.sampled_from(sorted(_MEDIA_BODIES)), max_size=3),
+)
+
+
+def _good_site_record(number: int) -> bytes:
+    return (
+        f"---\ntitle: Good {number}\ndate: 2020-01-0{number + 1}\ntags: [Stunts]\nauthor: jane\n"
+        f"enclosure: media/good-{number}.mp3\nepisode: {number + 1}\nduration: 1\n---\nFine.\n"
+    ).encode()
+
+
+def _publish_site(case: tuple[bytes, list[tuple[str, bytes]], dict[str, str]]) -> Counter[str]:
+    """One hostile site through the publisher (applied, then rebuilt) and `feedpub check`."""
+    site_bytes, records, media_kinds = case
+    content = MemoryStore()
+    files: dict[str, bytes] = {"site.yaml": site_bytes}
+    for number, (path, data) in enumerate(records):
+        files[path.replace("fuzz", f"fuzz-{number}")] = data
+    good = {f"articles/good-{number}.md": _good_site_record(number) for number in range(2)}
+    files |= good
+    files |= {f"media/good-{number}.mp3": _good_mp3() for number in range(2)}
+    files |= {key: _MEDIA_BODIES[kind]() for key, kind in media_kinds.items()}
+    for key, data in files.items():
+        content.put(key, data)
+    output = MemoryStore()
+    publisher = Publisher(content, output, clock=lambda: PUBLISH_NOW, websub=False)
+    reports = [publisher.apply(list(files)), publisher.rebuild()]
+    # The same content published first under a good site.yaml, then the hostile one uploaded over
+    # it: the path of a site.yaml change (re-rendered from the state when only the feeds change).
+    before = MemoryStore()
+    for key, data in files.items():
+        before.put(key, BASELINE_SITE if key == "site.yaml" else data)
+    changed = MemoryStore()
+    publisher = Publisher(before, changed, clock=lambda: PUBLISH_NOW, websub=False)
+    assert publisher.apply(list(files)).failed_keys == []
+    baseline = _public(changed)
+    before.put("site.yaml", site_bytes)
+    reports += [publisher.apply(["site.yaml"]), publisher.rebuild()]
+    checked = _check_directory(files)
+    outcomes: Counter[str] = Counter()
+    try:
+        site = parse_site(site_bytes)
+    except SiteConfigError:
+        for report in reports:
+            assert report.failed_keys == []
+            assert report.site_error
+        assert isinstance(checked, SiteConfigError)
+        assert _public(changed) == baseline, "a bad site.yaml changed what was published"
+        outcomes["site errors"] += 1
+        return outcomes
+    outcomes["sites accepted"] += 1
+    for report in reports:
+        assert report.failed_keys == []
+        assert report.site_error is None
+    public = _public(output)
+    assert _public(changed) == public, "a site.yaml change does not give what publishing it afresh gives"
+    _assert_valid_feeds(
+        {key: body for key, body in public.items() if key.endswith((".xml", ".json", ".opml"))}
+    )
+    state = json.loads(output.get("_state/report.json").body)
+    rejected = {entry["path"]: entry["reason"] for entry in state["rejected"]}
+    for reason in rejected.values():
+        assert reason.strip()
+        assert not reason.startswith("cannot be rendered"), reason
+        assert "Traceback" not in reason
+    assert not isinstance(checked, BaseException), checked
+    assert sorted(error.path for error in checked.rejected) == sorted(rejected), "check and publish disagree"
+    shown = {item["id"] for item in json.loads(public["feed.json"])["items"]}
+    scheduled = {entry["path"] for entry in state["scheduled"]}
+    for key, data in files.items():
+        if not key.startswith("articles/"):
+            continue
+        if key in rejected:
+            assert key not in good, rejected[key]
+            outcomes["records rejected"] += 1
+            continue
+        record = parse_record(key, data, site)
+        if record.draft:
+            outcomes["drafts"] += 1
+        elif key in scheduled:
+            outcomes["scheduled"] += 1
+        elif record.expires_at is not None and record.expires_at <= PUBLISH_NOW:
+            outcomes["expired"] += 1
+        else:
+            assert _feed_id(record) in shown, f"{key} is neither published nor reported"
+            outcomes["records published"] += 1
+    if site.podcast is not None:
+        outcomes["podcast sites"] += 1
+    return outcomes
+
+
+BASELINE_SITE = _yaml_document(
+    {
+        "title": "Baseline",
+        "base_url": "https://feeds.example.org/",
+        "home_page_url": "https://www.example.org/",
+        "description": "Before the change.",
+        "language": "en",
+        "authors": {"jane": {"name": "Jane"}},
+        "feeds": {"action": {"tags": {"any": ["Stunts"]}}},
+        "podcast": {
+            "image": "https://www.example.org/show.jpg",
+            "categories": ["Arts"],
+            "explicit": False,
+            "owner": {"email": "desk@example.org"},
+        },
+    }
+).encode()
+
+
+def _public(store: MemoryStore) -> dict[str, bytes]:
+    """The published documents (media copies and the publisher's state left out)."""
+    keys = store.keys(prefix="")
+    return {key: store.get(key).body for key in keys if not key.startswith(("_state/", "media/"))}
+
+
+def _check_directory(files: dict[str, bytes]) -> BuildResult | BaseException:
+    """`feedpub check` of the same content (media keys a file system cannot hold left out)."""
+    import tempfile
+
+    from feedpub.build import check_directory
+
+    with tempfile.TemporaryDirectory() as root:
+        for key, data in files.items():
+            if "/." in key or "//" in key or key.endswith("/"):
+                continue
+            path = Path(root, key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        try:
+            return check_directory(Path(root), PUBLISH_NOW)
+        except SiteConfigError as exc:
+            return exc
+
+
+@SITES_FAST
+@given(_site_case)
+def test_hostile_sites_with_feed_kinds_podcast_and_media_publish_or_report(
+    case: tuple[bytes, list[tuple[str, bytes]], dict[str, str]],
+) -> None:
+    # Given a site.yaml with hostile authors, feeds, podcast, permalink and budget settings, records
+    # with hostile episode and Jekyll/Hugo fields in any front matter, and hostile media files,
+    # when published, rebuilt and checked, then site.yaml is a site error that fails no key, or
+    # every run completes with valid outputs and every record accounted for, as check finds it.
+    _publish_site(case)
+
+
+@pytest.fixture(scope="module")
+def site_tally() -> Iterator[Counter[str]]:
+    tally: Counter[str] = Counter()
+    yield tally
+    if tally:
+        record_figures("hostile_sites", dict(tally))
+
+
+@pytest.mark.soak
+@SITES_SOAK
+@given(case=_site_case)
+def test_hostile_sites_soak(
+    case: tuple[bytes, list[tuple[str, bytes]], dict[str, str]], site_tally: Counter[str]
+) -> None:
+    # The whole-site property over the soak budget (2,000 sites).
+    site_tally["sites"] += 1
+    site_tally.update(_publish_site(case))
