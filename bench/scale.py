@@ -1,16 +1,20 @@
 """Scale benchmark: incremental publishing against the naive way, at 1k, 10k (and 100k) articles.
 
 For each size, against the embedded S3 (moto server): a cold full publish, then one article
-added, edited and deleted, each published incrementally and the naive way (bench/naive.py),
-plus a replayed event. Every measured publish runs in a fresh subprocess so its peak RSS is
-honest; S3 requests are counted per HTTP attempt through botocore's event hooks. Then the
-Lambda cold start. Results go to docs/benchmarks.md between the scale markers.
+added, edited and deleted, and an old (archived) article edited and deleted, each published
+incrementally and the naive way (bench/naive.py), plus a replayed event. `--baseline DIR` also
+runs another feedpub checkout's publisher (DIR/src first on PYTHONPATH, its own publish bucket)
+on the same changes in the same run, for figures side by side. Every measured publish runs in a
+fresh subprocess so its peak RSS is honest; S3 requests are counted per HTTP attempt through
+botocore's event hooks. Then the Lambda cold start. Results go to docs/benchmarks.md between the
+scale markers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,16 +39,18 @@ from bench.support import (
     s3_backends_for,
     s3_client,
     seed,
+    tag_count,
     write_section,
 )
 from feedpub.publish import Publisher, S3Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
-CONTENT, PUBLISH, NAIVE = "bench-content", "bench-publish", "bench-naive"
+CONTENT, PUBLISH, NAIVE, BASELINE = "bench-content", "bench-publish", "bench-naive", "bench-baseline"
 NOW = datetime(2035, 1, 1, tzinfo=UTC)  # after every generated article: nothing is scheduled
 CHANGED_TAGS = {"add": ["Topic 007", "Topic 042"], "edit": ["Topic 042", "Topic 099"]}
 DEFAULT_SIZES = (1_000, 10_000)
+CHANGES = ("add", "edit", "delete", "edit-old", "delete-old")  # one article each, published incrementally
 MIB_TO_MB = 1.048576
 
 
@@ -77,7 +83,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         publisher = Publisher(
             content=S3Store(s3, CONTENT),
-            output=S3Store(s3, PUBLISH),
+            output=S3Store(s3, BASELINE if spec["way"] == "baseline" else PUBLISH),
             cdn=None,
             state_prefix="_state/",
             clock=lambda: now,
@@ -89,11 +95,18 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall, **counter.snapshot(), "peak_rss_mib": peak_rss_mib()}
 
 
-def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str], kinds: str) -> Measure:
+def _run_child(
+    endpoint: str, size: int, scenario: str, way: str, keys: list[str], kinds: str, baseline: Path | None
+) -> Measure:
     spec = {"endpoint": endpoint, "way": way, "action": scenario, "keys": keys, "now": NOW.isoformat()}
+    env = dict(os.environ)
+    if way == "baseline":
+        assert baseline is not None
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(baseline / "src"), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "bench.scale", "--child", json.dumps(spec)],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
@@ -116,10 +129,12 @@ def _run_child(endpoint: str, size: int, scenario: str, way: str, keys: list[str
 # ---- the parent: sites, changes, tables ---------------------------------------------------------
 
 
-def _bench_size(endpoint: str, size: int, *, naive: bool, kinds: str, log: Any) -> list[Measure]:
+def _bench_size(
+    endpoint: str, size: int, *, naive: bool, kinds: str, baseline: Path | None, log: Any
+) -> tuple[list[Measure], list[StateSize]]:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()  # noqa: S310 - our own 127.0.0.1 server
     admin = s3_client(endpoint)
-    for bucket in (CONTENT, PUBLISH, NAIVE):
+    for bucket in (CONTENT, PUBLISH, NAIVE, BASELINE):
         admin.create_bucket(Bucket=bucket)
     started = time.perf_counter()
     all_kinds = kinds == "all"
@@ -128,17 +143,22 @@ def _bench_size(endpoint: str, size: int, *, naive: bool, kinds: str, log: Any) 
     measures = []
 
     def measure(scenario: str, keys: list[str]) -> None:
-        ways = ["incremental", "naive"] if naive and scenario != "replay" else ["incremental"]
+        ways = ["incremental"] + (["baseline"] if baseline else [])
+        ways += ["naive"] if naive and scenario != "replay" else []
         for way in ways:
-            m = _run_child(endpoint, size, scenario, way, keys, kinds)
+            m = _run_child(endpoint, size, scenario, way, keys, kinds, baseline)
             log(
-                f"  {size:>7} {kinds:<5} {scenario:<7} {way:<11} {m.wall_s:7.2f}s {m.total:>7} requests "
+                f"  {size:>7} {kinds:<5} {scenario:<10} {way:<11} {m.wall_s:7.2f}s {m.total:>7} requests "
                 f"{m.bytes_read:>11} B read {m.peak_rss_mib:6.0f} MiB"
             )
             measures.append(m)
 
     key = article_key(size)  # the newest article: in the main feed and in its tags' feeds
+    # From the middle of the site's history (only archive pages show it), with two tags like the
+    # added article, so that every size touches as many feeds.
+    old = next(number for number in range(size // 2, size) if tag_count(number) == 2)
     measure("cold", [])
+    states = [StateSize(size, kinds, way, *_state_size(admin, bucket)) for way, bucket in _buckets(baseline)]
     seed(CONTENT, [(key, article_bytes(size, tags=CHANGED_TAGS["add"], feed_kinds=all_kinds))])
     measure("add", [key])
     edited = article_bytes(size, tags=CHANGED_TAGS["edit"], title_suffix=" (edited)", feed_kinds=all_kinds)
@@ -146,8 +166,33 @@ def _bench_size(endpoint: str, size: int, *, naive: bool, kinds: str, log: Any) 
     measure("edit", [key])
     s3_backends_for().delete_object(CONTENT, key)
     measure("delete", [key])
+    seed(CONTENT, [(article_key(old), article_bytes(old, title_suffix=" (edited)", feed_kinds=all_kinds))])
+    measure("edit-old", [article_key(old)])
+    s3_backends_for().delete_object(CONTENT, article_key(old))
+    measure("delete-old", [article_key(old)])
     measure("replay", [key])
-    return measures
+    return measures, states
+
+
+@dataclass
+class StateSize:
+    """What every run reads (the root) and what a change to the main feed reads and writes (its head)."""
+
+    size: int
+    feed_kinds: str
+    way: str
+    root_bytes: int
+    main_head_bytes: int
+
+
+def _buckets(baseline: Path | None) -> list[tuple[str, str]]:
+    return [("incremental", PUBLISH)] + ([("baseline", BASELINE)] if baseline else [])
+
+
+def _state_size(s3: Any, bucket: str) -> tuple[int, int]:
+    body = s3.get_object(Bucket=bucket, Key="_state/root.json")["Body"].read()
+    head = s3.head_object(Bucket=bucket, Key=json.loads(body)["feeds"][""]["head"])
+    return len(body), int(head["ContentLength"])
 
 
 def _fmt_requests(requests: dict[str, int]) -> str:
@@ -159,6 +204,8 @@ def _report(
     cold: cold_start.ColdStart | None,
     sizes: list[int],
     artifact: cold_start.ArtifactStart | None = None,
+    state_sizes: list[StateSize] | None = None,
+    baseline: str | None = None,
 ) -> str:
     modes = list(dict.fromkeys(m.feed_kinds for m in measures))
     # The targets and the naive comparison are about the site as generated before feed kinds
@@ -173,10 +220,13 @@ def _report(
         "articles with 200 tags, `feed_limit` 20. Each publish runs in a fresh subprocess (peak RSS is "
         "that process's, interpreter included); S3 requests are counted per HTTP attempt. The moto "
         "server answers in the benchmark's own process, so wall times are bounded by its throughput "
-        "(the req/s column), far below real S3's; request counts and bytes are what S3 would see. Rerun with "
+        "(the req/s column), far below real S3's; request counts and bytes are what S3 would see. "
+        "`add`, `edit` and `delete` change the newest article; `edit-old` and `delete-old` one from "
+        "the middle of the site's history, which only archive pages show. Rerun with "
         "`python -m bench scale` (default sizes 1,000 and 10,000; add 100,000 with "
         "`--sizes 1000,10000,100000`, which takes several minutes more; the naive baseline runs up to "
-        "10,000 unless `--naive-up-to` says otherwise).",
+        "10,000 unless `--naive-up-to` says otherwise)."
+        + (f" The `baseline` rows are {baseline}, on the same changes in the same run." if baseline else ""),
         "",
         "Feed kinds: `plain` is the generated site (main, 200 tag feeds, one author); `all` adds 50 "
         "author profiles credited by key (one or two per article) and five feeds of site.yaml selecting "
@@ -192,9 +242,22 @@ def _report(
             f"| {_fmt_requests(m.requests)} | {m.bytes_read:,} | {m.peak_rss_mib:.0f} "
             f"| {m.total / m.wall_s:.0f} |"
         )
+    if state_sizes:
+        lines += [
+            "",
+            "State after the cold publish: the root (read by every run, written by every change) and the "
+            "main feed's head (read and written by every change to the main feed):",
+            "",
+            "| articles | feed kinds | way | root (bytes) | main feed head (bytes) |",
+            "|---:|---|---|---:|---:|",
+            *(
+                f"| {st.size:,} | {st.feed_kinds} | {st.way} | {st.root_bytes:,} | {st.main_head_bytes:,} |"
+                for st in state_sizes
+            ),
+        ]
     ratio_rows = []
     for size in sizes:
-        for change in ("add", "edit", "delete"):
+        for change in CHANGES:
             inc, nai = by.get((size, change, "incremental")), by.get((size, change, "naive"))
             if inc and nai:
                 ratio_rows.append(
@@ -238,7 +301,7 @@ def _feed_kinds_table(measures: list[Measure], sizes: list[int], modes: list[str
     totals = {(m.size, m.scenario, m.feed_kinds): m.total for m in measures if m.way == "incremental"}
     rows = []
     for size in sizes:
-        for change in ("add", "edit", "delete", "replay"):
+        for change in (*CHANGES, "replay"):
             cells = [
                 f"{totals[(size, change, mode)]:,}" if (size, change, mode) in totals else "–"
                 for mode in modes
@@ -246,7 +309,7 @@ def _feed_kinds_table(measures: list[Measure], sizes: list[int], modes: list[str
             rows.append(f"| {size:,} | {change} | " + " | ".join(cells) + " |")
     steady = []
     for mode in modes:
-        for change in ("add", "edit", "delete"):
+        for change in CHANGES:
             counts = [totals[(size, change, mode)] for size in sizes if (size, change, mode) in totals]
             if len(counts) > 1:  # constant per change: what "incremental stays incremental" means
                 same = "same at every size" if max(counts) - min(counts) <= 2 else "**grows with the site**"
@@ -272,14 +335,14 @@ def _targets(
     out = []
     small, large = min(sizes), max(sizes)
     if len(sizes) > 1:
-        for change in ("add", "edit", "delete"):
+        for change in CHANGES:
             totals = [by[(s, change, "incremental")].total for s in sizes]
             out.append(
                 f"- Per-change S3 requests the same at every size ({change}: "
                 f"{' / '.join(map(str, totals))}): {verdict(max(totals) - min(totals) <= 2)}"
             )
         if large >= 100_000:
-            for change in ("add", "edit", "delete"):
+            for change in CHANGES:
                 a, b = by[(small, change, "incremental")].wall_s, by[(large, change, "incremental")].wall_s
                 out.append(
                     f"- Per-change wall time at {large:,} ≤ 2× that at {small:,} ({change}: {b:.2f}s vs "
@@ -287,8 +350,7 @@ def _targets(
                 )
     if (10_000, "add", "naive") in by:
         worst = min(
-            by[(10_000, c, "naive")].total / max(by[(10_000, c, "incremental")].total, 1)
-            for c in ("add", "edit", "delete")
+            by[(10_000, c, "naive")].total / max(by[(10_000, c, "incremental")].total, 1) for c in CHANGES
         )
         out.append(
             f"- ≥ 100× fewer S3 requests than naive at 10,000 (smallest ratio {worst:,.0f}×): "
@@ -297,7 +359,7 @@ def _targets(
     if (10_000, "cold", "incremental") in by:
         wall = by[(10_000, "cold", "incremental")].wall_s
         out.append(f"- Cold full publish of 10,000 ≤ 60 s ({wall:.1f}s): {verdict(wall <= 60)}")
-    rss = max(by[(large, c, "incremental")].peak_rss_mib for c in ("add", "edit", "delete"))
+    rss = max(by[(large, c, "incremental")].peak_rss_mib for c in CHANGES)
     if large >= 100_000:
         out.append(
             f"- Peak RSS of a one-article change at {large:,} ≤ 200 MB ({rss * MIB_TO_MB:.0f} MB): "
@@ -334,7 +396,19 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--cold-start-runs", type=int, default=15, help="runs of each cold-start process")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurements")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another feedpub checkout (e.g. a worktree of an older commit) whose publisher runs on "
+        "the same changes, beside this one",
+    )
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
+    parser.add_argument(
+        "--section",
+        default="scale",
+        help="the docs/benchmarks.md section to write (default scale; e.g. archives for a comparison "
+        "with --baseline that should not replace the scale figures)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -345,30 +419,52 @@ def main(argv: list[str]) -> int:
     if not modes or any(mode not in ("plain", "all") for mode in modes):
         parser.error("--feed-kinds takes plain, all or plain,all")
     measures: list[Measure] = []
+    state_sizes: list[StateSize] = []
+    baseline = args.baseline.resolve() if args.baseline else None
     with moto_server() as endpoint:
         for size in sizes:
             for mode in modes:
                 print(f"scale: {size:,} articles, {mode} feed kinds", flush=True)
-                measures += _bench_size(
+                size_measures, size_states = _bench_size(
                     endpoint,
                     size,
                     naive=size <= args.naive_up_to and mode == modes[0],
                     kinds=mode,
+                    baseline=baseline,
                     log=lambda s: print(s, flush=True),
                 )
+                measures += size_measures
+                state_sizes += size_states
     cold = artifact = None
     if not args.no_cold_start:
         print("scale: cold start", flush=True)
         cold = cold_start.measure(args.cold_start_runs)
         print("scale: cold start from the function's layout", flush=True)
         artifact = cold_start.measure_artifact()
-    report = _report(measures, cold, sizes, artifact)
+    described = _describe_checkout(baseline) if baseline else None
+    report = _report(measures, cold, sizes, artifact, state_sizes, described)
+    if args.section != "scale":
+        report = report.replace(
+            "## Scale: incremental publishing against the naive way", f"## Scale ({args.section})", 1
+        )
     if args.no_docs:
         print(report)
     else:
-        write_section(DOCS, "scale", report)
+        write_section(DOCS, args.section, report)
         print(f"scale: wrote {DOCS.relative_to(ROOT)}")
     return 0
+
+
+def _describe_checkout(path: Path) -> str:
+    """The commit a checkout is at, as `git log` shows it in one line."""
+    done = subprocess.run(
+        ["git", "-C", str(path), "log", "-1", "--format=%h (%s)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = done.stdout.strip()
+    return f"feedpub at {line[:100]}" if line else f"the checkout at {path}"
 
 
 if __name__ == "__main__":

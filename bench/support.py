@@ -97,6 +97,11 @@ def article_date(number: int) -> datetime:
     return BASE_DATE + timedelta(hours=number)
 
 
+def tag_count(number: int, *, seed: int = 5) -> int:
+    """How many tags article `number` of the generated site has (as article_bytes draws them)."""
+    return random.Random(seed * 1_000_003 + number).randint(1, 3)
+
+
 def article_bytes(
     number: int,
     *,

@@ -3,7 +3,9 @@
 site.yaml `feed_max_bytes` (1 MiB by default) bounds each document of a feed. The newest items
 keep their full content while the document stays within it; every older item goes out
 summary-only: its title, link, dates, authors, tags and summary, without the content. A kind of
-feed that site.yaml sets to `summary` has every item summary-only.
+feed that site.yaml sets to `summary` has every item summary-only. An archive document
+(feedpub.archive) takes the split of its whole page, so that the publisher's page objects, which
+keep their items as the documents show them, stay within the budget too.
 
 The split is a pure function of the items, so the offline build and the publisher (which keeps
 each shown item's weights in its state and only the content of the items that go out in full)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from feedpub.archive import FIRST_PAGE
 from feedpub.catalogue import Feed
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
@@ -28,6 +31,9 @@ from feedpub.model import FeedItem, Person
 ITEM_ALLOWANCE = 1536
 PER_VALUE_ALLOWANCE = 160  # each author, tag, image or enclosure: its elements or JSON object
 FEED_ALLOWANCE = 4096  # the document's own markup: declarations, channel/feed elements, links
+# RFC 5005 links a document may carry (current, prev-archive, next-archive, a podcast's next), plus
+# fh:archive and its namespace: each with its markup, and its URL counted in feed_weight.
+ARCHIVE_LINKS = 4
 SUMMARY_ONLY_CHARACTERS = 1000  # a summary-only item's summary is cut there, at a word boundary
 # Characters a format may spell as longer references: "<", ">" and "&" up to "&#x26;lt;" in plain
 # text (an RSS description is HTML, escaped again as XML), "&#x3C;" in content (escaped once);
@@ -93,7 +99,7 @@ def weights(item: FeedItem) -> tuple[int, int]:
 
 def feed_weight(site: SiteConfig, feed: Feed) -> int:
     """An upper bound of a document of this feed without its items."""
-    urls = [site.base_url + path for path in feed.paths] + [
+    urls = [site.base_url + path for path in feed.paths + _archive_link_paths(feed)] + [
         site.home,
         site.hub,
         site.favicon,
@@ -101,6 +107,7 @@ def feed_weight(site: SiteConfig, feed: Feed) -> int:
     ]
     return (
         FEED_ALLOWANCE
+        + ARCHIVE_LINKS * PER_VALUE_ALLOWANCE
         + 3 * text_weight(feed.title(site))
         + 2 * text_weight(feed.description(site))
         + sum(2 * url_weight(url) for url in urls)
@@ -108,6 +115,15 @@ def feed_weight(site: SiteConfig, feed: Feed) -> int:
         + text_weight(site.title)
         + text_weight(site.language)
     )
+
+
+def _archive_link_paths(feed: Feed) -> list[str]:
+    """What the RFC 5005 links of any document of the feed may name (feedpub.render.common
+    .archive_links): its subscription documents and three archive pages. Counted for every document
+    alike, so a document's weight does not depend on where it stands in the archive (page names all
+    have one length)."""
+    page = feed.subscription.archive_page(FIRST_PAGE)
+    return feed.subscription.paths + page.paths * (ARCHIVE_LINKS - 1)
 
 
 def full_count(site: SiteConfig, feed: Feed, item_weights: Sequence[tuple[int, int]]) -> int:

@@ -204,7 +204,8 @@ def render_site(
 ) -> BuildResult:
     """Every output for these records as of `now`: every feed of the catalogue in its formats, OPML, XSL.
 
-    Only records shown in some feed are rendered, each once however many feeds show it. A record
+    Every published record is rendered (each shows in a feed or in one of its archive documents),
+    once however many feeds show it. A record
     whose item or feed fails to render is rejected with the reason and the site rendered without it.
     """
     kept = list(loaded)
@@ -221,7 +222,13 @@ def render_site(
 
 def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers: Workers) -> BuildResult:
     chosen = selection.select(loaded, site, now)
-    shown = list({record.id: record for _, feed_records in chosen.feeds for record in feed_records}.values())
+    # Every published record is in some archive page, the records the feeds show too.
+    members = [
+        record
+        for feed_records in [r for _, r in chosen.feeds] + [d.page for d in chosen.archives]
+        for record in feed_records
+    ]
+    shown = list({record.id: record for record in members}.values())
     links = {record.path: record.url for record in loaded}  # links between records: their permalinks
     jobs = [(record, links) for record in shown]
     rendered = dict(zip((record.id for record in shown), workers.map(_render_items, jobs, site), strict=True))
@@ -229,6 +236,11 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
         (feed, budget.shown(site, feed, [rendered[record.id] for record in feed_records]))
         for feed, feed_records in chosen.feeds
     ]
+    # An archive document shows its oldest members as the budget of its whole page has them
+    # (the publisher keeps each page's items so: publish/tx.py).
+    for doc in chosen.archives:
+        page_items = budget.shown(site, doc.feed, [rendered[record.id] for record in doc.page])
+        feeds.append((doc.feed, page_items[len(page_items) - len(doc.shown) :]))
     try:
         outputs = dict(workers.map(_render_feeds, feeds, site))
     except items.UnrenderableError as exc:  # a feed names the item at fault: which record is it?

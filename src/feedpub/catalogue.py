@@ -13,6 +13,10 @@ tests keep them equal).
   (from the record's facets, so the publisher decides from its state without reading records),
   which feeds exist even when empty, and what each feed is called.
 
+Every feed of every kind also has archive documents (feedpub.archive: RFC 5005 archived feeds), at
+`<the directory of its documents>archive/<page>/<file name of each format>`; their paths, public
+pattern and headers are defined here once, for all kinds.
+
 Adding a format or a kind is one place here plus tests. Importing this module stays cheap (no
 lxml, no feedgen): renderers are imported the first time a document is rendered.
 """
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from feedpub.archive import PAGE_NAME, is_page_name
 from feedpub.slugs import tag_slug
 
 if TYPE_CHECKING:
@@ -35,6 +40,9 @@ if TYPE_CHECKING:
 # Feeds change when authors publish: short freshness, then serve stale while revalidating so a burst
 # of readers never waits on the origin, and keep serving the last good copy if the origin errs.
 FEED_CACHE = "public, max-age=300, stale-while-revalidate=86400, stale-if-error=604800"
+# A full archive page never changes when articles are added (feedpub.archive); an edit or a deletion
+# of one of its items rewrites it, and the publisher then invalidates it at the edge.
+ARCHIVE_CACHE = "public, max-age=31536000, immutable"
 STYLESHEET_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
 # Episode media: large, fetched by range, replaced rarely (a new upload is invalidated at the edge).
 MEDIA_CACHE = "public, max-age=604800"
@@ -43,6 +51,8 @@ MEDIA_CACHE = "public, max-age=604800"
 XML_FOR_BROWSERS = "application/xml; charset=utf-8"
 # A slug as feedpub makes them (feedpub.slugs): the one path segment a feed's name becomes.
 SLUG = "[a-z0-9._-]+"
+# Archive documents of a feed live in this directory beside its documents (feedpub.archive).
+ARCHIVE_DIR = "archive/"
 _SLUG = re.compile(SLUG)
 
 Renderer = Callable[["SiteConfig", "Feed", "Sequence[FeedItem]"], bytes]
@@ -63,6 +73,9 @@ class Format:
     renderer: Renderer = field(repr=False)
     # A browser navigation gets it as XML_FOR_BROWSERS, so that its stylesheet renders.
     xml_for_browsers: bool = False
+    # Its readers page back with RFC 5005's paged-feed `next` link rather than `prev-archive`
+    # (AntennaPod and gPodder for podcasts): its documents carry both, to the same older page.
+    pages_with_next: bool = False
 
     def render(self, site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> bytes:
         return self.renderer(site, feed, items)
@@ -108,7 +121,14 @@ JSON_FEED = Format(
 FORMATS: tuple[Format, ...] = (RSS, ATOM, JSON_FEED)
 # The show feed: RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, the format podcast apps read.
 PODCAST = Format(
-    "podcast", "podcast.xml", "application/rss+xml; charset=utf-8", "Podcast", "rss", _render_podcast, True
+    "podcast",
+    "podcast.xml",
+    "application/rss+xml; charset=utf-8",
+    "Podcast",
+    "rss",
+    _render_podcast,
+    xml_for_browsers=True,
+    pages_with_next=True,
 )
 # The page for people: what a browser navigating to any document of the feed is shown (the local
 # edge and infra/edge/viewer.js rewrite the request to it). Not a feed: no OPML entry.
@@ -229,7 +249,39 @@ class Kind:
 
     def path_pattern(self) -> str:
         """A regular expression (JavaScript and Python alike) of every document path of this kind."""
-        return rf"{_escape(self.directory)}{SLUG}\/{_names(self.formats)}"
+        return rf"{self.directory_pattern()}{_names(self.formats)}"
+
+    def directory_pattern(self) -> str:
+        """A regular expression of the directory (with its "/", or empty) a feed's documents are in."""
+        return rf"{_escape(self.directory)}{SLUG}\/"
+
+    def archive_path(self, feed: Feed, fmt: Format) -> str:
+        """Where an archive document of the feed is: beside its documents, in archive/<page>/."""
+        directory, _, _ = self.path(Feed(self, feed.slug), fmt).rpartition("/")
+        prefix = directory + "/" if directory else ""
+        return f"{prefix}{ARCHIVE_DIR}{feed.page}/{fmt.file_name}"
+
+    @property
+    def archive_formats(self) -> list[Format]:
+        """The formats of its archive documents: its feed formats (an archive page has no page for
+        people; a browser that opens one gets the XML, with feed.xsl where the format has it)."""
+        return _feed_formats(self.formats)
+
+    def archive_pattern(self) -> str:
+        return rf"{self.directory_pattern()}{_escape(ARCHIVE_DIR)}{PAGE_NAME}\/{_names(self.archive_formats)}"
+
+    def archive_document(self, path: str) -> tuple[str, str, Format] | None:
+        """(feed id, page, format) if `path` is an archive document of a feed of this kind."""
+        directory, _, file_name = path.rpartition("/")
+        feed_directory, _, page = directory.rpartition("/")
+        owner_directory, _, archive_directory = feed_directory.rpartition("/")
+        if not is_page_name(page) or archive_directory + "/" != ARCHIVE_DIR:
+            return None
+        owner = (owner_directory + "/" if owner_directory else "") + file_name
+        found = self.document(owner)
+        if found is None or found[1] not in self.archive_formats:
+            return None
+        return found[0], page, found[1]
 
     def page_route(self) -> tuple[str, str]:
         """(pattern, replacement) turning the request path of a feed document of this kind into the
@@ -276,8 +328,8 @@ class MainKind(Kind):
     def slug_of(self, feed_id: str) -> str | None:
         return "" if feed_id == "" else None
 
-    def path_pattern(self) -> str:
-        return _names(self.formats)
+    def directory_pattern(self) -> str:
+        return ""
 
     def page_route(self) -> tuple[str, str]:
         return rf"^\/{_names(_feed_formats(self.formats))}$", "/" + PAGE.file_name
@@ -341,6 +393,9 @@ class PodcastKind(Kind):
 
     def path_pattern(self) -> str:
         return f"({_escape(PODCAST.file_name)}|{_escape(self.page_name)})"
+
+    def directory_pattern(self) -> str:
+        return ""
 
     def document(self, path: str) -> tuple[str, Format] | None:
         feed = self.feed("")
@@ -440,16 +495,38 @@ class Feed:
     kind: Kind
     slug: str
     label: str | None = None
+    # Archives (feedpub.archive): the page this document is (None: the subscription document), the
+    # next older archive document (prev-archive) and, for a page, the next newer one (next-archive).
+    page: str | None = None
+    older: str | None = None
+    newer: str | None = None
 
     @property
     def id(self) -> str:
         return self.kind.feed_id(self.slug)
 
     @property
+    def subscription(self) -> Feed:
+        """The feed's subscription document (what `current` links to)."""
+        return Feed(self.kind, self.slug, self.label)
+
+    def archive_page(self, page: str, older: str | None = None, newer: str | None = None) -> Feed:
+        return Feed(self.kind, self.slug, self.label, page, older, newer)
+
+    def with_older(self, older: str | None) -> Feed:
+        return Feed(self.kind, self.slug, self.label, self.page, older, self.newer)
+
+    def page_path(self, page: str, fmt: Format) -> str:
+        return self.kind.archive_path(self.archive_page(page), fmt)
+
+    @property
     def formats(self) -> tuple[Format, ...]:
-        return self.kind.formats
+        """The formats this document is published in (an archive page: the feed formats only)."""
+        return self.kind.formats if self.page is None else tuple(self.kind.archive_formats)
 
     def path(self, fmt: Format) -> str:
+        if self.page is not None:
+            return self.kind.archive_path(self, fmt)
         return self.kind.path(self, fmt)
 
     @property
@@ -549,29 +626,47 @@ def layout() -> list[list[str]]:
     return [[kind.name, *(fmt.name for fmt in kind.formats)] for kind in KINDS]
 
 
+def archive_document(path: str) -> tuple[str, str, Format] | None:
+    """(feed id, page, format) of an archive document, or None for any other path."""
+    return next((found for kind in KINDS if (found := kind.archive_document(path)) is not None), None)
+
+
+def is_feed_output(path: str) -> bool:
+    """A feed's document or one of its archive documents."""
+    return document(path) is not None or archive_document(path) is not None
+
+
 def site_file(path: str) -> SiteFile | None:
     return next((file for file in SITE_FILES if file.path == path), None)
 
 
-def headers_for(path: str) -> tuple[str, str]:
-    """(Content-Type, Cache-Control) of a published path; a path feedpub does not publish is refused."""
+def headers_for(path: str, full_archive: bool = False) -> tuple[str, str]:
+    """(Content-Type, Cache-Control) of a published path; a path feedpub does not publish is refused.
+
+    `full_archive`: the path is an archive document that has a newer one (feedpub.archive), which
+    no new article can change: it is served as immutable."""
     if (file := site_file(path)) is not None:
         return file.media_type, file.cache_control
     if (found := document(path)) is not None:
         return found[1].media_type, FEED_CACHE
+    if (archived := archive_document(path)) is not None:
+        return archived[2].media_type, ARCHIVE_CACHE if full_archive else FEED_CACHE
     raise ValueError(f"{path!r} is not a path feedpub publishes")
 
 
 def write_rank(path: str) -> int:
-    """When the publisher writes a path: the stylesheet first, then the feeds (those others link to
-    first), then feeds.opml, which lists them all; anything else (the private report) last."""
+    """When the publisher writes a path: the stylesheet first, then archive documents (a feed links
+    to them), then the feeds (those others link to first), then feeds.opml, which lists them all;
+    anything else (the private report) last."""
     if path == XSL.path:
         return 0
+    if archive_document(path) is not None:
+        return 1
     if (found := document(path)) is not None:
-        return feed(found[0]).kind.write_rank
+        return feed(found[0]).kind.write_rank + 1
     if path == OPML.path:
-        return 3
-    return 4
+        return 4
+    return 5
 
 
 def browser_types() -> list[str]:
@@ -598,6 +693,7 @@ def public_path_pattern() -> str:
     """The regular expression of every public request path ("/" + a published path), written the
     same for Python's `re` and JavaScript (infra/edge/viewer.js holds a copy; tests compare)."""
     alternatives = [_escape(file.path) for file in SITE_FILES] + [kind.path_pattern() for kind in KINDS]
+    alternatives += [kind.archive_pattern() for kind in KINDS]
     return rf"^\/({'|'.join([*alternatives, media_path_pattern()])})$"
 
 

@@ -55,6 +55,8 @@ class SiteConfig(BaseModel):
     author: SiteAuthor | None = None
     timezone: str = "UTC"
     feed_limit: Annotated[int, Field(ge=1, le=1000)] = 20
+    # Members per archive page, on average (feedpub.archive cuts pages by content, not by count).
+    archive_page_size: Annotated[int, Field(ge=2, le=1000)] = 50
     max_record_bytes: Annotated[int, Field(ge=1024, le=64 * MiB)] = MiB
     # A body larger than feedpub.bounded_render.INLINE_LIMIT renders within these, or is rejected.
     render_cpu_seconds: Annotated[int, Field(ge=1, le=300)] = 5
@@ -150,14 +152,15 @@ class SiteChange(Enum):
 
     # How a record is read, validated or rendered: every record is read again (a fanned-out rebuild).
     RECORDS = "records"
-    # Which records belong to which feed (site.yaml `feeds:`): the feeds are regrouped from the
-    # state's record shards, which keep what decides membership; records are read only to render
-    # the items a feed now shows and no head held.
+    # Which records belong to which feed (site.yaml `feeds:`), or how archive pages are cut: the
+    # feeds are regrouped from the state's record shards, which keep what decides membership, and
+    # their archive pages cut again with the items the old pages held; records are read only to
+    # render the items a feed or an archive page now shows in full and no head or page held so.
     MEMBERSHIP = "membership"
     # Only what the feeds say about themselves: they are re-rendered from the publisher's state
-    # (its feed heads hold each feed's newest members with their items as the feed shows them);
-    # only records that become visible or go back to full content (a larger feed_limit or
-    # budget, `content: full`) are read.
+    # (its feed heads hold each feed's newest members with their items as the feed shows them,
+    # its archive pages every other member); only records that become visible or go back to full
+    # content (a larger feed_limit or budget, `content: full`) are read.
     FEEDS = "feeds"
 
 
@@ -176,6 +179,7 @@ SITE_FIELD_CHANGES: Mapping[str, SiteChange] = MappingProxyType(
         "content": SiteChange.FEEDS,  # full or summary items per kind: heads keep what decides it
         "feed_max_bytes": SiteChange.FEEDS,  # the budget: heads keep each shown item's weights
         "feeds": SiteChange.MEMBERSHIP,
+        "archive_page_size": SiteChange.MEMBERSHIP,  # archive pages are cut again from the state
         "base_url": SiteChange.RECORDS,  # the default home_page_url: record ids and links
         "home_page_url": SiteChange.RECORDS,  # record ids, permalinks, relative links in bodies
         "author": SiteChange.RECORDS,  # the author of every record that names none

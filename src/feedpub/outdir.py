@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from feedpub import catalogue
+from feedpub.archive import is_page_name
 from feedpub.errors import FeedpubError
 from feedpub.podcast.media import MEDIA_KEY
 
@@ -104,7 +105,8 @@ def _remove_stale(root: Path, stale_files: set[str], manifest: _Manifest, live: 
         path.unlink()
         removed += 1
     live_dirs = {parent.as_posix() for rel in live for parent in PurePosixPath(rel).parents}
-    for rel in sorted(manifest.created_dirs - live_dirs):
+    deepest_first = sorted(manifest.created_dirs - live_dirs, key=lambda rel: (-rel.count("/"), rel))
+    for rel in deepest_first:
         path = _ours(root, rel)
         if path is None or path.is_symlink() or not path.is_dir():
             continue
@@ -142,8 +144,16 @@ def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> WriteReport:
 def _is_feed_file(rel: str) -> bool:
     """Feed documents, episode media and feed directories (_is_feed_directory) are the only things
     that go stale. Anything else in a manifest (say, edited by hand) is not ours to delete."""
-    return catalogue.document(rel) is not None or MEDIA_KEY.fullmatch(rel) is not None
+    return catalogue.is_feed_output(rel) or MEDIA_KEY.fullmatch(rel) is not None
 
 
 def _is_feed_directory(rel: str) -> bool:
-    return rel not in ("", ".", "..") and catalogue.is_feed_id(rel + "/")
+    if rel in ("", ".", ".."):
+        return False
+    # a feed's archive/ directory and its pages' directories go with the feed
+    parent, _, name = rel.rpartition("/")
+    if name == catalogue.ARCHIVE_DIR.rstrip("/"):
+        return parent == "" or catalogue.is_feed_id(parent + "/")
+    if parent.rpartition("/")[2] == catalogue.ARCHIVE_DIR.rstrip("/") and is_page_name(name):
+        return _is_feed_directory(parent)
+    return catalogue.is_feed_id(rel + "/")

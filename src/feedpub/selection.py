@@ -6,11 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from feedpub import catalogue
+from feedpub import archive, catalogue
 from feedpub.catalogue import Feed
 from feedpub.config import SiteConfig
 from feedpub.errors import RecordError
 from feedpub.model import Record
+
+
+@dataclass(frozen=True)
+class ArchiveDocument:
+    """An archive document and its page: the members it shows and every member of the page, each
+    newest first (the feed's byte budget is applied to the whole page: feedpub.budget)."""
+
+    feed: Feed
+    shown: list[Record]
+    page: list[Record]
 
 
 @dataclass(frozen=True)
@@ -20,8 +30,10 @@ class Selection:
     scheduled: list[Record]  # due after `now`, soonest first
     next_due: datetime | None  # when the feeds next change by themselves: a record falls due or expires
     rejected: list[RecordError]  # records whose id another record keeps
-    # In catalogue order; each newest first, as many as its kind shows (catalogue.Kind.item_limit).
-    feeds: list[tuple[Feed, list[Record]]]
+    feeds: list[tuple[Feed, list[Record]]]  # in catalogue order; each newest first, as many as its kind shows
+    # (catalogue.Kind.item_limit)
+    # Every archive document (feedpub.archive) of those feeds: the rest of each feed.
+    archives: list[ArchiveDocument]
     expired: list[Record] = field(default_factory=list)  # past their expiry date: out of every feed
 
 
@@ -57,6 +69,7 @@ def select(records: Iterable[Record], site: SiteConfig, now: datetime) -> Select
     live = [r for r in kept if not r.draft and (r.expires_at is None or r.expires_at > now)]
     scheduled = sorted((r for r in live if r.due > now), key=lambda r: (r.due, r.id))
     published = sorted((r for r in live if r.due <= now), key=lambda r: r.sort_key, reverse=True)
+    feeds, archives = _feeds(published, site)
     changes = [r.due for r in scheduled] + [r.expires_at for r in live if r.expires_at is not None]
     return Selection(
         published=published,
@@ -64,28 +77,41 @@ def select(records: Iterable[Record], site: SiteConfig, now: datetime) -> Select
         scheduled=scheduled,
         next_due=min(changes, default=None),
         rejected=rejected,
-        feeds=_feeds(published, site),
+        feeds=feeds,
+        archives=archives,
         expired=expired,
     )
 
 
-def _feeds(published: list[Record], site: SiteConfig) -> list[tuple[Feed, list[Record]]]:
-    """Every feed of the catalogue with a member (or standing even when empty), and its newest members.
+def _feeds(
+    published: list[Record], site: SiteConfig
+) -> tuple[list[tuple[Feed, list[Record]]], list[ArchiveDocument]]:
+    """Every feed of the catalogue with a member (or standing even when empty) and its newest members;
+    then every archive document of those feeds with its members.
 
-    A feed's label is the one its newest record gives it (a tag as that record writes it)."""
-    labels: dict[str, str | None] = dict.fromkeys(catalogue.standing_feeds(site))
-    members: dict[str, list[Record]] = {feed_id: [] for feed_id in labels}
-    limits: dict[str, int | None] = {}  # feed id -> how many members it shows (None: all)
+    A feed's label is the one its newest record gives it (a tag as that record writes it); an
+    archive document's, the one the newest record of its page gives it, so that no document but
+    the feed's own depends on records outside its page (feedpub.archive)."""
+    standing = catalogue.standing_feeds(site)
+    members: dict[str, list[tuple[Record, str | None]]] = {feed_id: [] for feed_id in standing}
     for record in published:
         for feed_id, label in catalogue.memberships(catalogue.facets_of(record), site):
-            labels.setdefault(feed_id, label)
-            shown = members.setdefault(feed_id, [])
-            if feed_id not in limits:
-                limits[feed_id] = catalogue.feed(feed_id).item_limit(site)
-            limit = limits[feed_id]
-            if limit is None or len(shown) < limit:
-                shown.append(record)
-    return [
-        (catalogue.feed(feed_id, labels[feed_id]), members[feed_id])
-        for feed_id in sorted(members, key=catalogue.feed_order)
-    ]
+            members.setdefault(feed_id, []).append((record, label))
+    feeds: list[tuple[Feed, list[Record]]] = []
+    archives: list[ArchiveDocument] = []
+    for feed_id in sorted(members, key=catalogue.feed_order):
+        newest_first = members[feed_id]
+        oldest_first = newest_first[::-1]
+        limit = catalogue.feed(feed_id).item_limit(site)  # None: it shows every member, no archive
+        pages = archive.cut([record.id for record, _ in oldest_first], site.archive_page_size)
+        docs = archive.documents([(page.name, page.count) for page in pages], limit)
+        by_name = {page.name: page for page in pages}
+        for doc in docs:
+            page = oldest_first[by_name[doc.name].start : by_name[doc.name].end][::-1]
+            document = catalogue.feed(feed_id, page[0][1]).archive_page(doc.name, doc.older, doc.newer)
+            records = [record for record, _ in page]
+            archives.append(ArchiveDocument(document, records[len(records) - doc.shown :], records))
+        feed = catalogue.feed(feed_id, newest_first[0][1] if newest_first else None)
+        newest = [record for record, _ in newest_first[:limit]]
+        feeds.append((feed.with_older(archive.newest(docs)), newest))
+    return feeds, archives

@@ -48,10 +48,12 @@ RETRIES: int = CLIENT_CONFIG.retries["max_attempts"]  # type: ignore[attr-define
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 STATE_PREFIX = "_state/"
 BASE_URL = "https://feeds.example.org/"
-# Every kind of feed: tags, authors (site.yaml keys and plain names), a feed of site.yaml.
+# Every kind of feed: tags, authors (site.yaml keys and plain names), a feed of site.yaml; small
+# feeds and archive pages, so the equality checks cover the archive documents and their chains.
 SITE_YAML = f"""title: Reliability Review
 base_url: {BASE_URL}
 feed_limit: 4
+archive_page_size: 3
 timezone: UTC
 authors:
   ada: {{name: Ada Lovelace, url: https://www.example.org/ada/}}

@@ -292,9 +292,15 @@ def test_cache_policy_follows_the_objects_cache_control(document: dict[str, Any]
         "CachePolicyConfig"
     ]
     parameters = config["ParametersInCacheKeyAndForwardedToOrigin"]
-    # Then the publisher's Cache-Control decides, within 0 s .. 1 day
+    # Then the publisher's Cache-Control decides, within 0 s .. a year: feeds say 5 minutes, full
+    # archive pages say immutable for a year (anything the publisher changes is invalidated)
     assert config["MinTTL"] == 0
-    assert config["MaxTTL"] == 86400
+    assert config["MaxTTL"] == 31536000
+    assert "max-age=31536000" in catalogue.ARCHIVE_CACHE
+    # And no response headers policy puts another Cache-Control in its place
+    for policy in resources_of_type(document, "AWS::CloudFront::ResponseHeadersPolicy").values():
+        custom = policy["ResponseHeadersPolicyConfig"].get("CustomHeadersConfig", {}).get("Items", [])
+        assert all(header["Header"].lower() != "cache-control" for header in custom)
     assert config["DefaultTTL"] <= 3600
     # And gzip/brotli variants are cached, with no cookie or query string in the key
     assert parameters["EnableAcceptEncodingGzip"] is True

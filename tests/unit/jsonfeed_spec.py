@@ -114,6 +114,13 @@ class Feed(_Strict):
             raise ValueError("item ids are not unique")
         return self
 
+    @model_validator(mode="after")
+    def _next_url_moves_on(self) -> Feed:
+        # "next_url must not be the same as feed_url" (the spec's pagination rule)
+        if self.next_url is not None and self.next_url == self.feed_url:
+            raise ValueError("next_url is the feed_url")
+        return self
+
 
 def validate_json_feed(data: bytes) -> dict[str, Any]:
     """Parse and check a JSON Feed 1.1 document; raise with the reason when it does not conform."""

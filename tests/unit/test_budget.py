@@ -80,9 +80,11 @@ def test_weights_bound_what_items_add_to_every_document(feed_items: list[FeedIte
     bound = budget.feed_weight(SITE, feed) + sum(
         budget.weights(item)[1 if trimmed else 0] for item in feed_items
     )
-    # Then no document of the feed is larger than the budget's weights say
-    for path, data in render_feed(SITE, feed, shown).items():
-        assert len(data) <= bound, path
+    # Then no document of the feed is larger than the budget's weights say, wherever it stands in
+    # the feed's archive (a subscription document linking its archive, an archive page between two)
+    for document in (feed, feed.with_older("1" * 12), feed.archive_page("0" * 12, "1" * 12, "2" * 12)):
+        for path, data in render_feed(SITE, document, shown).items():
+            assert len(data) <= bound, path
 
 
 def big_article(number: int, body_bytes: int) -> bytes:

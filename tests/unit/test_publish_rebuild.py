@@ -101,9 +101,13 @@ def with_rebuilds(site: Site, rebuilds: object, content: MemoryStore | None = No
     )
 
 
-def retime(site: Site, zone: str) -> None:
+def retime(site: Site, zone: str, site_yaml: bytes = SITE) -> None:
     """A site.yaml change that needs every record read again (how naive dates are read)."""
-    site.put("site.yaml", SITE.replace(b"timezone: UTC", f"timezone: {zone}".encode()))
+    site.put("site.yaml", site_yaml.replace(b"timezone: UTC", f"timezone: {zone}".encode()))
+
+
+def archive_documents(site: Site) -> list[str]:
+    return [path for path in site.public() if "/archive/" in f"/{path}"]
 
 
 def test_parts_cover_every_shard_once_and_share_the_records_out() -> None:
@@ -120,17 +124,24 @@ def test_parts_cover_every_shard_once_and_share_the_records_out() -> None:
 
 @pytest.mark.parametrize("workers", [1, 3, 8])
 def test_a_rebuild_split_into_parts_equals_a_from_scratch_build(workers: int) -> None:
-    # Given a published site of 60 articles (tags, drafts, scheduled, shared ids, broken records)
-    site = Site()
+    # Given a published site of 60 articles (tags, drafts, scheduled, shared ids, broken records),
+    # with archive pages of 4 members on average behind feeds of 3 items
+    archived = SITE + b"archive_page_size: 4\n"
+    site = Site(archived)
     keys = populate(site, 60)
     site.publisher.apply(keys)
     site.assert_matches_build()
     # When site.yaml changes how records are read, and the rebuild runs in parts on `workers` workers
-    retime(site, "America/New_York")
-    report = with_rebuilds(site, LocalRebuilds(workers)).apply(["site.yaml"])
-    # Then every output equals a from-scratch build under the new site.yaml
+    retime(site, "America/New_York", archived)
+    counting = Counting(site.content)
+    report = with_rebuilds(site, LocalRebuilds(workers), content=counting).apply(["site.yaml"])
+    # Then every output equals a from-scratch build under the new site.yaml, every archive document
+    # of every feed included, and each record was read once, by its part (the merge cuts the
+    # archive pages from the items the parts rendered)
     assert not report.failed_keys
     site.assert_matches_build()
+    assert len(archive_documents(site)) > 30
+    assert counting.articles_read() == len(keys), {k: n for k, n in counting.gets.items() if n > 1}
     assert {entry["path"] for entry in site.state_report()["rejected"]} >= {"articles/post-017.md"}  # type: ignore[index]
     # And the rebuild left no lease and no plan behind
     root = json.loads(site.output.get("_state/root.json").body)
@@ -433,6 +444,8 @@ def test_reconcile_hands_many_differences_to_a_rebuild(monkeypatch: pytest.Monke
         ((b"timezone: UTC", b"timezone: UTC\nfeed_max_bytes: 16384"), 0),
         # a new feed of site.yaml over the existing state: regrouped from the shards
         ((b"timezone: UTC", b"timezone: UTC\nfeeds: {films: {tags: {any: [Film]}}}"), None),
+        # archive pages of another size: cut again from the items the old pages hold
+        ((b"timezone: UTC", b"timezone: UTC\narchive_page_size: 4"), 0),
     ],
 )
 def test_a_feed_level_site_yaml_change_re_renders_from_the_state(

@@ -40,8 +40,14 @@ def test_published_records_are_newest_first_and_the_main_feed_is_capped() -> Non
     )
     assert names(chosen.published) == ["a", "b", "c", "d", "e"]
     main_spec, main_records = chosen.feeds[0]
-    assert main_spec == main_feed()
+    assert main_spec.subscription == main_feed()
     assert names(main_records) == ["a", "b", "c"]
+    # and the two older records are in the main feed's one archive document, which it links to,
+    # on a page that holds all five
+    (doc,) = [doc for doc in chosen.archives if doc.feed.id == ""]
+    assert names(doc.shown) == ["d", "e"]
+    assert names(doc.page) == ["a", "b", "c", "d", "e"]
+    assert main_spec.older == doc.feed.page
 
 
 def test_records_with_the_same_date_are_ordered_by_id_for_a_stable_output() -> None:
@@ -142,7 +148,7 @@ def test_each_tag_gets_a_feed_sorted_by_slug_with_its_newest_records() -> None:
         record("p5", 5, tags=("Art",)),
     ]
     feeds = select(records, SITE, NOW).feeds
-    assert [spec for spec, _ in feeds] == [
+    assert [spec.subscription for spec, _ in feeds] == [
         main_feed(),
         TAGS.feed("art", "Art"),
         TAGS.feed("python", "Python"),

@@ -46,6 +46,7 @@ ALTERNATIVES: dict[str, Any] = {
     "description": "Another description.",
     "language": "fr",
     "feed_limit": 30,
+    "archive_page_size": 7,
     "hub": "https://hub.example.net/",
     "icon": "https://www.example.org/icon.png",
     "favicon": "https://www.example.org/favicon.ico",

@@ -25,7 +25,18 @@ MEDIA = "http://search.yahoo.com/mrss/"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 # Podcasting 2.0: the validator knows the namespace but does not check it (an informational note).
 PODCAST = "https://podcastindex.org/namespace/1.0"
-RSS_NAMESPACES = {ATOM, CONTENT, DC, MEDIA, ITUNES, PODCAST, "http://www.w3.org/XML/1998/namespace"}
+# RFC 5005 (feed paging and archiving): a namespace the validator knows, with the prefix it expects.
+FEED_HISTORY = "http://purl.org/syndication/history/1.0"
+RSS_NAMESPACES = {
+    ATOM,
+    CONTENT,
+    DC,
+    MEDIA,
+    ITUNES,
+    PODCAST,
+    FEED_HISTORY,
+    "http://www.w3.org/XML/1998/namespace",
+}
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 RFC822 = re.compile(
@@ -44,7 +55,9 @@ UUID_URN = re.compile(r"urn:uuid:[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{
 TAG_URI = re.compile(
     r"tag:([a-z0-9\-._]+?@)?[a-z0-9.\-]+?,\d{4}(-\d{2}(-\d{2})?)?:[0-9a-zA-Z;/?:@&=+$.\-_!~*'()%,]*"
 )
-ATOM_RELS = {"alternate", "enclosure", "related", "self", "via", "hub", "license", "replies"}
+# RFC 5005's relations: registered, but only at feed level (FeedHistoryRelInEntry in an entry).
+RFC5005_RELS = {"current", "first", "last", "next", "next-archive", "prev-archive", "previous"}
+ATOM_RELS = {"alternate", "enclosure", "related", "self", "via", "hub", "license", "replies"} | RFC5005_RELS
 # HTML end tags the validator recognises in plain text (a subset is enough: the renderer escapes any).
 END_TAG = re.compile(r"</(\w+)>")
 ENTITY = re.compile(r"&(#?\w+)")
@@ -209,6 +222,7 @@ def check_rss(data: bytes, location: str) -> list[str]:
     hex_lines = _lines_with_hex_references(data)
     problems = _bad_characters(root)
     problems += [f"UnknownNamespace {uri}" for uri in root.nsmap.values() if uri not in RSS_NAMESPACES]
+    problems += _feed_history_prefix(root)
     for required in ("title", "link", "description"):
         if not _text(channel.find(required)):
             problems.append(f"MissingElement channel/{required}")
@@ -229,6 +243,9 @@ def check_rss(data: bytes, location: str) -> list[str]:
         problems.append("SelfNotAtom")
     for link in channel.iterfind(f"{{{ATOM}}}link"):
         problems += _uri(link.get("href", ""), f"atom:link[{link.get('rel')}]")
+        rel = link.get("rel", "alternate")
+        if rel not in ATOM_RELS and not FULL_URI.fullmatch(rel):
+            problems.append(f"UnregisteredAtomLinkRel {rel!r}")
     problems += _check_rss_image(channel, hex_lines)
     for name in ("lastBuildDate", "pubDate"):
         value = _text(channel.find(name))
@@ -506,6 +523,15 @@ def check_atom(data: bytes, location: str) -> list[str]:
         f"AvoidNamespacePrefix {prefix}" for prefix, uri in root.nsmap.items() if uri == ATOM and prefix
     ]
     problems += _check_atom_common(root, "feed", hex_lines)
+    problems += _feed_history_prefix(root) + _check_archive(root)
+    seen_entry = False
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == f"{{{ATOM}}}entry":
+            seen_entry = True
+        elif seen_entry:
+            problems.append(f"MisplacedMetadata {etree.QName(child).localname}")
     selves = [link for link in root.iterfind(f"{{{ATOM}}}link") if link.get("rel") == "self"]
     if not selves:
         problems.append("MissingSelf")
@@ -515,6 +541,11 @@ def check_atom(data: bytes, location: str) -> list[str]:
     ids: set[str] = set()
     for entry in root.iterfind(f"{{{ATOM}}}entry"):
         problems += _check_atom_common(entry, "entry", hex_lines)
+        problems += [
+            f"FeedHistoryRelInEntry {link.get('rel')}"
+            for link in entry.iterfind(f"{{{ATOM}}}link")
+            if link.get("rel") in RFC5005_RELS
+        ]
         entry_id = _text(entry.find(f"{{{ATOM}}}id"))
         if entry_id in ids:
             problems.append(f"DuplicateEntries {entry_id}")
@@ -532,6 +563,39 @@ def check_atom(data: bytes, location: str) -> list[str]:
         published = entry.find(f"{{{ATOM}}}published")
         if published is not None:
             problems += _rfc3339(_text(published), "entry/published")
+    return problems
+
+
+def _feed_history_prefix(root: etree._Element) -> list[str]:
+    """The validator expects RFC 5005's namespace under the prefix "fh" (NonstdPrefix otherwise)."""
+    return [
+        f"NonstdPrefix {prefix} for {uri}"
+        for prefix, uri in root.nsmap.items()
+        if uri == FEED_HISTORY and prefix != "fh"
+    ]
+
+
+def _check_archive(feed: etree._Element) -> list[str]:
+    """RFC 5005 as the validator checks an Atom feed: an archive (fh:archive) links along its chain
+    (prev-archive or next-archive, else ArchiveIncomplete) and to its subscription document
+    (current, else MissingCurrentInArchive), unless it is also complete; a complete feed
+    (fh:complete) links nothing but itself as current."""
+    rels = [(link.get("rel"), link.get("href")) for link in feed.iterfind(f"{{{ATOM}}}link")]
+    selves = {href for rel, href in rels if rel == "self"}
+    archive = feed.find(f"{{{FEED_HISTORY}}}archive") is not None
+    complete = feed.find(f"{{{FEED_HISTORY}}}complete") is not None
+    problems = []
+    if complete:
+        for rel, href in rels:
+            if rel == "current" and href not in selves:
+                problems.append("CurrentNotSelfInCompleteFeed")
+            elif rel in RFC5005_RELS and rel != "current":
+                problems.append(f"FeedRelInCompleteFeed {rel}")
+    if archive and not complete:
+        if not {"prev-archive", "next-archive"} & {rel for rel, _ in rels}:
+            problems.append("ArchiveIncomplete")
+        if "current" not in {rel for rel, _ in rels}:
+            problems.append("MissingCurrentInArchive")
     return problems
 
 
@@ -585,7 +649,7 @@ def _check_text_construct(construct: etree._Element, where: str, hex_lines: list
 
 def check_all(outputs: dict[str, bytes], base_url: str) -> dict[str, list[str]]:
     """Problems per path for every RSS and Atom document in a build's outputs (empty lists when clean)."""
-    checks = {"feed.xml": check_rss, "podcast.xml": check_rss, "atom.xml": check_atom}
+    checks = {"feed.xml": check_rss, "podcast.xml": check_rss, "atom.xml": check_atom}  # archives too
     found = {}
     for path, data in outputs.items():
         check = checks.get(path.rpartition("/")[2])

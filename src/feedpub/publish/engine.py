@@ -21,7 +21,6 @@ stays small, and the import is paid by the first event that carries keys.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import random
 import time
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from feedpub import catalogue
+from feedpub import archive, catalogue
 from feedpub.config import SITE_FILE, SiteChange, SiteConfig, parse_site, site_change
 from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import FeedItem, Record
@@ -121,12 +120,6 @@ class _Unreadable:
 
 
 _RECORD_FAILURES_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
-
-
-def _newest(feed_id: str, members: list[tuple[tuple[datetime, str], str]], site: SiteConfig) -> list[str]:
-    """The keys of the (rank, key) members a feed shows (catalogue.Kind.item_limit; None: every one)."""
-    limit = catalogue.feed(feed_id).item_limit(site)
-    return [key for _, key in (members if limit is None else heapq.nlargest(limit, members))]
 
 
 def entry_for(
@@ -242,7 +235,7 @@ class Publisher:
         from feedpub.publish.rebuild import collect_rebuilds
 
         root, _ = self.state.load_root()
-        live = referenced_objects(root)
+        live = referenced_objects(root, self.state.load)
         cutoff = self.clock().timestamp() - GARBAGE_GRACE_S
         removed = 0
         for listing in self.output.list(self.state.objects_prefix):
@@ -303,11 +296,14 @@ class _Run:
         self.now = publisher.clock()
         self.fetched: dict[str, StoredObject | _Missing | _Unreadable] = {}
         self.records: dict[str, Record] = {}
-        self.rendered: dict[tuple[str, str], FeedItem] = {}  # one Markdown rendering per record version
         self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
         # The outputs rendered for the commit, written as they are unless a newer root takes over.
         self.bodies: dict[str, bytes] = {}
         self.site: SiteConfig | None = None
+        # Archive documents among the outputs rendered that are full (served as immutable).
+        self.full_archives: set[str] = set()
+        # A rebuild's record of the archive documents published before it (path -> digest).
+        self.previous_archives: dict[str, str] = {}
         # Record versions found unrenderable by an earlier attempt of this run: key -> (ETag, reason).
         self.poisoned: dict[str, tuple[str, str]] = {}
         # Media files as this attempt found them (None: not there), and what the state knew of them.
@@ -317,6 +313,7 @@ class _Run:
         self.taken_in: set[str] = set()
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
+        self.rendered: dict[tuple[str, str], Any] = {}  # those items (as JSON), by (record key, ETag)
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -360,22 +357,20 @@ class _Run:
         return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
 
     def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
-        """The items of the records a feed may show: each among the newest of this part's published
-        records that one of its feeds shows (its kind's item_limit: `feed_limit`, or every episode of
-        the show). A record the whole site shows is always one of them, so the merge reads and
-        renders none again; one that fails to render is left to the merge."""
-        shown: dict[str, list[tuple[tuple[datetime, str], str]]] = {}
-        for key, entry in entries.items():
-            if entry["status"] != PUBLISHED or datetime.fromisoformat(entry["date"]) > self.now:
-                continue
-            rank = (datetime.fromisoformat(entry["date"]), entry["id"])
-            for feed_id, _ in catalogue.memberships(entry["facets"], site):
-                shown.setdefault(feed_id, []).append((rank, key))
-        keys = {key for feed_id, members in shown.items() for key in _newest(feed_id, members, site)}
+        """The items of this part's published records: a feed shows its newest, its archive pages
+        every other one (feedpub.archive), so the merge reads and renders none of them again; one
+        that fails to render is left to the merge."""
+        keys = [
+            key
+            for key, entry in entries.items()
+            if entry["status"] == PUBLISHED
+            and datetime.fromisoformat(entry["date"]) <= self.now
+            and catalogue.memberships(entry["facets"], site)
+        ]
         items: dict[str, list[Any]] = {}
         for key in sorted(keys):
             try:
-                item = self._item(key, entries[key]["etag"])
+                item = self._render(key, entries[key]["etag"])
             except (PoisonedRecordError, StaleRecordError):
                 continue
             items[key] = [entries[key]["etag"], item.model_dump(mode="json")]
@@ -403,7 +398,6 @@ class _Run:
         while conflicts < self.pub.attempts:
             self.fetched.clear()
             self.records.clear()
-            self.rendered.clear()
             self.media.clear()
             self.links.clear()
             self.report.failed_keys = []
@@ -418,7 +412,7 @@ class _Run:
                 unreadable, self.report.failed_keys = self.report.failed_keys, []
                 return None, keys if unreadable else []
             try:
-                tx = Transaction(self.state, root, self._site(), self.now, self._item)
+                tx = Transaction(self.state, root, self._site(), self.now, self._render)
                 # A rebuild over published feeds starts its tables empty: what each record was
                 # before is not at hand, so its report says "rebuilt" rather than per record.
                 rebuilt = plan.fresh and root["site"] is not None
@@ -472,7 +466,7 @@ class _Run:
                 return self.apply([SITE_FILE], force_rebuild=False)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
             listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
-            tx = Transaction(self.state, root, self.site, self.now, self._item)
+            tx = Transaction(self.state, root, self.site, self.now, self._render)
             self.state.prefetch(root["shards"].values())
             known: dict[str, str] = {}
             named: dict[str, str | None] = {}  # media file -> the version its records were made with
@@ -648,12 +642,24 @@ class _Run:
             old_ids = {k: e["id"] for shard in shards for k, e in shard.items() if e["status"] == PUBLISHED}
         unchanged = old_site is not None and old_site["etag"] == stored.etag
         kept_warnings = tx.root.get("site_warnings", []) if unchanged else []
+        self.previous_archives = self._published_archives(tx.root)
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
         tx.root.pop("rebuild", None)
+        tx.cut_pages_at_once()
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
         tx.mark_standing()
         tx.root["site_warnings"] = kept_warnings
         return old_ids
+
+    def _published_archives(self, root: dict[str, Any]) -> dict[str, str]:
+        """Path -> digest of every archive document a committed root's feeds record (one head read
+        per feed: a rebuild diffs against them, as the root records no archive document)."""
+        published: dict[str, str] = {}
+        self.state.prefetch(feed["head"] for feed in root["feeds"].values())
+        for feed_id, feed in root["feeds"].items():
+            head = self.state.load(feed["head"])
+            published.update(outputs.archive_outputs(feed_id, head.get("pages", [])))
+        return published
 
     def _warn_of_new_ids(self, tx: Transaction, old_ids: dict[str, str]) -> None:
         changed = 0
@@ -743,20 +749,16 @@ class _Run:
         entry = tx.entry(key)
         return entry is not None and (key, entry["etag"]) in self.rendered
 
-    def _item(self, key: str, etag: str) -> FeedItem:
-        """The rendered item of a record entering the visible part of a feed (as the state knows it)."""
-        rendered = self.rendered.get((key, etag))
-        if rendered is None:
-            rendered = self.rendered[(key, etag)] = self._render(key, etag)
-        return rendered
-
     def _render(self, key: str, etag: str) -> FeedItem:
-        """The record's feed item; what reading or rendering this version raises is its rejection."""
+        """The record's feed item, for a record joining a feed (the transaction keeps it, as JSON, for
+        every feed and page it joins); what reading or rendering this version raises is its rejection."""
         from feedpub.bounded_render import RendererFailedError
         from feedpub.items import to_feed_item
         from feedpub.records import parse_record
 
         site = self._site()
+        if (key, etag) in self.rendered:  # by a rebuild's part
+            return FeedItem.model_validate(self.rendered[(key, etag)])
         record = self.records.get(key)
         stored = None if record is not None else self._version(key, etag)
         try:
@@ -838,22 +840,24 @@ class _Run:
                 self.records[key] = record  # spares a second parse; a rebuild re-parses the few it shows
             tx.replace(key, entry)
         tx.mark_due()
-        tx.settle()
-        tx.refill_heads()
-        # The records the feeds will show: rendered by a rebuild's parts, or read in parallel rather
-        # than one by one while rendering.
-        needed = set(tx.unrendered())
-        # Only a record taken as its part read it: one read again (itself or its media file changed
-        # since) may keep its ETag and still render otherwise.
-        reusable = needed.intersection(precomputed)
+        # A rebuild's merge: every published record joins its feeds' archive pages with its item, as
+        # its part rendered it. Only for a record taken as its part read it: one read again (itself or
+        # its media file changed since) may keep its ETag and still render otherwise.
+        reusable = {key for key, entry in precomputed.items() if entry["status"] == PUBLISHED}
         if self.item_source is not None and reusable:
             for key, (etag, item) in self.item_source(reusable).items():
-                self.rendered.setdefault((key, etag), FeedItem.model_validate(item))
+                self.rendered.setdefault((key, etag), item)
+        tx.settle()
+        tx.refill_heads()
+        # The records the feeds will show and no part rendered, read in parallel rather than one by
+        # one while rendering.
+        needed = set(tx.unrendered())
         self._fetch(
             (key for key in sorted(needed) if key not in self.records and not self._has_item(key, tx)),
             prefetch=True,
         )
         tx.finish_heads()
+        tx.finish_pages()
 
     def _commit(
         self, tx: Transaction, etag: str | None, fresh: bool, force: bool
@@ -864,14 +868,39 @@ class _Run:
         root = tx.root
         bodies = self.bodies
         bodies.clear()
+        self.full_archives.clear()
         feeds = tx.feeds()
+        # Archive documents are recorded in their feed's head (its page descriptors), not in the
+        # root: what the feeds this change touches had published before it, and have after it.
+        archived_before = dict(self.previous_archives) if fresh else {}
+        archived_after: dict[str, str] = {}
         for feed_id in tx.dirty_feeds:
-            if feed_id in feeds:
-                bodies.update(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
+            pages = tx.pages(feed_id)
+            archived_before.update(outputs.archive_outputs(feed_id, pages.original))
+            if feed_id not in feeds:
+                continue
+            bodies.update(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
+            docs, to_render = tx.archive_documents(feed_id)
+            feed = catalogue.feed(feed_id)
+            for doc in to_render:
+                rendered = self._render_archive(feed_id, doc, pages.members(doc.name), tx.entry)
+                bodies.update(rendered)
+                pages.record_documents(
+                    doc.name,
+                    {
+                        fmt.name: outputs.digest(rendered[path], path in self.full_archives)
+                        for fmt in feed.formats
+                        if (path := feed.page_path(doc.name, fmt)) in rendered
+                    },
+                )
+            pages.keep_documents({doc.name for doc in docs})
+            archived_after.update(outputs.archive_outputs(feed_id, pages.descriptors))
         bodies[catalogue.OPML.path] = outputs.render_list(site, feeds)
         bodies[catalogue.XSL.path] = outputs.render_stylesheet()
         bodies[self.state.report_key] = outputs.render_report(root)
-        digests = {path: outputs.md5(body) for path, body in bodies.items()}
+        digests = {
+            path: outputs.digest(body) for path, body in bodies.items() if outputs.archive_of(path) is None
+        }
         published = dict(root["outputs"])
         new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
         new_outputs.update(digests)
@@ -886,9 +915,13 @@ class _Run:
         root["media"] = {
             key: info for key, info in self.known_media.items() if key in root.get("media_refs", {})
         }
-        every_path = published.keys() | new_outputs.keys()
-        changed = {path for path in every_path if published.get(path) != new_outputs.get(path)}
-        self.report.unchanged += len(digests) - len(changed & digests.keys())
+        changed = {
+            path
+            for before, after in ((published, new_outputs), (archived_before, archived_after))
+            for path in before.keys() | after.keys()
+            if before.get(path) != after.get(path)
+        }
+        self.report.unchanged += len(bodies) - len(changed & bodies.keys())
         if not (tx.changed() or changed or fresh or force):
             return None
         tx.save_objects()
@@ -957,6 +990,7 @@ class _Run:
             except PreconditionFailedError:
                 root, etag = self.state.load_root()  # a newer run committed: its state wins
                 self.bodies.clear()
+                self.full_archives.clear()
                 self.site = _stored_site(root) or self.site
         raise CommitConflictError("outputs kept changing under this run")
 
@@ -979,20 +1013,43 @@ class _Run:
         self, feed_id: str, label: str | None, head: Head, entry_of: Callable[[str], Entry | None]
     ) -> dict[str, bytes]:
         """A feed's documents; if they fail, the item at fault is found and its record rejected."""
-        from feedpub.items import render_problem
-
         site = self._site()
         try:
             return outputs.render_head(site, feed_id, label, head)
         except _RECORD_FAILURES_PASS:
             raise
         except BaseException:
-            for member in head.items[: catalogue.feed(feed_id).item_limit(site)]:
-                problem = render_problem(site, member["item"])
-                entry = entry_of(member["key"])
-                if problem is not None and entry is not None:
-                    raise PoisonedRecordError(member["key"], entry["etag"], problem) from None
+            self._find_poisoned(head.items[: catalogue.feed(feed_id).item_limit(site)], entry_of)
             raise  # no one item fails alone: not a record's fault, so the run fails and is retried
+
+    def _render_archive(
+        self,
+        feed_id: str,
+        doc: archive.Document,
+        members: list[Any],
+        entry_of: Callable[[str], Entry | None],
+    ) -> dict[str, bytes]:
+        """An archive document in every format; if it fails, the item at fault is found and rejected."""
+        try:
+            documents = outputs.render_archive(self._site(), feed_id, doc, members)
+        except _RECORD_FAILURES_PASS:
+            raise
+        except BaseException:
+            self._find_poisoned(members[: doc.shown], entry_of)
+            raise
+        if doc.full:
+            self.full_archives.update(documents)
+        return documents
+
+    def _find_poisoned(self, members: list[Any], entry_of: Callable[[str], Entry | None]) -> None:
+        """Raise PoisonedRecordError for the first member whose item fails to render alone."""
+        from feedpub.items import render_problem
+
+        for member in members:
+            problem = render_problem(self._site(), member["item"])
+            entry = entry_of(member["key"])
+            if problem is not None and entry is not None:
+                raise PoisonedRecordError(member["key"], entry["etag"], problem) from None
 
     def _entry_in(self, root: dict[str, Any]) -> Callable[[str], Entry | None]:
         """Look up a record's entry in a committed root's shards (only when a feed fails to render)."""
@@ -1008,8 +1065,20 @@ class _Run:
         site = self._site()
         bodies = {path: body for path, body in self.bodies.items() if path in paths}
         report_key = self.state.report_key
-        for path in paths:
-            if path not in root["outputs"] or path in bodies:
+        deletes: list[str] = []
+        for path in sorted(paths):
+            if path in bodies:
+                continue
+            archived = outputs.archive_of(path)
+            if archived is not None:  # recorded in its feed's head, not in the root
+                committed = self._committed_archive(root, *archived, heads)
+                if committed is None:
+                    deletes.append(path)
+                else:
+                    bodies.update(self._render_archive(archived[0], *committed, self._entry_in(root)))
+                continue
+            if path not in root["outputs"]:
+                deletes.append(path)
                 continue
             feed_id = outputs.feed_of(path)
             if feed_id is not None:
@@ -1027,7 +1096,6 @@ class _Run:
         ranks: dict[int, list[str]] = {}
         for path in sorted(p for p in bodies if p in paths):
             ranks.setdefault(outputs.write_rank(path), []).append(path)
-        deletes = sorted(p for p in paths if p not in root["outputs"])
         media = sorted(p for p in paths if p in root["outputs"] and is_media_path(p))
         with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
             list(pool.map(lambda p: self._copy(p, root), media))  # before any feed names them
@@ -1035,8 +1103,22 @@ class _Run:
                 list(pool.map(lambda p: self._put(p, bodies[p]), ranks[rank]))
             list(pool.map(self._delete, deletes))
 
+    def _committed_archive(
+        self, root: dict[str, Any], feed_id: str, page: str, heads: dict[str, Head]
+    ) -> tuple[archive.Document, list[Any]] | None:
+        """The document and members of an archive page that a committed root publishes, or None."""
+        feed = root["feeds"].get(feed_id)
+        if feed is None:
+            return None
+        head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
+        descriptor = next((d for d in head.pages if d["name"] == page), None)
+        if descriptor is None or not descriptor.get("documents"):
+            return None
+        doc = next(d for d in outputs.archive_documents(self._site(), feed_id, head) if d.name == page)
+        return doc, self.state.load(descriptor["object"])["members"]
+
     def _put(self, path: str, body: bytes) -> None:
-        content_type, cache_control = outputs.headers(path, self.state.report_key)
+        content_type, cache_control = outputs.headers(path, self.state.report_key, path in self.full_archives)
         self.pub.output.put(path, body, content_type=content_type, cache_control=cache_control)
         self.report.written.append(path)
 

@@ -7,6 +7,7 @@ catalogue.Kind.item_limit, and a reserve); the first `limit` carry their item as
 summary-only copy. `count` says how many members exist beyond the prefix, which tells when a
 deletion has eaten into the prefix far enough to need a refill from the shards. A feed that shows
 every member (limit None: the podcast show) keeps every member: it is never refilled.
+`pages` describes the feed's archive pages (feedpub.publish.pages), oldest first.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ class Head:
         data = data or {"count": 0, "items": []}
         self.count: int = data["count"]
         self.items: list[HeadItem] = data["items"]
+        self.pages: list[dict[str, Any]] = data.get("pages", [])
         self._keys = [sort_key(item) for item in self.items]  # parallel to items: newest first
 
     def to_json(self) -> dict[str, Any]:
-        return {"count": self.count, "items": self.items}
+        return {"count": self.count, "items": self.items, "pages": self.pages}
 
     @property
     def complete(self) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from feedpub import catalogue
+from feedpub import archive, catalogue
 from feedpub.config import SITE_FILE, SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head
@@ -31,12 +31,55 @@ def feed_of(path: str) -> str | None:
     return None if found is None else found[0]
 
 
+def archive_of(path: str) -> tuple[str, str] | None:
+    """(feed id, page) of an archive document, or None for any other path."""
+    found = catalogue.archive_document(path)
+    return None if found is None else (found[0], found[1])
+
+
 def render_head(site: SiteConfig, feed_id: str, label: str | None, head: Head) -> dict[str, bytes]:
+    """A feed's subscription documents: its newest items, and a link to its newest archive document."""
     from feedpub.render import render_feed
 
     feed = catalogue.feed(feed_id, label)
     items = [FeedItem.model_validate(member["item"]) for member in head.items[: feed.item_limit(site)]]
+    return render_feed(site, feed.with_older(archive.newest(archive_documents(site, feed_id, head))), items)
+
+
+def archive_documents(site: SiteConfig, feed_id: str, head: Head) -> list[archive.Document]:
+    window = catalogue.feed(feed_id).item_limit(site)
+    return archive.documents([(d["name"], d["count"]) for d in head.pages], window)
+
+
+def render_archive(
+    site: SiteConfig, feed_id: str, doc: archive.Document, members: list[Any]
+) -> dict[str, bytes]:
+    """One archive document in every format: the `doc.shown` oldest members of its page (oldest
+    first in `members`), newest first, each in full or summary-only as the page keeps it
+    (Transaction.finish_pages), named as the newest member of the page names the feed (so that only
+    its page decides it)."""
+    from feedpub.render import render_feed
+
+    items = [FeedItem.model_validate(member["item"]) for member in reversed(members[: doc.shown])]
+    feed = catalogue.feed(feed_id, members[-1]["label"]).archive_page(doc.name, doc.older, doc.newer)
     return render_feed(site, feed, items)
+
+
+def archive_outputs(feed_id: str, descriptors: list[dict[str, Any]]) -> dict[str, str]:
+    """Path -> digest of the archive documents of a feed that its page descriptors record as published."""
+    feed = catalogue.feed(feed_id)
+    return {
+        feed.page_path(descriptor["name"], fmt): digest
+        for descriptor in descriptors
+        for fmt in feed.kind.archive_formats
+        if (digest := descriptor.get("documents", {}).get(fmt.name)) is not None
+    }
+
+
+def digest(body: bytes, full_archive: bool = False) -> str:
+    """What the state records of an output: its md5, marked for a full archive document, whose
+    Cache-Control differs (so a document that becomes full is written again with it)."""
+    return md5(body) + ("+immutable" if full_archive else "")
 
 
 def render_list(site: SiteConfig, feeds: Mapping[str, str | None]) -> bytes:
@@ -78,10 +121,10 @@ def render_report(root: Mapping[str, Any]) -> bytes:
     return json.dumps(report, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
-def headers(path: str, report_key: str) -> tuple[str, str]:
+def headers(path: str, report_key: str, full_archive: bool = False) -> tuple[str, str]:
     if path == report_key:
         return REPORT_CONTENT_TYPE, REPORT_CACHE_CONTROL
-    return catalogue.headers_for(path)
+    return catalogue.headers_for(path, full_archive)
 
 
 def write_rank(path: str) -> int:

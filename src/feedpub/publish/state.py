@@ -23,7 +23,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,8 @@ from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailed
 # 2: feeds of every catalogue kind, members with a label, record entries with their facets.
 # 3: warnings, expiring and site_warnings in the root.
 # 4: members with budget weights (full or summary-only items), facets with authors and enclosure type.
-FORMAT_VERSION = 4
+# 5: heads describe the feed's archive pages and their published documents (feedpub.publish.pages).
+FORMAT_VERSION = 5
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
 OBJECTS_DIR = "objects/"
@@ -127,8 +128,9 @@ class StateStore:
 
     def prefetch(self, keys: Iterable[str], workers: int = 16) -> None:
         """Read into the cache, several at a time, the objects of `keys` it does not hold yet."""
+        wanted = set(keys)  # before taking the lock: `keys` may be a generator that loads objects
         with self._lock:
-            todo = sorted({key for key in keys if key not in self._cache})
+            todo = sorted(key for key in wanted if key not in self._cache)
         if len(todo) <= 1:
             return
         with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
@@ -167,9 +169,13 @@ class StateStore:
                 self._cached_bytes -= len(self._cache.popitem(last=False)[1])
 
 
-def referenced_objects(root: dict[str, Any]) -> set[str]:
+def referenced_objects(root: dict[str, Any], load: Callable[[str], Any]) -> set[str]:
+    """Every state object a root references: its shards and heads, and the archive pages the heads
+    list (read with `load`: the root does not list pages, so that it does not grow with them)."""
     keys = set(root["shards"].values()) | set(root["ids"].values())
-    keys |= {feed["head"] for feed in root["feeds"].values()}
+    heads = [feed["head"] for feed in root["feeds"].values()]
+    keys.update(heads)
+    keys |= {page["object"] for head in heads for page in load(head).get("pages", ())}
     return keys
 
 

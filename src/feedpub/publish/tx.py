@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from feedpub import budget, catalogue
+from feedpub import archive, budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head, cap_for
+from feedpub.publish.pages import FeedPages, cut_members
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
@@ -70,6 +71,11 @@ class Transaction:
         self._shards: dict[str, dict[str, Entry]] = {}
         self._ids: dict[str, dict[str, list[list[str]]]] = {}
         self._heads: dict[str, Head] = {}
+        self._pages: dict[str, FeedPages] = {}  # archive pages of the feeds this change touches
+        # Members that joined each feed, when its pages are cut at once (cut_pages_at_once); else None.
+        self._joined: dict[str, list[HeadItem]] | None = None
+        self._dumped: dict[tuple[str, str], dict[str, Any]] = {}  # rendered items, shared by all pages
+        self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # their budget weights (feedpub.budget)
         self.dirty_shards: set[str] = set()
         self.dirty_ids: set[str] = set()
         self.dirty_feeds: set[str] = set()  # ids of the feeds whose members or items changed
@@ -107,6 +113,28 @@ class Transaction:
         if feed_id not in self._limits:
             self._limits[feed_id] = catalogue.feed(feed_id).item_limit(self.site)
         return self._limits[feed_id]
+
+    def archived(self, feed_id: str) -> bool:
+        """Whether the feed keeps archive pages: not when its documents show every member."""
+        return self.limit(feed_id) is not None
+
+    def pages(self, feed_id: str) -> FeedPages:
+        if feed_id not in self._pages:
+            head = self.head(feed_id)
+            pages = self._pages[feed_id] = FeedPages(head.pages, self.state.load, self.site.archive_page_size)
+            head.pages = pages.descriptors  # the same list: the head always describes the pages as they are
+        return self._pages[feed_id]
+
+    def archive_documents(self, feed_id: str) -> tuple[list[archive.Document], list[archive.Document]]:
+        """A feed's archive documents after this change, and those of them to render again: pages
+        whose members changed, and documents that show more or fewer members or link elsewhere."""
+        pages = self.pages(feed_id)
+        window = self.limit(feed_id)
+        before = {doc.name: doc for doc in archive.documents(
+            [(d["name"], d["count"]) for d in pages.original], window
+        )}  # fmt: skip
+        after = archive.documents(pages.counts(), window)
+        return after, [doc for doc in after if doc.name in pages.dirty or before.get(doc.name) != doc]
 
     def all_entries(self) -> Iterator[tuple[str, Entry]]:
         """Every record's entry (reads every shard: reconcile and refill only)."""
@@ -159,7 +187,10 @@ class Transaction:
                 key=lambda claim: (datetime.fromisoformat(claim[0]), claim[1]),
             )
             winner = claimants[0][1] if claimants else None
-            for _, key in claimants:
+            # The others first: a record that loses the id leaves its feeds before the winner joins
+            # them, so that a feed never holds two members with one id (archive pages are named
+            # after a member's id).
+            for _, key in sorted(claimants, key=lambda claim: claim[1] == winner):
                 self._settle_record(key, winner)
 
     def _settle_record(self, key: str, winner: str | None) -> None:
@@ -231,14 +262,52 @@ class Transaction:
         return catalogue.memberships(entry["facets"], self.site)
 
     def _join_feeds(self, key: str, entry: Entry) -> None:
-        for feed_id, label in self.feeds_of(entry):
+        memberships = self.feeds_of(entry)
+        item = self._item_json(key, entry["etag"]) if memberships else None
+        for feed_id, label in memberships:
             self.head(feed_id).insert(new_member(key, entry, label), cap_for(self.limit(feed_id)))
             self.dirty_feeds.add(feed_id)
+            if not self.archived(feed_id):
+                continue
+            # An archive page keeps every member, its item in full until finish_pages applies the budget.
+            page_member = new_member(key, entry, label)
+            page_member.update(item=item, full=True, weights=self._weights[(key, entry["etag"])])
+            if self._joined is not None:
+                self._joined.setdefault(feed_id, []).append(page_member)
+            else:
+                self.pages(feed_id).insert(page_member)
 
     def _leave_feeds(self, key: str, entry: Entry) -> None:
         for feed_id, _ in self.feeds_of(entry):
             self.head(feed_id).remove(key)
             self.dirty_feeds.add(feed_id)
+            if not self.archived(feed_id):
+                continue
+            if self._joined is not None:
+                self._joined[feed_id] = [m for m in self._joined.get(feed_id, []) if m["key"] != key]
+            else:
+                self.pages(feed_id).remove(new_member(key, entry, None))
+
+    def cut_pages_at_once(self) -> None:
+        """The state starts over (a rebuild's merge): rather than inserted one by one, the members
+        joining each feed are gathered and its pages cut from all of them in `finish_pages`
+        (pages.cut_members: the same pages)."""
+        self._joined = {}
+
+    def _cut_pages(self, feed_id: str, members: list[HeadItem]) -> None:
+        """Make a feed's pages anew from all its members (any order)."""
+        members = sorted(members, key=sort_key)
+        self.pages(feed_id).replace(cut_members(members, self.site.archive_page_size))
+        self.dirty_feeds.add(feed_id)
+
+    def _item_json(self, key: str, etag: str) -> dict[str, Any]:
+        """A record version's rendered item as JSON (rendered once per run: every feed and page it
+        joins shares it), and its budget weights in `_weights`."""
+        if (key, etag) not in self._dumped:
+            item = self.items(key, etag)
+            self._dumped[(key, etag)] = item.model_dump(mode="json")
+            self._weights[(key, etag)] = budget.weights(item)
+        return self._dumped[(key, etag)]
 
     def mark_standing(self) -> None:
         """Make the feeds that exist even when empty part of this change (a rebuild writes them all)."""
@@ -251,11 +320,16 @@ class Transaction:
         `regroup` (SiteChange.MEMBERSHIP): which records belong to which feed changed too, so every
         head is made again from the shards, keeping the items the old heads held."""
         self.state.prefetch(feed["head"] for feed in self.root["feeds"].values())
+        # Every archive document is rendered again too, and every page takes the budget anew.
+        self.state.prefetch(
+            descriptor["object"] for feed_id in self.root["feeds"] for descriptor in self.head(feed_id).pages
+        )
         if regroup:
             self._regroup()
         for feed_id in self.root["feeds"]:
             limit = self.limit(feed_id)
             self.head(feed_id).trim(limit, cap_for(limit))
+            self.pages(feed_id).touch_all()
             self.dirty_feeds.add(feed_id)
         self.mark_standing()
 
@@ -266,17 +340,34 @@ class Transaction:
             for member in self.head(feed_id).items
             if member["item"] is not None
         }
+        # The items the archive pages hold, each record's fullest copy (finish_pages renders the
+        # records that must show in full and are held summary-only, or not at all).
+        paged: dict[str, HeadItem] = {}
+        for feed_id in self.root["feeds"]:
+            pages = self.pages(feed_id)
+            for name, _ in pages.counts():
+                for member in pages.members(name):
+                    if member["key"] not in paged or member["full"]:
+                        paged[member["key"]] = member
         members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in self.root["feeds"]}
+        page_members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in self.root["feeds"]}
         self.state.prefetch(self.root["shards"].values())
         for key, entry in self.all_entries():
             if entry["status"] != PUBLISHED:
                 continue
+            copy = paged.get(key)
             for feed_id, label in self.feeds_of(entry):
                 found = members.setdefault(feed_id, [])
                 found.append(held.get((feed_id, key)) or new_member(key, entry, label))
+                page_member = new_member(key, entry, label)
+                if copy is not None:
+                    page_member.update(item=copy["item"], full=copy["full"], weights=copy["weights"])
+                page_members.setdefault(feed_id, []).append(page_member)
         for feed_id, found in members.items():
             self.head(feed_id).replace_items(len(found), self._newest(feed_id, found))
             self.dirty_feeds.add(feed_id)
+            if self.archived(feed_id):
+                self._cut_pages(feed_id, page_members[feed_id])
 
     def refill_heads(self) -> None:
         """Refill, in one pass over the shards, the changed heads that ran short of visible members."""
@@ -333,14 +424,43 @@ class Transaction:
                     item = budget.summary_only(FeedItem.model_validate(member["item"]))
                     member["item"], member["full"] = item.model_dump(mode="json"), False
 
+    def finish_pages(self) -> None:
+        """Give each changed archive page its items as its archive document shows them: the newest
+        members of the page in full while the feed's byte budget allows, the others summary-only
+        (the budget of the whole page, so that a page object stays within it too, whatever the size
+        of its records). A member that gets its content back is rendered again from its record.
+        Pages cut at once (cut_pages_at_once) are cut here first."""
+        if self._joined is not None:
+            for feed_id, joined in self._joined.items():
+                self._cut_pages(feed_id, joined)
+            self._joined = None
+        for feed_id in self.dirty_feeds:
+            pages = self._pages.get(feed_id)
+            if pages is None:
+                continue
+            for name in sorted(pages.dirty):
+                members = pages.members(name)[::-1]  # newest first
+                if not members:
+                    continue
+                for member in members:
+                    if member["item"] is None:
+                        self._render_member(feed_id, member)
+                feed = catalogue.feed(feed_id, members[0]["label"]).archive_page(name)
+                full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in members])
+                for position, member in enumerate(members):
+                    if position < full and not member["full"]:
+                        self._render_member(feed_id, member)
+                    elif position >= full and member["full"]:
+                        item = budget.summary_only(FeedItem.model_validate(member["item"]))
+                        member["item"], member["full"] = item.model_dump(mode="json"), False
+
     def _render_member(self, feed_id: str, member: HeadItem) -> None:
         entry = self.entry(member["key"])
         assert entry is not None, f"feed {feed_id!r} lists {member['key']}, which has no entry"
-        item = self.items(member["key"], entry["etag"])
         member["item"], member["full"], member["weights"] = (
-            item.model_dump(mode="json"),
+            self._item_json(member["key"], entry["etag"]),
             True,
-            budget.weights(item),
+            self._weights[(member["key"], entry["etag"])],
         )
 
     # -- ids, rejections, schedule ---------------------------------------------------------
@@ -393,7 +513,20 @@ class Transaction:
         return feeds
 
     def save_objects(self) -> None:
-        """Write the new shards and heads (content-addressed, in parallel) and point the root at them."""
+        """Write the new pages, shards and heads (content-addressed, in parallel) and point the root at them.
+
+        Pages first: a head names its pages' objects (the root does not: garbage collection reads
+        the heads for them)."""
+        changed_pages = [
+            (feed_id, descriptor, page)
+            for feed_id in sorted(self.dirty_feeds)
+            if feed_id in self._pages
+            for descriptor, page in self._pages[feed_id].page_objects()
+        ]
+        for (_, descriptor, _), key in zip(
+            changed_pages, self.state.save_all([page for _, _, page in changed_pages]), strict=True
+        ):
+            descriptor["object"] = key
         tables: list[tuple[dict[str, Any], str, Any]] = []
         for shard_id in self.dirty_shards:
             tables.append((self.root["shards"], shard_id, self._shards[shard_id]))

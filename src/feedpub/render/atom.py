@@ -12,7 +12,9 @@ from feedpub.catalogue import ATOM, Feed
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
+    FEED_HISTORY_NS,
     GENERATOR,
+    archive_links,
     atom_id,
     clean,
     feed_updated,
@@ -39,7 +41,8 @@ def render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
     self_url = feed_url(site, feed.path(ATOM))
     with FEEDGEN_LOCK:
         fg = FeedGenerator()
-        fg.id(atom_id(self_url))
+        # Archive documents belong to the feed: they carry its id (RFC 5005 logical feed).
+        fg.id(atom_id(feed_url(site, feed.subscription.path(ATOM))))
         fg.title(clean(feed.title(site)))
         fg.subtitle(clean(feed.description(site)))
         fg.link(href=self_url, rel="self", type="application/atom+xml")
@@ -73,7 +76,20 @@ def render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
             element.remove(content)
     for element in root.iter(*_TEXT_CONSTRUCTS):
         _declare_markup(element)
-    return finish(root, stylesheet_url(site))
+    _add_archive_links(root, site, feed)
+    return finish(root, stylesheet_url(site), namespaces={"fh": FEED_HISTORY_NS})
+
+
+def _add_archive_links(root: etree._Element, site: SiteConfig, feed: Feed) -> None:
+    """RFC 5005: fh:archive and the archive links, among the feed's metadata (before any entry)."""
+    first_entry = root.find("entry")
+    position = root.index(first_entry) if first_entry is not None else len(root)
+    if feed.page is not None:
+        root.insert(position, etree.Element(f"{{{FEED_HISTORY_NS}}}archive"))
+        position += 1
+    for rel, href in archive_links(site, feed, ATOM):
+        add_link(root, "link", index=position, href=href, rel=rel, type="application/atom+xml")
+        position += 1
 
 
 def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from feedpub.catalogue import XSL
+from feedpub.catalogue import XSL, Feed, Format
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
 from feedpub.text import clean
@@ -95,6 +95,34 @@ def item_title(item: FeedItem) -> str:
 def feed_url(site: SiteConfig, path: str) -> str:
     """Where a published path is served: the self link every feed carries."""
     return uri(site.base_url + path)
+
+
+# RFC 5005's namespace: fh:archive marks an archive document.
+FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0"
+
+
+def archive_links(site: SiteConfig, feed: Feed, fmt: Format) -> list[tuple[str, str]]:
+    """(rel, URL) of the RFC 5005 links of one document of a feed in `fmt`.
+
+    The subscription document links its newest archive document (prev-archive). An archive document
+    links its subscription document (current), the next older document (prev-archive) and the next
+    newer one (next-archive); the newest archive document's next is the subscription document
+    itself, so that every archive document links somewhere along the chain, which the W3C validator
+    asks of an archive (its ArchiveIncomplete warning) even when there is only one. A format read by
+    apps that page with RFC 5005's paged-feed `next` instead (podcast apps) gets that link too."""
+    links: list[tuple[str, str]] = []
+    if feed.page is not None:
+        current = feed_url(site, feed.subscription.path(fmt))
+        links.append(("current", current))
+    if feed.older is not None:
+        older = feed_url(site, feed.page_path(feed.older, fmt))
+        links.append(("prev-archive", older))
+        if fmt.pages_with_next:
+            links.append(("next", older))
+    if feed.page is not None:
+        newer = feed.page_path(feed.newer, fmt) if feed.newer else feed.subscription.path(fmt)
+        links.append(("next-archive", feed_url(site, newer)))
+    return links
 
 
 def home_url(site: SiteConfig) -> str:

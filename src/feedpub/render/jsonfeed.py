@@ -30,7 +30,8 @@ def render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
         "version": VERSION,
         "title": clean(feed.title(site)),
         "home_page_url": home_url(site),
-        "feed_url": feed_url(site, feed.path(JSON_FEED)),
+        # An archive page is part of the feed: feed_url names the feed, next_url the older page.
+        "feed_url": feed_url(site, feed.subscription.path(JSON_FEED)),
         "description": clean(feed.description(site)),
     }
     icon = feed.icon(site)
@@ -45,6 +46,8 @@ def render_json(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
         document["language"] = site.language
     if site.hub:
         document["hubs"] = [{"type": "WebSub", "url": uri(site.hub)}]
+    if feed.older is not None:
+        document["next_url"] = feed_url(site, feed.page_path(feed.older, JSON_FEED))
     document["items"] = [_item(item) for item in items]
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 

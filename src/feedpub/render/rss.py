@@ -19,7 +19,9 @@ from feedpub.catalogue import RSS, Feed, Format
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem, Person
 from feedpub.render.common import (
+    FEED_HISTORY_NS,
     GENERATOR,
+    archive_links,
     atom_id,
     clean,
     feed_updated,
@@ -94,12 +96,32 @@ def rss_document(
     assert channel is not None  # feedgen always writes one
     if site.hub:
         add_link(channel, f"{{{ATOM_NS}}}link", index=3, href=uri(site.hub), rel="hub")
+    _add_archive_links(channel, site, feed, fmt)
     for element, item in zip(channel.iterfind("item"), items, strict=True):
         if item.image:
             # feedgen's media extension wraps a lone media:content in a media:group, which the
             # validator rejects (a group is for alternatives): the image goes straight in the item.
             etree.SubElement(element, f"{{{MEDIA_NS}}}content", url=uri(item.image), medium="image")
-    return finish(root, stylesheet_url(site), namespaces={"media": MEDIA_NS}, hex_references=True)
+    return finish(
+        root,
+        stylesheet_url(site),
+        namespaces={"media": MEDIA_NS, "fh": FEED_HISTORY_NS},
+        hex_references=True,
+    )
+
+
+def _add_archive_links(channel: etree._Element, site: SiteConfig, feed: Feed, fmt: Format) -> None:
+    """RFC 5005 in RSS (its appendix B): atom:link and fh:archive in the channel, before the items."""
+    first_item = channel.find("item")
+    position = channel.index(first_item) if first_item is not None else len(channel)
+    if feed.page is not None:
+        channel.insert(position, etree.Element(f"{{{FEED_HISTORY_NS}}}archive"))
+        position += 1
+    for rel, href in archive_links(site, feed, fmt):
+        add_link(
+            channel, f"{{{ATOM_NS}}}link", index=position, href=href, rel=rel, type="application/rss+xml"
+        )
+        position += 1
 
 
 def _add_item(fg: FeedGenerator, item: FeedItem) -> Any:
