@@ -459,6 +459,7 @@ def test_every_archive_document_passes_the_validator_rules_and_the_json_feed_sch
     outputs = build.check_directory(root, datetime(2026, 1, 1, tzinfo=UTC)).outputs
     archived = {path: body for path, body in outputs.items() if catalogue.archive_document(path)}
     assert len(archived) > 20
+    assert not [path for path in outputs if "/archive/" in f"/{path}" and path not in archived]
     # Then the W3C validator's rules find nothing, on the archives and the feeds that link them
     found = w3c_rules.check_all(outputs, BASE_URL)
     assert not list(w3c_rules.first_problems(found))
@@ -475,6 +476,7 @@ def test_archive_paths_are_public_at_the_edge_and_nothing_else_under_archive() -
     assert catalogue.is_public("/tags/python/archive/0123456789ab/feed.json")
     assert catalogue.is_public("/archive/0123456789ab/podcast.xml")
     assert not catalogue.is_public("/archive/0123456789ab/other.xml")
+    assert not catalogue.is_public("/archive/0123456789ab/index.html")  # archive pages have no page
     assert not catalogue.is_public("/archive/not-a-page/feed.xml")
     assert catalogue.archive_document("tags/python/archive/0123456789ab/atom.xml") == (
         "tags/python/",
@@ -501,5 +503,5 @@ def test_a_rebuilt_output_directory_drops_archive_pages_that_are_gone(tmp_path: 
     # Then no archive page or directory is left behind
     assert not (out / "archive").exists()
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "atom.xml", "feed.json", "feed.xml", "feed.xsl", "feeds.opml",
+        "atom.xml", "feed.json", "feed.xml", "feed.xsl", "feeds.opml", "index.html",
     ]  # fmt: skip
