@@ -138,7 +138,7 @@ def test_edge_headers_and_paths_match_cloudfront(spec) -> None:
     # And "/" serves the main feed, cached as the distribution says
     assert edge.root_object == "feed.xml"
     assert edge.min_ttl_s == 0
-    assert edge.max_ttl_s == 86400
+    assert edge.max_ttl_s == 31536000  # full archive pages: immutable for a year
     # And a key S3 refuses (it does not exist) reaches readers as a briefly cached 404
     missing = edge.error_responses[403]
     assert missing.response_code == 404
