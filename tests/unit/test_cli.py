@@ -158,3 +158,26 @@ def test_given_out_dir_is_an_existing_file_when_built_then_exit_1_names_it_and_t
     assert err.startswith("feedpub: build failed: ")
     assert str(tmp_path / "public") in err
     assert (tmp_path / "public").read_text() == "not a directory"
+
+
+def test_given_an_unexpected_error_then_one_line_asks_for_a_report_and_feedpub_traceback_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a bug deep inside `feedpub check` (the README: "never with a traceback")
+    from feedpub import build
+
+    def broken(*_: object) -> None:
+        raise KeyError("a bug\nwith a second line")
+
+    monkeypatch.setattr(build, "check_directory", broken)
+    content = make_site(tmp_path, {"a.md": "---\ntitle: A\ndate: 2024-01-01\n---\nx\n"})
+    monkeypatch.delenv("FEEDPUB_TRACEBACK", raising=False)
+    # When it runs, then one line says what happened and how to see where; exit 1
+    assert cli.main(["check", str(content)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("feedpub: unexpected error (KeyError: 'a bug")
+    assert line.endswith("(FEEDPUB_TRACEBACK=1 shows where it happened)")
+    # And with FEEDPUB_TRACEBACK=1 the exception itself comes out, traceback and all
+    monkeypatch.setenv("FEEDPUB_TRACEBACK", "1")
+    with pytest.raises(KeyError, match="a bug"):
+        cli.main(["check", str(content)])
