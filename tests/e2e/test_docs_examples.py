@@ -204,6 +204,17 @@ def test_the_readme_site_yaml_table_has_every_setting_and_says_which_rebuild_not
     documented = {key for first, _, _ in rows for key in re.findall(r"`(\w+)`", first)}
     # Then every site.yaml setting has a row, and no row names a setting that does not exist
     assert documented == set(SiteConfig.model_fields)
+    # And the defaults it gives are the defaults
+    for first, default, _ in rows:
+        keys, values = re.findall(r"`(\w+)`", first), [value.strip() for value in default.split(",")]
+        if len(values) != len(keys) or not all(re.fullmatch(r"`\w+`|\d+( MiB)?", v) for v in values):
+            continue  # required, optional, or words
+        for key, value in zip(keys, values, strict=True):
+            number = value.removesuffix(" MiB")
+            expected = (
+                value.strip("`") if value.startswith("`") else int(number) * (2**20 if value != number else 1)
+            )
+            assert str(SiteConfig.model_fields[key].default) == str(expected), key
     # And the `content` row names every kind of feed
     (content,) = [meaning for first, _, meaning in rows if first.strip() == "`content`"]
     assert set(re.findall(r"`(\w+)`", content)) >= {kind.name for kind in KINDS}
