@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import Enum
 from functools import cached_property
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -76,6 +76,9 @@ class SiteConfig(BaseModel):
     feeds: Annotated[dict[str, SiteFeed], Field(max_length=MAX_FEEDS)] = {}
     content: dict[str, ContentMode] = {}
     feed_max_bytes: Annotated[int, Field(ge=16 * 1024, le=10_000_000)] = MiB
+    # The site's own values that posts use: Jekyll's `{{ site.x }}` (_config.yml), Hugo's
+    # `{{< param x >}}` (params).
+    variables: dict[str, Any] | None = None
 
     @field_validator("title")
     @classmethod
@@ -191,6 +194,7 @@ SITE_FIELD_CHANGES: Mapping[str, SiteChange] = MappingProxyType(
         "permalink": SiteChange.RECORDS,  # item links and ids of migrated blogs
         "generator": SiteChange.RECORDS,  # whose rules read file names, dates and bodies
         "excerpt_separator": SiteChange.RECORDS,  # where a record's summary ends
+        "variables": SiteChange.RECORDS,  # the values of {{ site.x }} and {{< param x >}} in bodies
         "authors": SiteChange.RECORDS,  # profiles are copied into the items of the records they credit
     }
 )

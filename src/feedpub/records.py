@@ -178,8 +178,10 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     source = source_path(path)
     front = FrontMatter(fields)
     notes = _Notes(front.near_misses())
-    flavour = _flavour(source, front, kind, body, site)
-    converted = convert(xml_safe(body), home, flavour)
+    flavour, declared = _flavour(source, front, kind, body, site)
+    # Only `variables`: a change of site.yaml's title re-renders feeds without reading records.
+    variables = site.variables or {}
+    converted = convert(xml_safe(body), home, flavour, declared=declared, site=variables, page=front.fields)
     body = _html_as_one_block(converted.text) if source.html else converted.text
     notes.warnings += converted.warnings
     title = _title(front, source, flavour, notes)
@@ -244,23 +246,31 @@ def link_from_path(key: str, site: SiteConfig) -> str | None:
         return None
 
 
-def _flavour(source: SourcePath, front: FrontMatter, kind: str, body: str, site: SiteConfig) -> str:
-    """Whose rules the record follows where Jekyll and Hugo differ (:title, :slug, tags, ids)."""
+def _flavour(
+    source: SourcePath, front: FrontMatter, kind: str, body: str, site: SiteConfig
+) -> tuple[str, bool]:
+    """Whose rules the record follows where Jekyll and Hugo differ (:title, :slug, tags, ids,
+    templates), and whether the site says so (site.yaml's generator or a pattern only one has)
+    rather than the record alone."""
     if site.generator is not None:
-        return site.generator
+        return site.generator, True
     patterns = [site.permalink] if isinstance(site.permalink, str) else list((site.permalink or {}).values())
     by_pattern = pattern_flavour(patterns)
     if by_pattern is not None:
-        return by_pattern
-    if source.jekyll:
-        return JEKYLL
+        return by_pattern, True
+    if source.jekyll_folder:
+        return JEKYLL, True  # only Jekyll reads _posts and _drafts
+    if source.filename_date is not None:
+        # Exporters from WordPress write dated names for both; a page's own `url` is Hugo's
+        # (Jekyll's is `permalink`).
+        return (HUGO if front.has("url") else JEKYLL), False
     if kind != frontmatter.YAML or source.bundle or "{{<" in body or "{{%" in body:
-        return HUGO
+        return HUGO, False
     if any(front.fields.get(key) is not None for key in _HUGO_KEYS):
-        return HUGO
+        return HUGO, False
     if any(front.fields.get(key) is not None for key in _JEKYLL_KEYS) or "{%" in body:
-        return JEKYLL
-    return NATIVE
+        return JEKYLL, False
+    return NATIVE, False
 
 
 def _html_as_one_block(html: str) -> str:

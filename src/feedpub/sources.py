@@ -41,6 +41,7 @@ class SourcePath:
     bundle: bool  # a Hugo page bundle's index page
     html: bool  # a Jekyll post written in HTML
     jekyll: bool  # a Jekyll post: dated file name, or under _posts/_drafts
+    jekyll_folder: bool  # under _posts/_drafts: only Jekyll reads those
     in_drafts: bool  # under a Jekyll _drafts folder
     path_categories: tuple[str, ...]  # folders above a Jekyll _posts/_drafts folder
 
@@ -116,6 +117,7 @@ def source_path(path: str) -> SourcePath:
         bundle=bundle,
         html=suffix.lower() in HTML_SUFFIXES,
         jekyll=filename_date is not None or special is not None,
+        jekyll_folder=special is not None,
         in_drafts=special is not None and folders[special] == "_drafts",
         path_categories=tuple(folders[:special]) if special else (),
     )

@@ -9,15 +9,23 @@ References to other posts (`{% post_url %}`, `{% link %}`, `{{< ref >}}`, `{{< r
 As in Jekyll and Hugo, templates are read everywhere, code blocks included; `{% raw %}` and Hugo's
 escaped `{{</* … */>}}` are the way to show them literally. Jekyll posts get Liquid and kramdown,
 Hugo posts shortcodes (Hugo never runs `{{ … }}` in content); other records are left as written.
+Where only the record itself suggests Jekyll (site.yaml names no generator), template text in
+code that is not Jekyll's (`{{ item.name }}` in an Angular sample) is a code sample: kept.
+
+`site.*` (Liquid) and `{{< param >}}` (Hugo) read the site's variables (site.yaml `variables`);
+`page.*` and `param` read the record's own front matter first. A value that cannot be found is
+removed, and a link whose URL held it is dropped (its text kept): a wrong link is worse than none.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
@@ -54,6 +62,38 @@ _FILTER = re.compile(
 )
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_BACK = re.compile("\x00(\\d+)\x00")
+# Where a template value could not be found (bodies are XML-safe: no control characters of their own).
+_REMOVED = "\x01"
+# Link syntax around a removed value. Labels and destinations never hold "[" or "]", so each scan
+# stops at the next bracket: linear in the body's length.
+_LABEL = r"[^\[\]\n]{0,999}"
+_REFERENCE_DEFINITION = re.compile(
+    r"^ {0,3}\[("
+    + _LABEL
+    + r")\]:[ \t]*(?:<[^<>\n\x01]{0,2000}\x01[^<>\n]{0,2000}>|[^\s\[\]\x01]{0,2000}\x01\S{0,2000})"
+    r"(?:[ \t]+(?:\"[^\"\n]{0,999}\"|'[^'\n]{0,999}'|\([^)\n]{0,999}\)))?[ \t]*(?:\n|$)",
+    re.MULTILINE,
+)
+_REFERENCE_USE = re.compile(r"(!?)\[(" + _LABEL + r")\](?:\[(" + _LABEL + r")\])?(?![(:])")
+_INLINE_LINK = re.compile(
+    r"!?\[(" + _LABEL + r")\]\([ \t]*<?[^()\s<>\[\]\x01]{0,2000}\x01[^()\s<>\[\]]{0,2000}>?"
+    r"(?:[ \t]+\"[^\"\n]{0,999}\")?[ \t]*\)"
+)
+# An <a> or <img> whose URL held one goes (a closing </a> left alone is dropped by the sanitiser);
+# on any other element, the attribute goes.
+_LINK_TAG = re.compile(
+    r"<(?:a|img)\s[^<>\x01]{0,2000}(?:href|src)\s*=\s*[\"']?[^\"'<>\x01]{0,2000}\x01[^<>]{0,2000}>",
+    re.IGNORECASE,
+)
+_URL_ATTRIBUTE = re.compile(
+    r"\s(?:href|src)\s*=\s*(?:\"[^\"\x01]{0,2000}\x01[^\"]{0,2000}\"|'[^'\x01]{0,2000}\x01[^']{0,2000}')",
+    re.IGNORECASE,
+)
+# Liquid's own objects (Jekyll's `site`, `page`…): an expression on one of them is Jekyll's, even in code.
+_JEKYLL_OBJECTS = ("site", "page", "post", "layout", "include", "jekyll", "paginator", "content", "forloop")
+_CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+_BACKTICKS = re.compile(r"`+")
+_HTML_CODE = (re.compile(r"<(?:pre|code)\b", re.IGNORECASE), re.compile(r"</(?:pre|code)\s*>", re.IGNORECASE))
 
 
 @dataclass
@@ -67,9 +107,13 @@ class Conversion:
 @dataclass
 class _Context:
     home: str  # the site's home page, a directory URL
+    site: Mapping[str, Any]  # Liquid's `site` / Hugo's site params: site.yaml's title, description, variables
+    page: Mapping[str, Any]  # the record's front matter (lower-case keys)
+    keep_foreign_code: bool  # template text in code that is not Jekyll's stays: it may be a code sample
     kept: list[str] = field(default_factory=list)  # literal text taken out while converting
     warnings: list[str] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
+    code: list[tuple[int, int]] = field(default_factory=list)  # code spans of the text being scanned
 
     def keep(self, text: str) -> str:
         self.kept.append(text)
@@ -77,7 +121,10 @@ class _Context:
 
     def drop(self, what: str) -> str:
         self.unknown[what] = self.unknown.get(what, 0) + 1
-        return ""
+        return _REMOVED
+
+    def in_code(self, position: int) -> bool:
+        return _inside(self.code, position)
 
 
 def has_templates(body: str) -> bool:
@@ -85,11 +132,24 @@ def has_templates(body: str) -> bool:
     return "{%" in body or "{{" in body or "{:" in body
 
 
-def convert(body: str, home: str, generator: str) -> Conversion:
-    """`body` as Jekyll ("jekyll") or Hugo ("hugo") would render its templates; `home` ends with '/'."""
+def convert(
+    body: str,
+    home: str,
+    generator: str,
+    *,
+    declared: bool = True,
+    site: Mapping[str, Any] | None = None,
+    page: Mapping[str, Any] | None = None,
+) -> Conversion:
+    """`body` as Jekyll ("jekyll") or Hugo ("hugo") would render its templates; `home` ends with '/'.
+
+    `declared`: the site says whose rules apply (else only the record suggests it, and template
+    text in code that is not Jekyll's is kept as a code sample). `site`: the values of `site.x`
+    and Hugo's site params; `page`: the record's front matter.
+    """
     if generator not in ("jekyll", "hugo") or not has_templates(body):
         return Conversion(body)
-    context = _Context(home)
+    context = _Context(home, site or {}, page or {}, keep_foreign_code=not declared)
     text = body
     if generator == "jekyll":
         text = _blocks(text, _RAW, lambda _, inner: context.keep(inner))
@@ -104,13 +164,106 @@ def convert(body: str, home: str, generator: str) -> Conversion:
         text = _blocks(text, _KRAMDOWN_BLOCK, lambda _, inner: "")
         text = _KRAMDOWN_SINGLE.sub("", text)
         text = _KRAMDOWN_IAL.sub("", text)
-        text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m.group(1), m.group(2).strip(), context), text)
-        text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m.group(1), context), text)
+        context.code = code_spans(text) if context.keep_foreign_code else []
+        text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m, context), text)
+        context.code = code_spans(text) if context.keep_foreign_code else []
+        text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m, context), text)
+    if _REMOVED in text:
+        text = _drop_broken_links(text, context)
     text = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], text)
     for what, count in sorted(context.unknown.items()):
         times = "" if count == 1 else f" ({count} times)"
         context.warnings.append(f"body: {what} is not converted and was removed{times}")
     return Conversion(text, context.warnings)
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the code in Markdown text, sorted: fenced blocks, `code spans` (within a
+    paragraph) and HTML <pre>/<code> elements. One pass over the text for each kind."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while (fence := _CODE_FENCE.search(text, position)) is not None:
+        marker = fence.group(1)
+        closing = re.compile(
+            r"^ {0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$", re.MULTILINE
+        )
+        line_end = text.find("\n", fence.end())
+        end = None if line_end < 0 else closing.search(text, line_end + 1)
+        stop = len(text) if end is None else end.end()
+        spans.append((fence.start(), stop))
+        position = stop
+    fenced = list(spans)
+    runs: dict[int, list[int]] = {}
+    for run in _BACKTICKS.finditer(text):
+        if not _inside(fenced, run.start()):
+            runs.setdefault(len(run.group(0)), []).append(run.start())
+    taken: dict[int, int] = {}  # backtick run length -> index of the next unused run of that length
+    for length, starts in runs.items():
+        for index, start in enumerate(starts):
+            if index < taken.get(length, 0) or index + 1 >= len(starts):
+                continue
+            after = starts[index + 1] + length
+            if "\n\n" not in text[start:after]:
+                spans.append((start, after))
+                taken[length] = index + 2
+    spans += _html_code(text)
+    return sorted(spans)
+
+
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    index = bisect.bisect_right(spans, (position, 2**62)) - 1
+    return index >= 0 and spans[index][0] <= position < spans[index][1]
+
+
+def _html_code(text: str) -> list[tuple[int, int]]:
+    opening, closing = _HTML_CODE
+    spans = []
+    position = 0
+    while (start := opening.search(text, position)) is not None:
+        end = closing.search(text, start.end())
+        if end is None:
+            break
+        spans.append((start.start(), end.end()))
+        position = end.end()
+    return spans
+
+
+def _drop_broken_links(text: str, context: _Context) -> str:
+    """Links whose URL held a value that could not be found lose their link, not their text."""
+    dropped: set[str] = set()
+
+    def definition(match: re.Match[str]) -> str:
+        dropped.add(_label(match.group(1)))
+        return ""
+
+    text = _REFERENCE_DEFINITION.sub(definition, text)
+    count = len(dropped)
+
+    def use(match: re.Match[str]) -> str:
+        _, first, second = match.groups()
+        return first if _label(second or first) in dropped else match.group(0)  # alt text, link text
+
+    if dropped:
+        text = _REFERENCE_USE.sub(use, text)
+
+    def inline(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return match.group(1) if match.re is _INLINE_LINK else ""
+
+    for pattern in (_INLINE_LINK, _LINK_TAG, _URL_ATTRIBUTE):
+        text = pattern.sub(inline, text)
+    if count:
+        links = "a link" if count == 1 else f"{count} links"
+        context.warnings.append(
+            f"body: {links} whose URL held a value that could not be found dropped (the text kept)"
+        )
+    return text.replace(_REMOVED, "")
+
+
+def _label(text: str) -> str:
+    """A reference label as CommonMark matches it: case-folded, inner whitespace collapsed."""
+    return " ".join(text.replace(_REMOVED, "").split()).casefold()
 
 
 def _fenced(language: str, code: str) -> str:
@@ -144,7 +297,8 @@ def _blocks(
 # -- Liquid (Jekyll) ---------------------------------------------------------------------------------
 
 
-def _liquid_tag(name: str, argument: str, context: _Context) -> str:
+def _liquid_tag(match: re.Match[str], context: _Context) -> str:
+    name, argument = match.group(1), match.group(2).strip()
     if name == "post_url":
         return RECORD_SCHEME + "post/" + argument.split()[0] if argument else context.drop("{% post_url %}")
     if name == "link":
@@ -153,16 +307,23 @@ def _liquid_tag(name: str, argument: str, context: _Context) -> str:
             if argument
             else context.drop("{% link %}")
         )
+    if context.keep_foreign_code and context.in_code(match.start()):
+        return context.keep(match.group(0))  # a Django, Jinja or Nunjucks sample, perhaps
     return context.drop(f"{{% {name} %}}")
 
 
-def _liquid_output(expression: str, context: _Context) -> str:
+def _liquid_output(match: re.Match[str], context: _Context) -> str:
+    expression = match.group(1)
     operand, _, filters = expression.partition("|")
     value = _operand(operand.strip(), context)
     if value is None:
-        return context.drop("{{ " + expression.split("|")[0].strip()[:40] + " }}")
-    for match in _FILTER.finditer("|" + filters if filters else ""):
-        name, argument = match.group(1), match.group(2)
+        variable = operand.strip().split(".", 1)[0].split("[", 1)[0]
+        if variable not in _JEKYLL_OBJECTS and context.keep_foreign_code and context.in_code(match.start()):
+            return context.keep(match.group(0))  # an Angular, Vue or Handlebars sample, perhaps
+        hint = " (not in site.yaml's variables)" if variable == "site" else ""
+        return context.drop("{{ " + operand.strip()[:40] + " }}" + hint)
+    for each in _FILTER.finditer("|" + filters if filters else ""):
+        name, argument = each.group(1), each.group(2)
         if name == "relative_url":
             value = _relative_url(value, context.home)
         elif name == "absolute_url":
@@ -183,7 +344,31 @@ def _operand(text: str, context: _Context) -> str | None:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     origin, base_path = _site_parts(context.home)
-    return {"site.url": origin, "site.baseurl": base_path, "site.github.url": origin + base_path}.get(text)
+    known = {"site.url": origin, "site.baseurl": base_path, "site.github.url": origin + base_path}
+    if text in known:
+        return known[text]
+    variable, _, path = text.partition(".")
+    if variable == "site":
+        return lookup(context.site, path, case_sensitive=True)
+    if variable == "page":
+        return lookup(context.page, path.lower(), case_sensitive=False)
+    return None
+
+
+def lookup(values: Mapping[str, Any], path: str, *, case_sensitive: bool) -> str | None:
+    """The text at a dotted path (`github.repo`) in nested mappings, or None: only text and
+    numbers are values a body can show."""
+    value: Any = values
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        if not case_sensitive:
+            value = {str(key).lower(): item for key, item in value.items()}
+            part = part.lower()
+        value = value.get(part)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
 
 
 def _site_parts(home: str) -> tuple[str, str]:
@@ -229,6 +414,12 @@ def _shortcode(name: str, arguments: tuple[list[str], dict[str, str]], context: 
         return RECORD_SCHEME + "page/" + target if target else context.drop(f"{{{{< {name} >}}}}")
     if name == "figure":
         return _figure(named)
+    if name == "param" and (first or named.get("name")):
+        key = (first or named["name"]).lower()
+        found = lookup(context.page, key, case_sensitive=False)
+        if found is None:
+            found = lookup(context.site, key, case_sensitive=False)
+        return found if found is not None else context.drop(f"{{{{< param {key} >}}}}")
     links = {
         "youtube": ("https://www.youtube.com/watch?v={}", "YouTube video"),
         "vimeo": ("https://vimeo.com/{}", "Vimeo video"),

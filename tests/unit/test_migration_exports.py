@@ -1,0 +1,115 @@
+"""What real blogs hold beyond the conventions' examples (found on real Jekyll and Hugo blogs):
+exporters' fields, code samples that look like templates, the site's own variables, dates as
+Ruby reads them, WordPress enclosures and post numbers, drafts that are not finished."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feedpub import build
+from feedpub.config import parse_site
+from feedpub.records import parse_record
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+PRESS = "https://press.example.org/"
+
+
+def built(name: str) -> build.BuildResult:
+    return build.check_directory(FIXTURES / name, NOW)
+
+
+def items_of(result: build.BuildResult) -> dict[str, dict[str, Any]]:
+    return {item["title"]: item for item in json.loads(result.outputs["feed.json"])["items"]}
+
+
+def warnings_of(result: build.BuildResult, name: str) -> list[str]:
+    return [warning for path, warning in result.warnings if path.endswith(name)]
+
+
+def parse(path: str, text: str, site_yaml: str = "") -> Any:
+    site = parse_site(f"title: T\nbase_url: https://f.example/\n{site_yaml}".encode())
+    return parse_record(path, text.encode(), site)
+
+
+def test_a_wordpress_export_to_hugo_keeps_its_code_samples_and_its_feeds_links_and_ids() -> None:
+    # Given a Hugo blog exported from WordPress (dated file names, each post's own url, Angular and
+    # Jinja code samples, a shortcode the exporter mangled), no generator in site.yaml
+    result = built("wordpress-hugo")
+    item = items_of(result)["Binding Forms, Part 3"]
+    # Then the link is Hugo's: the post's url
+    assert item["url"] == PRESS + "index.php/webdev/binding-forms-3/"
+    # And the code samples are as Hugo shows them (Hugo never runs {{ }} in content)
+    html = item["content_html"]
+    assert "valid={{ form.name.$valid }}" in html
+    assert "{{ plant.Name }}" in html
+    assert "<code>{{ total }}</code>" in html
+    assert "<code>{% for x in xs %}</code>" in html
+    assert "indented: {{ kept.too }}" in html
+    assert '{{ &lt; youtube id="VJrshV22MD4" &gt; }}' in html  # not a shortcode to Hugo either
+    assert not [w for w in warnings_of(result, "binding-forms.md") if "body:" in w]
+    assert item["tags"] == ["bindings", "validation", "Javascript", "UI Development"]
+
+
+@pytest.mark.parametrize(
+    ("site_yaml", "kept"),
+    [
+        ("", True),  # only the dated file name says Jekyll: the code may be another language's
+        ("generator: jekyll\n", False),  # the site says Jekyll: Liquid runs in code, as in Jekyll
+    ],
+)
+def test_liquid_in_code_is_a_code_sample_unless_the_site_says_jekyll(site_yaml: str, kept: bool) -> None:
+    # Given a post whose code holds {{ item.name }} and {% if %}, and Liquid outside code
+    text = (
+        "---\ntitle: Loops\n---\nSee {{ site.url }}/x and {{ unknown }}.\n\n"
+        "```html\n<li>{{ item.name }}</li>{% if x %}\n<p>{{ page.title }}</p>\n```\n"
+    )
+    record = parse("articles/2024-02-03-loops.md", text, site_yaml)
+    # Then outside code Jekyll's rules apply either way; in code, what is not Jekyll's own stays
+    # unless the site says it is a Jekyll site
+    assert "See https://f.example/x and ." in record.body
+    assert ("<li>{{ item.name }}</li>{% if x %}" in record.body) is kept
+    assert "<p>Loops</p>" in record.body  # page.title is Jekyll's own, even in code
+    removed = [w for w in record.warnings if "is not converted and was removed" in w]
+    assert len(removed) == (1 if kept else 3)
+
+
+def test_site_variables_fill_liquid_and_a_link_that_lost_a_value_keeps_only_its_text() -> None:
+    # Given site.yaml `variables: {repository: …}` and a post linking through {{ site.repository }}
+    # and through variables the site does not give
+    result = built("jekyll")
+    html = items_of(result)["Patch Release"]["content_html"]
+    # Then the known variable gives the links Jekyll gave
+    assert '<a href="https://github.com/example/notes/issues/42"' in html
+    assert '<a href="https://github.com/example/notes/issues/9156"' in html
+    assert "on Jekyll Notes." in html  # site.title, as _config.yml (and variables) has it
+    # And each link whose URL held an unknown variable is dropped, its text kept: no wrong link
+    assert "ask in the chat." in html
+    assert "Read the forum thread and the install guide" in html
+    for wrong in ("/t/1", "/install/", "/room"):
+        assert wrong not in html
+    warnings = warnings_of(result, "patch-release.markdown")
+    assert "body: 3 links whose URL held a value that could not be found dropped (the text kept)" in warnings
+    assert (
+        "body: {{ site.forum_url }} (not in site.yaml's variables) is not converted and was removed"
+        in warnings
+    )
+
+
+def test_hugo_param_reads_the_posts_front_matter_then_the_sites_variables() -> None:
+    # Given {{< param repository >}} (a site param) and {{< param "Maintainer" >}} (front matter)
+    html = items_of(built("hugo"))["Second Post"]["content_html"]
+    assert '<a href="https://git.example.org/notes/tree/main"' in html
+    assert "by Ada." in html
+
+
+def test_a_date_ruby_reads_is_the_date_jekyll_published() -> None:
+    # Given `date: "2023-01-29 18:30:22 2023 -0800"` (the year twice: Ruby's Time.parse passes over it)
+    item = items_of(built("jekyll"))["Patch Release"]
+    assert item["date_published"] == "2023-01-29T18:30:22-08:00"
+    assert item["url"] == "https://jekyll.example.org/blog/release/2023/01/29/patch-release/"
