@@ -192,7 +192,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     tags = _all_tags(front, source, flavour, notes)
     if len(tags) > MAX_TAGS:
         raise _Invalid(f"has {len(tags)} tags; at most {MAX_TAGS} (each tag is a feed of its own)")
-    enclosure, media = _attachment(front.get("enclosure"), home)
+    enclosure, media = _attachment_or_warning(front.get("enclosure"), home, site, notes)
     own_slug = notes.optional("slug", lambda: _optional_text(front, "slug"), None)
     legacy_slug = record_slug(own_slug or source.name)
     url, default_id = _link(front, source, flavour, title, date, home, site, own_slug, notes)
@@ -638,6 +638,34 @@ def _at_most_authors(authors: list[Any]) -> list[Any]:
     return authors
 
 
+def _attachment_or_warning(
+    value: object, home: str, site: SiteConfig, notes: _Notes
+) -> tuple[Enclosure | None, MediaRef | None]:
+    """On a podcast site an item is its enclosure: a wrong one rejects the record. Elsewhere an
+    enclosure of an unexpected shape is ignored with a warning (a value no feed could carry still
+    rejects it)."""
+    if site.podcast is not None:
+        return _attachment(_wordpress_enclosure(value), home)
+    nothing: tuple[Enclosure | None, MediaRef | None] = (None, None)
+    return notes.optional("enclosure", lambda: _attachment(_wordpress_enclosure(value), home), nothing)
+
+
+def _wordpress_enclosure(value: object) -> object:
+    """WordPress's enclosure meta (exported as is): "url\nlength\ntype\n", in a list when a
+    post has several; feeds carry the first. Anything else is returned as it is."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    if not isinstance(value, str) or "\n" not in value.strip():
+        return value
+    lines = [line.strip() for line in value.split("\n") if line.strip() not in ("", "|")]
+    url, length, mime_type = [*lines, None, None, None][:3]
+    return {
+        "url": url,
+        "length": int(length) if length is not None and length.isdigit() else length,
+        "type": mime_type,
+    }
+
+
 def _attachment(value: object, home: str) -> tuple[Enclosure | None, MediaRef | None]:
     """The enclosure: a file of the content bucket's media/ (as `media/x.mp3` or a mapping whose url is
     one), whose length and type feedpub reads from the file; or any URL with its length and type."""
@@ -693,7 +721,9 @@ def _media_type(value: object) -> str:
 
 def _length(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ENCLOSURE_BYTES:
-        raise _Invalid(
+        # Past a 64-bit byte count no reader can hold the number: no feed could carry it.
+        unusable = isinstance(value, int) and not isinstance(value, bool) and value > MAX_ENCLOSURE_BYTES
+        raise (_Unusable if unusable else _Invalid)(
             f"enclosure length must be a positive whole number of bytes (at most {MAX_ENCLOSURE_BYTES}), "
             f"not '{describe_value(value)}'"
         )

@@ -113,3 +113,23 @@ def test_a_date_ruby_reads_is_the_date_jekyll_published() -> None:
     item = items_of(built("jekyll"))["Patch Release"]
     assert item["date_published"] == "2023-01-29T18:30:22-08:00"
     assert item["url"] == "https://jekyll.example.org/blog/release/2023/01/29/patch-release/"
+
+
+def test_wordpress_enclosures_are_read_and_any_other_shape_is_left_out_with_a_warning() -> None:
+    result = built("wordpress-hugo")
+    items = items_of(result)
+    # Given WordPress's enclosure meta as the exporter wrote it, then it is the item's attachment
+    assert items["On the Radio"]["attachments"] == [
+        {
+            "url": "https://media.example.org/radio/episode-260.mp3",
+            "mime_type": "audio/mpeg",
+            "size_in_bytes": 30227590,
+        }
+    ]
+    # Given an enclosure that is none of the known shapes, then the post is published without it
+    assert "attachments" not in items["Server News"]
+    assert warnings_of(result, "server-news.md") == [
+        "enclosure must be a mapping of url, mime_type and length, or a file under media/, not text "
+        "(enclosure ignored)"
+    ]
+    assert result.rejected == []

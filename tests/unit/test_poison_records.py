@@ -138,9 +138,10 @@ def test_unusual_but_valid_urls_and_numbers_are_published(front: str) -> None:
     renders("articles/a.md", md(front))
 
 
-@pytest.mark.parametrize("length", ["9223372036854775808", HUGE_HEX, "0", "-5", "1.5"])
+@pytest.mark.parametrize("length", ["9223372036854775808", HUGE_HEX])
 def test_an_enclosure_length_no_reader_can_hold_is_rejected(length: str) -> None:
-    # Given an enclosure length outside a 64-bit byte count, then it is rejected naming the field.
+    # Given an enclosure length past a 64-bit byte count (a value no feed could carry, even where
+    # a wrong enclosure is only a warning), then it is rejected naming the field.
     reason = rejected(
         "articles/a.md", md(f"enclosure: {{url: /a.mp3, mime_type: audio/mpeg, length: {length}}}\n")
     )

@@ -630,7 +630,7 @@ def test_a_site_yaml_change_that_moves_published_ids_is_reported_with_the_count(
     assert site.state_report()["warnings"] == []
 
 
-@pytest.mark.parametrize("blog", ["jekyll", "hugo"])
+@pytest.mark.parametrize("blog", ["jekyll", "hugo", "wordpress-hugo"])
 def test_a_migrated_blog_published_in_batches_equals_a_build_from_scratch(blog: str) -> None:
     # Given a Jekyll or Hugo blog as it was copied in (tests/fixtures), with permalinks, bundles,
     # links between posts, an expired post and files that are not records

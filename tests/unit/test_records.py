@@ -332,31 +332,70 @@ def test_the_issue_example_reads_exactly_as_documented() -> None:
         ("id: [1]", "id must be text, not a list"),
         ("expiryDate: never", "expirydate 'never' is not a valid date"),
         ("updated: soon", "updated 'soon' is not a valid date"),
-        (
-            "enclosure: https://x.example/a.mp3",
-            "enclosure must be a mapping of url, mime_type and length, or a file under media/",
-        ),
-        ("enclosure: {url: a.mp3, length: 10}", "enclosure is missing mime_type"),
-        ("enclosure: {type: audio/mpeg}", "enclosure is missing url, length"),
-        ("enclosure: {url: a.mp3, type: mpeg, length: 10}", "enclosure mime_type 'mpeg' is not a media type"),
-        (
-            "enclosure: {url: 'ftp://x/a.mp3', type: audio/mpeg, length: 10}",
-            "enclosure url 'ftp://x/a.mp3' must be an http(s) URL",
-        ),
-        ("enclosure: {url: a.mp3, type: audio/mpeg, length: 0}", "enclosure length must be a positive"),
-        ("enclosure: {url: a.mp3, type: audio/mpeg, length: -5}", "enclosure length must be a positive"),
-        ("enclosure: {url: a.mp3, type: audio/mpeg, length: '12'}", "enclosure length must be a positive"),
-        ("enclosure: {url: a.mp3, type: audio/mpeg, length: 1.5}", "enclosure length must be a positive"),
-        ("enclosure: {url: a.mp3, type: audio/mpeg, length: true}", "enclosure length must be a positive"),
     ],
 )
 def test_fields_that_decide_identity_visibility_or_dates_are_rejected_when_wrong(
     field: str, reason: str
 ) -> None:
-    # Given a wrong draft, id, date or enclosure (guessing could publish a draft, duplicate an item
-    # or show a wrong date; a podcast item is its enclosure), when parsed, then the record is
-    # rejected and the reason names the field.
+    # Given a wrong draft, id or date (guessing could publish a draft, duplicate an item or show a
+    # wrong date), when parsed, then the record is rejected and the reason names the field.
     assert reason in rejection("articles/x.md", markdown(f"title: t\ndate: 2025-01-01\n{field}\n"))
+
+
+ENCLOSURE_SHAPES = [
+    ("enclosure: https://x.example/a.mp3", "enclosure must be a mapping of url, mime_type and length"),
+    ("enclosure: {url: a.mp3, length: 10}", "enclosure is missing mime_type"),
+    ("enclosure: {type: audio/mpeg}", "enclosure is missing url, length"),
+    ("enclosure: {url: a.mp3, type: mpeg, length: 10}", "enclosure mime_type 'mpeg' is not a media type"),
+    (
+        "enclosure: {url: 'ftp://x/a.mp3', type: audio/mpeg, length: 10}",
+        "enclosure url 'ftp://x/a.mp3' must be an http(s) URL",
+    ),
+    ("enclosure: {url: a.mp3, type: audio/mpeg, length: '12'}", "enclosure length must be a positive"),
+    ("enclosure: {url: a.mp3, type: audio/mpeg, length: true}", "enclosure length must be a positive"),
+    ("enclosure: {url: a.mp3, type: audio/mpeg, length: 0}", "enclosure length must be a positive"),
+    ("enclosure: {url: a.mp3, type: audio/mpeg, length: -5}", "enclosure length must be a positive"),
+    ("enclosure: {url: a.mp3, type: audio/mpeg, length: 1.5}", "enclosure length must be a positive"),
+    ("enclosure: [{a: 1}]", "enclosure is missing url, mime_type, length"),
+]
+
+
+@pytest.mark.parametrize(("field", "reason"), ENCLOSURE_SHAPES)
+def test_an_enclosure_of_an_unexpected_shape_is_left_out_with_a_warning(field: str, reason: str) -> None:
+    # Given a blog post (no podcast show) whose enclosure has a shape feedpub cannot use, when
+    # parsed, then the post is published without it and a warning names the field and why.
+    record = parse_md(f"title: t\ndate: 2025-01-01\n{field}\n", path="articles/x.md")
+    assert record.enclosure is None
+    assert [w for w in record.warnings if reason in w and w.endswith("(enclosure ignored)")], record.warnings
+
+
+@pytest.mark.parametrize(("field", "reason"), ENCLOSURE_SHAPES)
+def test_on_a_podcast_site_a_wrong_enclosure_is_a_rejection(field: str, reason: str) -> None:
+    # Given a site with a podcast show, where an item is its enclosure, when a record's enclosure
+    # has an unexpected shape, then the record is rejected naming the field (no episode without audio).
+    show = parse_site(
+        b"title: Show\nbase_url: https://feeds.example.org/\nlanguage: en\ndescription: d\n"
+        b"podcast:\n  image: https://www.example.org/show.jpg\n  categories: [TV & Film]\n  explicit: false\n"
+        b"  owner: {name: O, email: o@example.org}\n"
+    )
+    with pytest.raises(RecordError) as caught:
+        parse_record("articles/x.md", markdown(f"title: t\ndate: 2025-01-01\n{field}\n"), show)
+    assert reason in caught.value.reason
+
+
+def test_a_wordpress_enclosure_as_exported_is_the_items_enclosure() -> None:
+    # Given WordPress's enclosure meta exported as it is (a list of "url\nlength\ntype\n" texts,
+    # here in the block form the exporter writes), when parsed, then it is the item's enclosure.
+    front = (
+        "title: t\ndate: 2025-01-01\nenclosure:\n  - |\n    |\n        https://cdn.example.org/show-12.mp3\n"
+        "        30227590\n        audio/mpeg\n        \n"
+        "  - |\n    https://cdn.example.org/other.mp3\n    5\n    audio/mpeg\n"
+    )
+    record = parse_md(front, path="articles/x.md")
+    assert record.enclosure == Enclosure(
+        url="https://cdn.example.org/show-12.mp3", mime_type="audio/mpeg", length=30227590
+    )
+    assert record.warnings == ()
 
 
 @pytest.mark.parametrize(
