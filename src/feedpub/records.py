@@ -199,7 +199,7 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     image_base = _image_base(source, url, home)
     return Record(
         path=path,
-        id=_optional_text(front, "id") or default_id,
+        id=_own_id(front, flavour, notes) or default_id,
         slug=legacy_slug,
         title=" ".join(title.split()),
         date=date,
@@ -325,6 +325,20 @@ def _date_alias(front: FrontMatter) -> str | None:
         ),
         None,
     )
+
+
+def _own_id(front: FrontMatter, flavour: str, notes: _Notes) -> str | None:
+    """A front-matter id. Jekyll's and Hugo's feeds never read one (jekyll-feed: the post's URL;
+    Hugo: the permalink); exporters write the WordPress post number there. A migrated post's id
+    that is not a URI is ignored, so the item keeps the id its old feed gave it."""
+    own = _optional_text(front, "id")
+    if own is None or flavour == NATIVE or url_scheme(own) is not None:
+        return own
+    notes.warnings.append(
+        f"id '{describe_value(own)}' is not a URI, and Jekyll's and Hugo's feeds never used a post's "
+        "own id: the item keeps the id its old feed gave it (id ignored)"
+    )
+    return None
 
 
 def _draft(front: FrontMatter, source: SourcePath) -> bool:

@@ -42,8 +42,8 @@ def test_a_wordpress_export_to_hugo_keeps_its_code_samples_and_its_feeds_links_a
     # Jinja code samples, a shortcode the exporter mangled), no generator in site.yaml
     result = built("wordpress-hugo")
     item = items_of(result)["Binding Forms, Part 3"]
-    # Then the link is Hugo's: the post's url
-    assert item["url"] == PRESS + "index.php/webdev/binding-forms-3/"
+    # Then the link and the id are Hugo's: the post's url, the permalink as guid
+    assert item["url"] == item["id"] == PRESS + "index.php/webdev/binding-forms-3/"
     # And the code samples are as Hugo shows them (Hugo never runs {{ }} in content)
     html = item["content_html"]
     assert "valid={{ form.name.$valid }}" in html
@@ -133,3 +133,28 @@ def test_wordpress_enclosures_are_read_and_any_other_shape_is_left_out_with_a_wa
         "(enclosure ignored)"
     ]
     assert result.rejected == []
+
+
+def test_a_wordpress_post_number_never_becomes_the_id_of_a_migrated_post() -> None:
+    # Given `ID: 1598` (the exporter's WordPress post number) on a Hugo post
+    result = built("wordpress-hugo")
+    item = items_of(result)["On the Radio"]
+    # Then the id is the one Hugo's feed gave (the permalink), and a warning says why
+    assert item["id"] == PRESS + "index.php/misc/on-the-radio/"
+    assert (
+        "id '1598' is not a URI, and Jekyll's and Hugo's feeds never used a post's own id: the item "
+        "keeps the id its old feed gave it (id ignored)"
+    ) in warnings_of(result, "on-the-radio.md")
+
+
+@pytest.mark.parametrize(
+    ("path", "front", "expected"),
+    [
+        ("articles/_posts/2024-02-03-a.md", "id: tag:example.org,2024:a\n", "tag:example.org,2024:a"),
+        ("articles/notes.md", "id: 42\n", "42"),  # feedpub's own record: its id is its own
+    ],
+)
+def test_a_uri_id_or_a_feedpub_records_own_id_is_kept(path: str, front: str, expected: str) -> None:
+    record = parse(path, f"---\ntitle: A\ndate: 2024-02-03\n{front}---\nText.\n")
+    assert record.id == expected
+    assert record.warnings == ()
