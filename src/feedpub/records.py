@@ -184,8 +184,8 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     converted = convert(xml_safe(body), home, flavour, declared=declared, site=variables, page=front.fields)
     body = _html_as_one_block(converted.text) if source.html else converted.text
     notes.warnings += converted.warnings
-    title = _title(front, source, flavour, notes)
     draft = _draft(front, source)
+    title = _title(front, source, flavour, draft, notes)
     date = _date(front, source, site, draft, notes)
     publish_at = _optional_strict_when(front, "publish_date", site)
     expires_at = _optional_strict_when(front, "expiry_date", site)
@@ -280,18 +280,30 @@ def _html_as_one_block(html: str) -> str:
     return "<div>\n" + _BLANK_LINE.sub("<!---->", html.strip("\n")) + "\n</div>\n"
 
 
-def _title(front: FrontMatter, source: SourcePath, flavour: str, notes: _Notes) -> str:
+def _title(front: FrontMatter, source: SourcePath, flavour: str, draft: bool, notes: _Notes) -> str:
     value = front.get("title")
     missing = value is None or (isinstance(value, str) and not value.strip())
-    if missing and (source.filename_date is not None or flavour in (JEKYLL, HUGO)):
+    if missing and (source.filename_date is not None or flavour in (JEKYLL, HUGO) or draft):
         # Jekyll titles a post from its file name when the front matter has none; Hugo leaves the
         # title empty, which no feed can show: the file (or bundle) name is the best stand-in.
-        title = (
-            " ".join(word.capitalize() for word in re.split(r"[-_ ]+", source.slug) if word) or source.name
-        )
+        # A draft is not shown at all: it is never rejected for its title.
+        title = _title_from_name(source)
         notes.warnings.append(f"has no title: '{title}' is taken from the file name")
         return title
+    if draft:
+        try:
+            return _required_text(front.fields, "title")
+        except _Unusable:
+            raise
+        except _Invalid as exc:
+            title = _title_from_name(source)
+            notes.warnings.append(f"{exc}: a draft, so '{title}' is taken from the file name")
+            return title
     return _required_text(front.fields, "title")
+
+
+def _title_from_name(source: SourcePath) -> str:
+    return " ".join(word.capitalize() for word in re.split(r"[-_ ]+", source.slug) if word) or source.name
 
 
 def _date(front: FrontMatter, source: SourcePath, site: SiteConfig, draft: bool, notes: _Notes) -> datetime:
@@ -307,12 +319,18 @@ def _date(front: FrontMatter, source: SourcePath, site: SiteConfig, draft: bool,
             "'date' is missing (title and date are required; a Jekyll file name such as "
             "2024-03-07-my-post.md gives the date too)"
         )
-    if front.fields[name] is None or front.fields[name] == "":
-        raise _Invalid(f"'{name}' is empty")
     try:
-        return parse_when(front.fields[name], site.tz, name)
-    except ValueError as exc:
-        raise _Invalid(str(exc)) from None
+        if front.fields[name] is None or front.fields[name] == "":
+            raise _Invalid(f"'{name}' is empty")
+        try:
+            return parse_when(front.fields[name], site.tz, name)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+    except _Invalid as exc:
+        if not draft:
+            raise
+        notes.warnings.append(f"{exc}: a draft, so it waits for a date before publishing")
+        return parse_when(f"{MIN_YEAR}-01-01", site.tz, "date")
 
 
 def _date_alias(front: FrontMatter) -> str | None:

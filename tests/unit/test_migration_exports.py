@@ -13,6 +13,7 @@ import pytest
 
 from feedpub import build
 from feedpub.config import parse_site
+from feedpub.errors import RecordError
 from feedpub.records import parse_record
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -158,3 +159,25 @@ def test_a_uri_id_or_a_feedpub_records_own_id_is_kept(path: str, front: str, exp
     record = parse(path, f"---\ntitle: A\ndate: 2024-02-03\n{front}---\nText.\n")
     assert record.id == expected
     assert record.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("front", "warning"),
+    [
+        ("published: false\n", "has no title: 'Ideas' is taken from the file name"),
+        ("draft: true\ntitle: [a, b]\n", "title must be text, not a list: a draft, so 'Ideas' is taken"),
+        ("draft: true\ntitle: Ideas\ndate: soon\n", "date 'soon' is not a valid date"),
+    ],
+)
+def test_a_draft_is_never_rejected_for_its_title_or_date(front: str, warning: str) -> None:
+    # Given an unfinished draft (no title, a title of the wrong shape, no usable date), when parsed,
+    # then it is a draft (never shown) with a warning, not a rejection
+    record = parse("articles/ideas.md", f"---\n{front}---\nText.\n")
+    assert record.draft
+    assert record.title == "Ideas"
+    assert [w for w in record.warnings if w.startswith(warning)], record.warnings
+
+
+def test_a_published_post_without_a_title_is_still_rejected() -> None:
+    with pytest.raises(RecordError, match="'title' is missing"):
+        parse("articles/ideas.md", "---\ndate: 2024-02-03\n---\nText.\n")
