@@ -56,6 +56,17 @@ def test_a_batch_says_each_kind_of_change_once_and_names_a_few_articles() -> Non
     )
 
 
+def test_archive_pages_count_with_their_feeds() -> None:
+    page, other = "0" * 11 + "1", "0" * 11 + "2"
+    run = report(
+        written=["feed.xml", f"archive/{page}/feed.xml", f"archive/{page}/atom.xml",
+                 f"tags/t0/archive/{other}/feed.json"],
+        changes=[{"path": "articles/old.md", "change": "updated"}],
+    )  # fmt: skip
+    (line,) = describe_run(run, "apply", ["articles/old.md"])
+    assert line.startswith("updated articles/old.md; feeds written: site, tags/t0 with 2 archive pages;")
+
+
 def test_an_article_taken_out_of_the_feeds_says_why() -> None:
     for status, due, why in (
         ("draft", None, "now a draft"),

@@ -110,17 +110,23 @@ def record_changes(changes: Sequence[dict[str, str]]) -> list[str]:
 
 def feed_names(paths: Sequence[str]) -> str:
     """The feeds these public paths belong to, by name ('site', 'podcast.xml', 'tags/cli'; '11 under
-    tags/' past SHOWN_PATHS of a kind), then the other files (feeds.opml, media files...)."""
+    tags/' past SHOWN_PATHS of a kind), how many of their archive pages, then the other files
+    (feeds.opml, media files...)."""
     from feedpub import catalogue
 
     feeds: set[str] = set()
+    archive_pages: set[tuple[str, str]] = set()
     others = []
     for path in paths:
         found = catalogue.document(path)
-        if found is None:
-            others.append(path)
-        else:
+        archived = None if found is not None else catalogue.archive_document(path)
+        if found is not None:
             feeds.add(found[0])
+        elif archived is not None:
+            feeds.add(archived[0])
+            archive_pages.add(archived[:2])
+        else:
+            others.append(path)
     by_kind: dict[str, list[str]] = {}
     for feed_id in sorted(feeds, key=catalogue.feed_order):
         kind = catalogue.feed(feed_id).kind
@@ -132,6 +138,8 @@ def feed_names(paths: Sequence[str]) -> str:
         else:
             names += found_names
     text = ", ".join(names)
+    if archive_pages:
+        text += f" with {len(archive_pages)} archive page{'s' if len(archive_pages) != 1 else ''}"
     if others:
         text = f"{text} (and {_names(sorted(others))})" if text else _names(sorted(others))
     return text
