@@ -166,3 +166,24 @@ def test_given_a_media_file_that_is_a_fifo_or_a_device_when_checked_then_its_rec
         ("articles/ep.md", "enclosure media/ep.mp3 is not a regular file (a FIFO, a device or a link to one)")
     ]
     assert result.published == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "item", "plural"),
+    [
+        ("persons", "{name: Jo, role: guest}", "persons"),
+        ("transcript", "'/t.vtt'", "transcripts"),
+        ("transcripts", "'/t.vtt'", "transcripts"),
+    ],
+)
+def test_given_an_episode_listing_over_50_persons_or_transcripts_when_parsed_then_it_is_rejected(
+    field: str, item: str, plural: str
+) -> None:
+    # Given an episode with 3,000 persons or 2,000 transcripts (each a tag in every copy of the show
+    # feed and of its state, which feed_max_bytes cannot shorten: five such episodes made a 2 MB
+    # podcast.xml under a 100 kB budget and 6.6 MB of state), when parsed, then it is rejected
+    # naming the limit; 50 are published.
+    many = ", ".join([item] * 3000)
+    assert _rejection(f"{field}: [{many}]") == f"has 3000 {plural}; at most 50 (each is a tag in podcast.xml)"
+    episode = _episode(f"{field}: [{', '.join([item] * 50)}]")
+    assert len(episode.persons if field == "persons" else episode.transcripts) == 50

@@ -22,6 +22,7 @@ FIELDS = ("episode", "season", "episode_type", "duration", "explicit", "block", 
 EPISODE_TYPES = ("full", "trailer", "bonus")
 CHAPTERS_TYPE = "application/json+chapters"  # what Podcasting 2.0 asks podcast:chapters to declare
 MAX_NUMBER = 2**31 - 1  # what apps store an episode or season number in
+MAX_LISTED = 50  # transcripts or persons of one episode
 MAX_DURATION = 10**8  # seconds (three years): anything longer is a mistake
 # Transcript formats Podcasting 2.0 lists, by file extension: the type when the author gives none.
 TRANSCRIPT_TYPES = {
@@ -176,6 +177,13 @@ def _items(value: object, field: str) -> list[Any]:
     if isinstance(value, list):
         if not value:
             raise EpisodeError(f"{field} is an empty list")
+        if len(value) > MAX_LISTED:
+            # Each is a tag in every copy of the show feed (and of its state) that holds the episode,
+            # where feed_max_bytes cannot shorten them: thousands made podcast.xml megabytes.
+            plural = "transcripts" if field.startswith("transcript") else field
+            raise EpisodeError(
+                f"has {len(value)} {plural}; at most {MAX_LISTED} (each is a tag in podcast.xml)"
+            )
         return value
     return [value]
 
