@@ -64,6 +64,10 @@ MAX_ENCLOSURE_BYTES = 2**63 - 1  # what readers and JSON parsers hold in a 64-bi
 # thousands of files and time out, again at every retry.
 MAX_TAGS = 100
 MAX_AUTHORS = 100  # each author is a feed too, for the same reason
+# A title, a tag or an author's name is in every copy of every feed that shows the record (and of
+# the publisher's state), where feed_max_bytes cannot shorten it: bounded like site.yaml's names.
+MAX_TITLE_CHARS = 1000
+MAX_NAME_CHARS = 200
 
 
 class _Invalid(ValueError):
@@ -292,14 +296,24 @@ def _title(front: FrontMatter, source: SourcePath, flavour: str, draft: bool, no
         return title
     if draft:
         try:
-            return _required_text(front.fields, "title")
+            return _given_title(front)
         except _Unusable:
             raise
         except _Invalid as exc:
             title = _title_from_name(source)
             notes.warnings.append(f"{exc}: a draft, so '{title}' is taken from the file name")
             return title
-    return _required_text(front.fields, "title")
+    return _given_title(front)
+
+
+def _given_title(front: FrontMatter) -> str:
+    return _bounded(_required_text(front.fields, "title"), "title", MAX_TITLE_CHARS)
+
+
+def _bounded(text: str, field: str, limit: int) -> str:
+    if len(text) > limit:
+        raise _Invalid(f"{field} is {len(text)} characters long; at most {limit}")
+    return text
 
 
 def _title_from_name(source: SourcePath) -> str:
@@ -571,7 +585,7 @@ def _tags(value: object, field: str, split_words: bool) -> list[str]:
     for candidate in candidates:
         tag = _text(candidate, f"each of {field}")
         if tag is not None:
-            tags.append(" ".join(tag.split()))
+            tags.append(_bounded(" ".join(tag.split()), f"each of {field}", MAX_NAME_CHARS))
     return tags
 
 
@@ -621,6 +635,7 @@ def _person(value: object, field: str, site: SiteConfig, home: str) -> Person:
         name = _text(value, field)
         if name is None:
             raise _Invalid(f"{field} is empty")
+        _bounded(name, field, MAX_NAME_CHARS)
         profile = site.authors.get(name)
         if profile is not None:
             return Person(
@@ -630,6 +645,8 @@ def _person(value: object, field: str, site: SiteConfig, home: str) -> Person:
     if not isinstance(value, dict):
         raise _Invalid(f"{field} must be a name or a mapping of name, url and email, not {_kind(value)}")
     name = _text(value.get("name"), f"{field} name")
+    if name is not None:
+        _bounded(name, f"{field} name", MAX_NAME_CHARS)
     url = value.get("url", value.get("uri"))
     email = _text(value.get("email"), f"{field} email")
     if email is not None and ("@" not in email or any(ch.isspace() for ch in email)):

@@ -187,3 +187,50 @@ def test_given_an_episode_listing_over_50_persons_or_transcripts_when_parsed_the
     assert _rejection(f"{field}: [{many}]") == f"has 3000 {plural}; at most 50 (each is a tag in podcast.xml)"
     episode = _episode(f"{field}: [{', '.join([item] * 50)}]")
     assert len(episode.persons if field == "persons" else episode.transcripts) == 50
+
+
+def test_given_a_title_over_1000_characters_when_parsed_then_the_record_is_rejected() -> None:
+    # Given titles of 300,000 characters (five of them made 2 MB feeds under a 100 kB budget and
+    # 9 MB of publisher state: feed_max_bytes shortens content, never titles), when parsed, then
+    # the record is rejected naming the limit; a title of 1,000 characters is published.
+    assert _rejection_of("title: '" + "T" * 300_000 + "'") == "title is 300000 characters long; at most 1000"
+    assert len(_record("title: '" + "T" * 1000 + "'").title) == 1000
+
+
+@pytest.mark.parametrize(
+    ("line", "warning"),
+    [
+        ("author: '" + "a" * 201 + "'", "author is 201 characters long; at most 200 (author ignored)"),
+        (
+            "author: {name: '" + "a" * 201 + "'}",
+            "author name is 201 characters long; at most 200 (author ignored)",
+        ),
+        (
+            "tags: [ok, '" + "g" * 201 + "']",
+            "each of tags is 201 characters long; at most 200 (tags ignored)",
+        ),
+    ],
+)
+def test_given_an_author_or_tag_name_over_200_characters_when_parsed_then_it_is_ignored_with_a_warning(
+    line: str, warning: str
+) -> None:
+    # Given an author's name or a tag of over 200 characters (each is the title of a feed of its own
+    # and in every item that credits it), when parsed, then the field is ignored with a warning
+    # naming the limit, as site.yaml's names are bounded, and the record is published.
+    record = _record(line)
+    assert warning in record.warnings
+    assert all(len(person.name or "") <= 200 for person in record.authors)
+    assert all(len(tag) <= 200 for tag in record.tags)
+
+
+def _record(line: str) -> Any:
+    """A plain article (no enclosure) with this front-matter line, which may give its title."""
+    title = "" if line.startswith("title:") else "title: Stunts\n"
+    front = f"---\n{title}date: 2025-05-01\n{line}\n---\nNotes.\n"
+    return parse_record("articles/post.md", front.encode(), SITE)
+
+
+def _rejection_of(line: str) -> str:
+    with pytest.raises(RecordError) as caught:
+        _record(line)
+    return caught.value.reason
