@@ -59,7 +59,7 @@ SOAK = settings.get_profile("hostile-soak")
 # Whole sites (a publish, a rebuild and a check each, about 0.3 s): fewer examples in both runs.
 settings.register_profile("sites-fast", max_examples=40, deadline=None)
 settings.register_profile(
-    "sites-soak", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "sites-soak", max_examples=1_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 SITES_FAST = settings.get_profile("sites-fast")
 SITES_SOAK = settings.get_profile("sites-soak")
@@ -1166,6 +1166,6 @@ def site_tally() -> Iterator[Counter[str]]:
 def test_hostile_sites_soak(
     case: tuple[bytes, list[tuple[str, bytes]], dict[str, str]], site_tally: Counter[str]
 ) -> None:
-    # The whole-site property over the soak budget (2,000 sites).
+    # The whole-site property over the soak budget (1,000 sites).
     site_tally["sites"] += 1
     site_tally.update(_publish_site(case))
