@@ -13,7 +13,9 @@ always agree. A weight is an upper bound of the bytes an item adds to any one do
 format: its text, counted with the worst escaping a format gives it (an RSS description escapes
 HTML and then XML), plus a fixed allowance for the markup around it. Documents therefore stay
 within the budget even though nothing is rendered to decide; only a feed whose titles and
-summaries alone exceed it comes out larger (every item is then summary-only).
+summaries alone exceed it comes out larger (every item is then summary-only), unless it lists
+every member (podcast.xml: catalogue.Kind.item_limit None), which holds as many of the newest as
+fit (`fitting_count`): it has no other bound.
 """
 
 from __future__ import annotations
@@ -139,6 +141,17 @@ def full_count(site: SiteConfig, feed: Feed, item_weights: Sequence[tuple[int, i
     return len(item_weights)
 
 
+def fitting_count(site: SiteConfig, feed: Feed, item_weights: Sequence[tuple[int, int]]) -> int:
+    """How many of the newest items a feed that lists every member holds: as many as fit within
+    feed_max_bytes summary-only, and at least one."""
+    total = feed_weight(site, feed)
+    for count, (_, summary) in enumerate(item_weights):
+        total += summary
+        if total > site.feed_max_bytes:
+            return max(count, 1)
+    return len(item_weights)
+
+
 def summary_only(item: FeedItem) -> FeedItem:
     """The item without its content, its summary cut to SUMMARY_ONLY_CHARACTERS (readers follow the link)."""
     if item.summary_only:
@@ -149,9 +162,15 @@ def summary_only(item: FeedItem) -> FeedItem:
 
 
 def shown(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> list[FeedItem]:
-    """The items as the feed shows them: the newest in full while they fit, the rest summary-only."""
-    count = full_count(site, feed, [weights(item) for item in items])
-    return [item if position < count else summary_only(item) for position, item in enumerate(items)]
+    """The items as the feed shows them: the newest in full while they fit, the rest summary-only
+    (and for a feed that lists every member, only those that fit: fitting_count)."""
+    item_weights = [weights(item) for item in items]
+    if feed.item_limit(site) is None:
+        item_weights = item_weights[: fitting_count(site, feed, item_weights)]
+    count = full_count(site, feed, item_weights)
+    return [item if position < count else summary_only(item) for position, item in enumerate(items)][
+        : len(item_weights)
+    ]
 
 
 def _shortened(text: str) -> str:

@@ -251,12 +251,12 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
     outputs[catalogue.XSL.path] = render.render_xsl()
     episodes = [record for record in chosen.published if podcast_check.is_episode(record)]
     warnings = [(r.path, warning) for r in episodes for warning in podcast_check.episode_warnings(r, site)]
-    held = [  # the episodes podcast.xml holds, as the publisher's head of it does
-        (record.path, rendered[record.id])
-        for feed, feed_records in chosen.feeds
-        if feed.kind is catalogue.PODCASTS
-        for record in feed_records
-    ]
+    held: list[tuple[str, FeedItem]] = []  # the episodes podcast.xml holds, as the publisher's head of it
+    left_out = 0  # and those past its byte budget
+    for (feed, feed_records), (_, feed_items) in zip(chosen.feeds, feeds[: len(chosen.feeds)], strict=True):
+        if feed.kind is catalogue.PODCASTS:
+            held = [(record.path, rendered[record.id]) for record in feed_records[: len(feed_items)]]
+            left_out = len(feed_records) - len(feed_items)
     record_warnings = [RecordWarning(r.path, w) for r in sorted(loaded, key=_path) for w in r.warnings]
     return BuildResult(
         outputs=outputs,
@@ -267,7 +267,7 @@ def _render_site(site: SiteConfig, loaded: list[Record], now: datetime, workers:
         scheduled=len(chosen.scheduled),
         feeds=len(chosen.feeds),
         media=tuple(sorted({record.media.key for record in chosen.published if record.media})),
-        warnings=tuple(record_warnings + warnings + podcast_check.show_warnings(site, held)),
+        warnings=tuple(record_warnings + warnings + podcast_check.show_warnings(site, held, left_out)),
         expired=len(chosen.expired),
     )
 

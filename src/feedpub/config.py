@@ -27,6 +27,7 @@ MiB = 1024 * 1024
 # publisher keeps its text in its state, so a larger upload is refused, as `feedpub check` refuses it.
 MAX_SITE_BYTES = MiB
 MAX_PROBLEMS, MAX_PROBLEM_CHARS = 10, 400  # what one site error lists, and how long each problem may be
+LARGEST_FEED = 10_000_000  # the most site.yaml `feed_max_bytes` may allow a feed document
 
 
 class SiteAuthor(BaseModel):
@@ -75,7 +76,7 @@ class SiteConfig(BaseModel):
     authors: Annotated[dict[str, AuthorProfile], Field(max_length=MAX_AUTHORS)] = {}
     feeds: Annotated[dict[str, SiteFeed], Field(max_length=MAX_FEEDS)] = {}
     content: dict[str, ContentMode] = {}
-    feed_max_bytes: Annotated[int, Field(ge=16 * 1024, le=10_000_000)] = MiB
+    feed_max_bytes: Annotated[int, Field(ge=16 * 1024, le=LARGEST_FEED)] = MiB
     # The site's own values that posts use: Jekyll's `{{ site.x }}` (_config.yml), Hugo's
     # `{{< param x >}}` (params).
     variables: dict[str, Any] | None = None

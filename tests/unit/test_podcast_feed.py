@@ -21,6 +21,7 @@ from tests.unit.w3c_rules import check_rss
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
@@ -243,6 +244,58 @@ def test_given_an_episode_limit_then_podcast_xml_holds_only_the_newest_that_many
     )
     titles = parsed(built["podcast.xml"]).xpath("channel/item/title/text()")
     assert titles == ["Episode about cut 5", "Episode about cut 4"]
+
+
+def long_episode(number: int) -> tuple[str, str]:
+    """An episode with show notes of about 4 KB."""
+    path, front = episode(number, number)
+    return path, front + f"summary: Cut {number} in short.\n---\n" + "The crew talk through the cut. " * 130
+
+
+def test_given_episodes_past_the_byte_budget_then_older_ones_go_out_summary_only_with_every_podcast_tag() -> (
+    None
+):
+    site = parse_site(SITE + b"feed_max_bytes: 40000\n" + SHOW)
+    records = [
+        parse_record(path, f"---\n{front}\n".encode(), site) for path, front in map(long_episode, range(1, 7))
+    ]
+    result = build.render_site(site, records, NOW)
+    podcast = result.outputs["podcast.xml"]
+    assert len(podcast) <= 40000
+    assert check_rss(podcast, "https://feeds.example.org/podcast.xml") == []
+    items = parsed(podcast).findall("channel/item")
+    assert len(items) == 6
+    with_notes = [item.find("content:encoded", {"content": CONTENT}) is not None for item in items]
+    assert with_notes[0]
+    assert not with_notes[-1]  # the oldest: summary-only
+    for item in items:  # summary-only or not, an episode keeps its enclosure, guid and itunes tags
+        assert item.find("enclosure") is not None
+        assert item.findtext("guid")
+        assert item.findtext("itunes:duration", namespaces=NS) == "600"
+        assert item.findtext("itunes:episode", namespaces=NS)
+    assert result.warnings == ()
+
+
+def test_given_more_episodes_than_the_byte_budget_holds_then_podcast_xml_lists_the_newest_and_warns() -> None:
+    site = parse_site(SITE + b"feed_max_bytes: 16384\n" + SHOW)
+    records = [
+        parse_record(path, f"---\n{front}\n".encode(), site) for path, front in map(long_episode, range(1, 9))
+    ]
+    result = build.render_site(site, records, NOW)
+    podcast = result.outputs["podcast.xml"]
+    assert len(podcast) <= 16384
+    assert check_rss(podcast, "https://feeds.example.org/podcast.xml") == []
+    titles = parsed(podcast).xpath("channel/item/title/text()")
+    assert 1 <= len(titles) < 8
+    assert titles == [f"Episode about cut {number}" for number in range(8, 8 - len(titles), -1)]
+    assert result.warnings == (
+        (
+            "site.yaml",
+            f"podcast.xml holds the newest {len(titles)} of the show's 8 episodes, as many as fit in "
+            "feed_max_bytes (16,384 bytes): Apple Podcasts and Spotify list only those (raise "
+            "feed_max_bytes, at most 10,000,000, to list them all)",
+        ),
+    )
 
 
 def test_given_a_serial_show_then_its_numbered_episodes_pass_the_w3c_rules() -> None:

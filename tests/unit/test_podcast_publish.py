@@ -342,3 +342,32 @@ def test_given_two_episodes_with_one_file_when_published_then_report_json_and_th
     show.content.delete("articles/a.md")
     show.apply("articles/a.md")
     assert show.state_warnings() == show.check_warnings() == set()
+
+
+def test_given_more_episodes_than_the_budget_holds_when_they_come_and_go_then_podcast_xml_is_as_built() -> (
+    None
+):
+    # Given a show of 8 episodes whose podcast.xml can hold only the newest few (feed_max_bytes 16 KiB)
+    site = SITE.replace(b"language: en\n", b"language: en\nfeed_max_bytes: 16384\n")
+    show = publish_back_catalogue(8, site)
+    held = items_of(show.public()["podcast.xml"])
+    assert 1 <= held < 8
+    show.assert_matches_build()
+    assert show.state_warnings() == show.check_warnings() != set()
+    # When the newest episodes go, older ones come back into podcast.xml; when they return, they leave
+    for number in (8, 7):
+        show.content.delete(f"articles/ep{number}.md")
+        show.apply(f"articles/ep{number}.md")
+        show.assert_matches_build()
+        assert show.state_warnings() == show.check_warnings()
+    for number in (7, 8):
+        show.content.put(f"articles/ep{number}.md", hosted_episode(number))
+        show.apply(f"articles/ep{number}.md")
+        show.assert_matches_build()
+    assert items_of(show.public()["podcast.xml"]) == held
+    # When the budget grows, every episode is listed and the warning goes
+    show.content.put("site.yaml", SITE)
+    show.apply("site.yaml")
+    assert items_of(show.public()["podcast.xml"]) == 8
+    show.assert_matches_build()
+    assert show.state_warnings() == show.check_warnings() == set()

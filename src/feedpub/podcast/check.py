@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from feedpub.config import SITE_FILE, SiteConfig
+from feedpub.config import LARGEST_FEED, SITE_FILE, SiteConfig
 from feedpub.model import FeedItem, Record
 from feedpub.podcast.episode import EpisodePerson, Transcript
 from feedpub.podcast.media import APPLE_EXTENSIONS, extension, is_episode_type
@@ -89,10 +89,13 @@ def _podcasting_2_warnings(
     return warnings
 
 
-def show_warnings(site: SiteConfig, episodes: Iterable[tuple[str, FeedItem]]) -> list[tuple[str, str]]:
+def show_warnings(
+    site: SiteConfig, episodes: Iterable[tuple[str, FeedItem]], left_out: int = 0
+) -> list[tuple[str, str]]:
     """(path, warning) about the show as a whole: site.yaml's, and the episodes podcast.xml holds
-    ((record path, item) pairs, in any order) compared with each other. The offline build and the
-    publisher (from podcast.xml's head) both ask here."""
+    ((record path, item) pairs, in any order) compared with each other; `left_out` episodes did not
+    fit in its byte budget. The offline build and the publisher (from podcast.xml's head) both ask
+    here."""
     show = site.podcast
     if show is None:
         return []
@@ -101,6 +104,16 @@ def show_warnings(site: SiteConfig, episodes: Iterable[tuple[str, FeedItem]]) ->
     if not published:
         warnings.append(
             (SITE_FILE, "the show has no episode yet: Apple and Spotify accept a show with at least one")
+        )
+    if left_out:
+        warnings.append(
+            (
+                SITE_FILE,
+                f"podcast.xml holds the newest {len(published)} of the show's {len(published) + left_out} "
+                f"episodes, as many as fit in feed_max_bytes ({site.feed_max_bytes:,} bytes): Apple "
+                f"Podcasts and Spotify list only those (raise feed_max_bytes, at most {LARGEST_FEED:,}, "
+                "to list them all)",
+            )
         )
     for funding in show.funding:
         if len(funding.text) > PODCAST_TEXT_LIMIT:

@@ -940,9 +940,12 @@ class _Run:
         feed_id = catalogue.PODCASTS.feed_id("")
         before = [tuple(warning) for warning in tx.root.get("show_warnings", [])]
         if feed_id in tx.dirty_feeds:
-            held = tx.head(feed_id).items[: tx.limit(feed_id)]
+            head = tx.head(feed_id)
+            held = head.shown_items(tx.limit(feed_id))
             episodes = [(member["key"], FeedItem.model_validate(member["item"])) for member in held]
-            tx.root["show_warnings"] = [list(warning) for warning in show_warnings(self._site(), episodes)]
+            left_out = head.count - len(held) if tx.limit(feed_id) is None else 0
+            found = show_warnings(self._site(), episodes, left_out)
+            tx.root["show_warnings"] = [list(warning) for warning in found]
         elif self._site().podcast is None:
             tx.root["show_warnings"] = []
         after = [(path, warning) for path, warning in tx.root.get("show_warnings", [])]
@@ -1019,7 +1022,7 @@ class _Run:
         except _RECORD_FAILURES_PASS:
             raise
         except BaseException:
-            self._find_poisoned(head.items[: catalogue.feed(feed_id).item_limit(site)], entry_of)
+            self._find_poisoned(head.shown_items(catalogue.feed(feed_id).item_limit(site)), entry_of)
             raise  # no one item fails alone: not a record's fault, so the run fails and is retried
 
     def _render_archive(

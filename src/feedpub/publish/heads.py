@@ -6,7 +6,9 @@ catalogue.Kind.item_limit, and a reserve); the first `limit` carry their item as
 (in full, or summary-only past the byte budget: see Transaction.finish_heads), later ones at most a
 summary-only copy. `count` says how many members exist beyond the prefix, which tells when a
 deletion has eaten into the prefix far enough to need a refill from the shards. A feed that shows
-every member (limit None: the podcast show) keeps every member: it is never refilled.
+every member (limit None: the podcast show) keeps every member, so it is never refilled; `shown`
+says how many of the newest its document holds (as many as fit its byte budget, budget.fitting_count),
+and only those carry an item (the others keep the weights that decided it).
 `pages` describes the feed's archive pages (feedpub.publish.pages), oldest first.
 """
 
@@ -31,10 +33,18 @@ class Head:
         self.count: int = data["count"]
         self.items: list[HeadItem] = data["items"]
         self.pages: list[dict[str, Any]] = data.get("pages", [])
+        self.shown: int | None = data.get("shown")  # set for a feed that lists every member
         self._keys = [sort_key(item) for item in self.items]  # parallel to items: newest first
 
     def to_json(self) -> dict[str, Any]:
-        return {"count": self.count, "items": self.items, "pages": self.pages}
+        data: dict[str, Any] = {"count": self.count, "items": self.items, "pages": self.pages}
+        if self.shown is not None:
+            data["shown"] = self.shown
+        return data
+
+    def shown_items(self, limit: int | None) -> list[HeadItem]:
+        """The members the feed's document holds: the first `limit`, or as many as fit its budget."""
+        return self.items[: limit if limit is not None else self.shown]
 
     @property
     def complete(self) -> bool:

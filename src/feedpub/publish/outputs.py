@@ -42,7 +42,7 @@ def render_head(site: SiteConfig, feed_id: str, label: str | None, head: Head) -
     from feedpub.render import render_feed
 
     feed = catalogue.feed(feed_id, label)
-    items = [FeedItem.model_validate(member["item"]) for member in head.items[: feed.item_limit(site)]]
+    items = [FeedItem.model_validate(member["item"]) for member in head.shown_items(feed.item_limit(site))]
     return render_feed(site, feed.with_older(archive.newest(archive_documents(site, feed_id, head))), items)
 
 

@@ -396,13 +396,21 @@ class Transaction:
         return heapq.nlargest(cap, members, key=sort_key)
 
     def unrendered(self) -> list[str]:
-        """Keys of the records the changed feeds will show that have no rendered item yet."""
+        """Keys of the records the changed feeds will show that have no rendered item yet (for a feed
+        that lists every member: those it held, and those never rendered, whose weights decide)."""
         keys = {
             member["key"]
             for feed_id in self.dirty_feeds
-            for member in self.head(feed_id).items[: self.limit(feed_id)]
+            for member in self.head(feed_id).shown_items(self.limit(feed_id))
             if member["item"] is None
         }
+        keys.update(
+            member["key"]
+            for feed_id in self.dirty_feeds
+            if self.limit(feed_id) is None
+            for member in self.head(feed_id).items
+            if member["weights"] is None
+        )
         return sorted(keys)
 
     def finish_heads(self) -> None:
@@ -412,14 +420,17 @@ class Transaction:
         self.refill_heads()
         for feed_id in self.dirty_feeds:
             head, limit = self.head(feed_id), self.limit(feed_id)
-            for member in head.items[:limit]:
+            feed = catalogue.feed(feed_id, head.label())
+            shown = limit if limit is not None else self._fit(feed_id, feed, head)
+            for member in head.items[:shown]:
                 if member["item"] is None:
                     self._render_member(feed_id, member)
-            feed = catalogue.feed(feed_id, head.label())
-            full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in head.items[:limit]])
+            full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in head.items[:shown]])
             for position, member in enumerate(head.items):
                 if position < full and not member["full"]:
                     self._render_member(feed_id, member)  # it was summary-only: its content comes back
+                elif limit is None and position >= shown:
+                    member.update(item=None, full=False)  # past the budget: out of the document
                 elif position >= full and member["full"]:
                     item = budget.summary_only(FeedItem.model_validate(member["item"]))
                     member["item"], member["full"] = item.model_dump(mode="json"), False
@@ -453,6 +464,22 @@ class Transaction:
                     elif position >= full and member["full"]:
                         item = budget.summary_only(FeedItem.model_validate(member["item"]))
                         member["item"], member["full"] = item.model_dump(mode="json"), False
+
+    def _fit(self, feed_id: str, feed: catalogue.Feed, head: Head) -> int:
+        """How many of its newest members a feed that lists every one holds: as many as fit its
+        byte budget (budget.fitting_count), from their weights; members never rendered are rendered
+        for theirs, up to where the budget ends."""
+        weights: list[tuple[int, int]] = []
+        total = budget.feed_weight(self.site, feed)
+        for member in head.items:
+            if member["weights"] is None:
+                self._render_member(feed_id, member)
+            weights.append(tuple(member["weights"]))
+            total += member["weights"][1]
+            if total > self.site.feed_max_bytes:
+                break
+        head.shown = budget.fitting_count(self.site, feed, weights)
+        return head.shown
 
     def _render_member(self, feed_id: str, member: HeadItem) -> None:
         entry = self.entry(member["key"])
