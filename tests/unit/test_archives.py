@@ -505,3 +505,38 @@ def test_a_rebuilt_output_directory_drops_archive_pages_that_are_gone(tmp_path: 
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "atom.xml", "feed.json", "feed.xml", "feed.xsl", "feeds.opml", "index.html",
     ]  # fmt: skip
+
+
+def podcast_links(feed: bytes, rel: str) -> list[str]:
+    parsed = feedparser.parse(feed)
+    return [link.href for link in parsed.feed.get("links", []) if link.get("rel") == rel]
+
+
+def test_podcast_xml_pages_its_back_catalogue_only_under_an_episode_limit() -> None:
+    from tests.unit.test_podcast_publish import SITE as SHOW_SITE
+    from tests.unit.test_podcast_publish import publish_back_catalogue
+
+    # Given a show of 20 episodes without an episode limit
+    show = publish_back_catalogue(20, SHOW_SITE.replace(b"language: en\n", b"language: en\nfeed_limit: 3\n"))
+    # Then podcast.xml holds them all and has no archive page
+    assert not [path for path in show.public() if path.endswith("/podcast.xml")]
+    assert podcast_links(show.public()["podcast.xml"], "prev-archive") == []
+    # Given the same show with an episode limit of 4 and pages of 3 episodes on average
+    limited = SHOW_SITE.replace(b"language: en\n", b"language: en\narchive_page_size: 3\n")
+    show = publish_back_catalogue(20, limited + b"  episode_limit: 4\n")
+    outputs = show.public()
+    pages = sorted(path for path in outputs if path.startswith("archive/") and path.endswith("/podcast.xml"))
+    assert len(pages) >= 2
+    # When an app follows prev-archive, or the paged-feed `next` AntennaPod and gPodder follow
+    # Then both give every episode once, newest first, and the two links agree on every document
+    ids = follow(outputs, "podcast.xml")
+    assert len(ids) == len(set(ids)) == 20
+    path = "podcast.xml"
+    while older := podcast_links(outputs[path], "prev-archive"):
+        assert podcast_links(outputs[path], "next") == older
+        path = older[0].removeprefix("https://feeds.example.org/")
+    # And the publisher equals a from-scratch build after an old episode goes
+    show.content.delete("articles/ep2.md")
+    show.apply("articles/ep2.md")
+    show.assert_matches_build()
+    assert len(follow(show.public(), "podcast.xml")) == 19
