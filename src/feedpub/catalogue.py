@@ -226,9 +226,10 @@ class Kind:
         return site.content_mode(self.name)
 
     def item_limit(self, site: SiteConfig) -> int | None:
-        """How many of its newest members each feed of this kind shows, None for every one:
-        site.yaml `feed_limit`. The offline build and the publisher's heads (feedpub.publish.heads,
-        which keep a reserve beyond it) both ask here."""
+        """How many of its newest members each feed of this kind shows, None for every one (the
+        byte budget then bounds the document: budget.fitting_count): site.yaml `feed_limit`. The
+        offline build, the publisher's heads (feedpub.publish.heads, which keep a reserve beyond
+        it) and the archives (a feed showing every member has none) all ask here."""
         return site.feed_limit
 
     # -- where its documents live (override all four together) --

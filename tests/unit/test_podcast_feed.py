@@ -195,7 +195,9 @@ def test_given_every_episode_field_when_rendered_then_each_itunes_and_podcasting
         "chapters: /chapters.json\n"
         "persons: [{name: Jo Park, role: guest, group: cast, img: /jo.jpg, href: /jo}]\n"
     )
-    item = parsed(outputs(SITE + SHOW, episode(7, 1, extra))["podcast.xml"]).find("channel/item")
+    podcast = outputs(SITE + SHOW, episode(7, 1, extra))["podcast.xml"]
+    assert check_rss(podcast, "https://feeds.example.org/podcast.xml") == []
+    item = parsed(podcast).find("channel/item")
     assert item is not None
     text = {name: item.findtext(name, namespaces=NS) for name in (
         "itunes:episode", "itunes:season", "itunes:episodeType", "itunes:duration", "itunes:explicit",
