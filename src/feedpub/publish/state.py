@@ -35,6 +35,8 @@ from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailed
 # 3: warnings, expiring and site_warnings in the root.
 # 4: members with budget weights (full or summary-only items), facets with authors and enclosure type.
 # 5: heads describe the feed's archive pages and their published documents (feedpub.publish.pages).
+#    podcast.xml's head keeps every episode and how many its document holds (`shown`); the root
+#    keeps the show's warnings (`show_warnings`).
 FORMAT_VERSION = 5
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
