@@ -245,3 +245,22 @@ def test_the_readme_article_example_is_published_as_written(scratch: Path) -> No
     assert "https://www.example.org/ballerina-john-wick-spinoff/" in (
         scratch / "public" / "authors" / "jane-doe" / "feed.xml"
     ).read_text(encoding="utf-8")
+
+
+def test_every_date_form_the_docs_list_is_read_and_the_refused_one_is_refused(scratch: Path) -> None:
+    # Given one article per date form the README and docs/migrating.md list ("Dates may be written …")
+    forms = []
+    for doc in ("README.md", "docs/migrating.md"):
+        text = (REPO / doc).read_text(encoding="utf-8")
+        sentence = re.split(r";|\.\s|, and what", text.split("Dates may be written", 1)[1], maxsplit=1)[0]
+        forms += [form for form in re.findall(r"`([^`]+)`", sentence) if "TOML" not in form]
+    assert len(forms) >= 10, forms
+    articles = scratch / "content" / "articles"
+    for number, form in enumerate(forms):
+        (articles / f"date-{number}.md").write_text(f"---\ntitle: Form {number}\ndate: {form}\n---\nx\n")
+    (articles / "refused.md").write_text("---\ntitle: Refused\ndate: 03/07/2024\n---\nx\n")
+    # When feedpub check reads them
+    result = run_line("feedpub check content", scratch)
+    # Then only the numeric order the README says is refused is rejected
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("REJECTED")]
+    assert [line.split(":")[0] for line in rejected] == ["REJECTED articles/refused.md"], rejected
