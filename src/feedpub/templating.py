@@ -74,6 +74,8 @@ _REFERENCE_DEFINITION = re.compile(
     r"(?:[ \t]+(?:\"[^\"\n]{0,999}\"|'[^'\n]{0,999}'|\([^)\n]{0,999}\)))?[ \t]*(?:\n|$)",
     re.MULTILINE,
 )
+_MAX_SHAPES = 20  # each reference use is tried against each: bounded, whatever the body holds
+_ANY_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[(" + _LABEL + r")\]:", re.MULTILINE)
 _REFERENCE_USE = re.compile(r"(!?)\[(" + _LABEL + r")\](?:\[(" + _LABEL + r")\])?(?![(:])")
 _INLINE_LINK = re.compile(
     r"!?\[(" + _LABEL + r")\]\([ \t]*<?[^()\s<>\[\]\x01]{0,2000}\x01[^()\s<>\[\]]{0,2000}>?"
@@ -231,17 +233,28 @@ def _html_code(text: str) -> list[tuple[int, int]]:
 def _drop_broken_links(text: str, context: _Context) -> str:
     """Links whose URL held a value that could not be found lose their link, not their text."""
     dropped: set[str] = set()
+    # A definition whose label held a removed value too (`[#{{ issue }}]: …` in a Liquid loop
+    # feedpub does not run) stood for every label of that shape: `[#1037][]`, `[#1040][]`…
+    shapes: list[re.Pattern[str]] = []
 
     def definition(match: re.Match[str]) -> str:
-        dropped.add(_label(match.group(1)))
+        label = match.group(1)
+        dropped.add(_label(label))
+        if _REMOVED in label and _label(label) and len(shapes) < _MAX_SHAPES:
+            parts = [re.escape(_label(part)) for part in label.split(_REMOVED)]
+            shapes.append(re.compile(".+?".join(parts)))
         return ""
 
     text = _REFERENCE_DEFINITION.sub(definition, text)
     count = len(dropped)
+    defined = {_label(label) for label in _ANY_REFERENCE_DEFINITION.findall(text)}
+    code = code_spans(text)
 
     def use(match: re.Match[str]) -> str:
         _, first, second = match.groups()
-        return first if _label(second or first) in dropped else match.group(0)  # alt text, link text
+        label = _label(second or first)
+        gone = label in dropped or (label not in defined and any(shape.fullmatch(label) for shape in shapes))
+        return first if gone and not _inside(code, match.start()) else match.group(0)  # alt text, link text
 
     if dropped:
         text = _REFERENCE_USE.sub(use, text)

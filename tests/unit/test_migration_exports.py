@@ -181,3 +181,27 @@ def test_a_draft_is_never_rejected_for_its_title_or_date(front: str, warning: st
 def test_a_published_post_without_a_title_is_still_rejected() -> None:
     with pytest.raises(RecordError, match="'title' is missing"):
         parse("articles/ideas.md", "---\ndate: 2024-02-03\n---\nText.\n")
+
+
+def test_references_a_liquid_loop_would_have_defined_keep_their_text_without_brackets() -> None:
+    # Given a Jekyll post whose reference definitions come from a Liquid loop feedpub does not run
+    # (as jekyllrb.com's release notes write them), next to a definition of its own and code
+    text = (
+        "---\ntitle: Release\n---\n"
+        "* Fix the build ([#1037][]) and the index ([#1045][]), see [History][].\n\n"
+        "`a[#1][]` stays.\n\n"
+        '{% assign issue_numbers = "1037|1045" | split: "|" %}\n{% for issue in issue_numbers %}\n'
+        "[#{{ issue }}]: {{ site.repository }}/issues/{{ issue }}\n{% endfor %}\n\n"
+        "[History]: /docs/history/\n"
+    )
+    record = parse(
+        "articles/2024-02-03-release.md", text, "variables: {repository: https://github.com/x/y}\n"
+    )
+    # Then each use of a label of that shape is its text, with no link and no brackets; the post's
+    # own reference and the code are untouched
+    assert "* Fix the build (#1037) and the index (#1045), see [History][]." in record.body
+    assert "`a[#1][]` stays." in record.body
+    assert "[History]: /docs/history/" in record.body
+    assert "issues" not in record.body
+    dropped = "body: a link whose URL held a value that could not be found dropped (the text kept)"
+    assert dropped in record.warnings
