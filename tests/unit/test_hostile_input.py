@@ -814,6 +814,7 @@ _show = st.fixed_dictionaries(
             max_size=2,
         ),
         "guid": _mostly(st.sampled_from(["917393e3-1b1e-5cef-ace4-edaa54e1f810", "not-a-uuid"])),
+        "episode_limit": _mostly(st.sampled_from([1, 2, 100, 0, -1, 10**30])),
     },
 )
 _site_settings = st.fixed_dictionaries(
@@ -841,6 +842,7 @@ _site_settings = st.fixed_dictionaries(
         "feed_max_bytes": st.sampled_from([16 * 1024, 16 * 1024 - 1, 10_000_000, 10_000_001, 0, -1, 2**70])
         | st.integers(16 * 1024, 200_000),
         "excerpt_separator": st.sampled_from(["<!--more-->", "\n\n", "\x01", "x" * 500]),
+        "archive_page_size": _mostly(st.sampled_from([2, 3, 50, 1000, 1, 0, 1001, -1])),
     },
 )
 
