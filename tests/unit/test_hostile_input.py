@@ -784,38 +784,69 @@ _site_feed = st.fixed_dictionaries(
         "content": st.sampled_from(["full", "summary", "both"]),
     },
 )
-_show = st.fixed_dictionaries(
+_plain_text = st.text(min_size=1, max_size=40).filter(lambda text: clean(text).strip() != "")
+# A show Apple would take, with its optional settings as plausible values...
+_valid_show = st.fixed_dictionaries(
     {
-        "image": _url_or(["https://www.example.org/show.jpg", "https://www.example.org/show.png"]),
-        "categories": _mostly(
-            st.lists(st.sampled_from(_CATEGORIES[:3] * 3 + _CATEGORIES), min_size=1, max_size=3)
-        ),
-        "explicit": _mostly(st.booleans()),
+        "image": st.sampled_from(["https://www.example.org/show.jpg", "https://www.example.org/show.png"]),
+        "categories": st.lists(st.sampled_from(_CATEGORIES[:3]), min_size=1, max_size=3),
+        "explicit": st.booleans(),
         "owner": st.fixed_dictionaries(
-            {"email": _mostly(st.sampled_from(["desk@example.org", "desk", "d\x00@x.org"]))},
-            optional={"name": _text_field()},
+            {"email": st.just("desk@example.org")}, optional={"name": _plain_text}
         ),
+        "description": _plain_text,
+        "language": st.sampled_from(["en", "en-us"]),
     },
     optional={
-        "title": _text_field(),
-        "description": _text_field(),
-        "author": _text_field(),
-        "copyright": _text_field(),
-        "type": st.sampled_from(["episodic", "serial", "weekly"]),
-        "language": st.sampled_from(["en", "en-us", "english"]),
-        "complete": _mostly(st.booleans()),
+        "title": _plain_text,
+        "author": _plain_text,
+        "copyright": _plain_text,
+        "type": st.sampled_from(["episodic", "serial"]),
+        "complete": st.booleans(),
         "block": st.booleans(),
-        "locked": _mostly(st.booleans()),
-        "new_feed_url": _url_or(["https://feeds.example.org/new.xml"]),
+        "locked": st.booleans(),
+        "new_feed_url": st.just("https://feeds.example.org/new.xml"),
         "funding": st.lists(
-            st.fixed_dictionaries(
-                {"url": _url_or(["https://www.example.org/support/"]), "text": _text_field()}
-            ),
+            st.fixed_dictionaries({"url": st.just("https://www.example.org/support/"), "text": _plain_text}),
             max_size=2,
         ),
-        "guid": _mostly(st.sampled_from(["917393e3-1b1e-5cef-ace4-edaa54e1f810", "not-a-uuid"])),
-        "episode_limit": _mostly(st.sampled_from([1, 2, 100, 0, -1, 10**30])),
+        "guid": st.just("917393e3-1b1e-5cef-ace4-edaa54e1f810"),
+        "episode_limit": st.sampled_from([1, 2, 100]),
     },
+)
+# ... and one setting of it hostile (a show with every setting hostile is always a site error).
+_HOSTILE_SHOW = {
+    "image": _url_or(["https://www.example.org/show.gif"]),
+    "categories": _mostly(st.lists(st.sampled_from(_CATEGORIES), min_size=1, max_size=3)),
+    "explicit": _hostile_value,
+    "owner": st.fixed_dictionaries(
+        {"email": _mostly(st.sampled_from(["desk", "d\x00@x.org", "a@b.c d"]))},
+        optional={"name": _text_field()},
+    ),
+    "title": _text_field(),
+    "description": _text_field(),
+    "author": _text_field(),
+    "copyright": _text_field(),
+    "type": _mostly(st.just("weekly")),
+    "language": _mostly(st.just("english")),
+    "complete": _hostile_value,
+    "locked": _hostile_value,
+    "new_feed_url": _url_field,
+    "funding": st.lists(st.fixed_dictionaries({"url": _url_field, "text": _text_field()}), max_size=2),
+    "guid": _mostly(st.just("not-a-uuid")),
+    "episode_limit": _mostly(st.sampled_from([0, -1, 10**30])),
+}
+_show = st.integers(0, 2).flatmap(
+    lambda pick: (
+        _valid_show
+        if pick
+        else st.tuples(
+            _valid_show,
+            st.sampled_from(sorted(_HOSTILE_SHOW)).flatmap(
+                lambda key: st.tuples(st.just(key), _HOSTILE_SHOW[key])
+            ),
+        ).map(lambda shown: {**shown[0], shown[1][0]: shown[1][1]})
+    )
 )
 _site_settings = st.fixed_dictionaries(
     {"title": st.one_of(st.just("Hostile Times"), st.just("Hostile Times"), _text_field())},
