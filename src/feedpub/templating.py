@@ -180,8 +180,9 @@ def convert(
 
 
 def code_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the code in Markdown text, sorted: fenced blocks, `code spans` (within a
-    paragraph) and HTML <pre>/<code> elements. One pass over the text for each kind."""
+    """(start, end) of the code in Markdown text, sorted, none overlapping: fenced and indented
+    blocks, `code spans` (within a paragraph) and HTML <pre>/<code> elements. One pass over the
+    text for each kind."""
     spans: list[tuple[int, int]] = []
     position = 0
     while (fence := _CODE_FENCE.search(text, position)) is not None:
@@ -208,8 +209,41 @@ def code_spans(text: str) -> list[tuple[int, int]]:
             if "\n\n" not in text[start:after]:
                 spans.append((start, after))
                 taken[length] = index + 2
-    spans += _html_code(text)
-    return sorted(spans)
+    spans += _html_code(text) + _indented_code(text)
+    return _merged(sorted(spans))
+
+
+def _indented_code(text: str) -> list[tuple[int, int]]:
+    """Indented code blocks: lines indented 4 spaces or a tab after a blank line, to the next line
+    that is not. A list item's indented paragraph counts too: it errs on the side of keeping."""
+    spans = []
+    start = None
+    blank_before = True
+    position = 0
+    for line in text.splitlines(keepends=True):
+        blank = not line.strip()
+        indented = line.startswith(("    ", "\t")) and not blank
+        if start is None and indented and blank_before:
+            start = position
+        elif start is not None and not (indented or blank):
+            spans.append((start, position))
+            start = None
+        blank_before = blank
+        position += len(line)
+    if start is not None:
+        spans.append((start, position))
+    return spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlaps joined, so that a bisect finds the one holding a position."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _inside(spans: list[tuple[int, int]], position: int) -> bool:
