@@ -88,8 +88,10 @@ def labels(tags: Sequence[str]) -> list[str]:
 
 
 def item_title(item: FeedItem) -> str:
-    """An item's title, never empty: a title made only of unprintable characters falls back to its URL."""
-    return clean(item.title).strip() or uri(item.url)
+    """An item's title on one line, never empty: a title made only of unprintable characters falls back
+    to its URL. Line breaks and runs of spaces become one space, as readers show a title anyway (and
+    feedparser drops a carriage return from an HTML-typed Atom title but keeps it in RSS)."""
+    return " ".join(clean(item.title).split()) or uri(item.url)
 
 
 def feed_url(site: SiteConfig, path: str) -> str:
