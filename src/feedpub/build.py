@@ -24,6 +24,7 @@ from feedpub import budget, catalogue, items, records, render, selection
 from feedpub.catalogue import Feed
 from feedpub.config import SITE_FILE, SiteConfig, parse_site, too_large
 from feedpub.errors import RecordError, RecordWarning, SiteConfigError
+from feedpub.findings import warning_lines
 from feedpub.model import FeedItem, Record
 from feedpub.outdir import WriteReport, write_outputs
 from feedpub.podcast import check as podcast_check
@@ -322,12 +323,19 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def report(result: BuildResult, out: TextIO, err: TextIO) -> None:
-    """SKIPPED, REJECTED and WARN lines (err), one per file and finding, then a short summary (out)."""
+def report(result: BuildResult, out: TextIO, err: TextIO, every_warning: bool = False) -> None:
+    """SKIPPED, REJECTED and WARN lines (err), one per file and finding, then a short summary (out).
+    A warning shared by many files lists its first few and one line counting the rest, unless
+    `every_warning` (--verbose)."""
+    warnings = (
+        [f"WARN {path}: {warning}" for path, warning in result.warnings]
+        if every_warning
+        else warning_lines(result.warnings, "the output of --verbose")
+    )
     for line in [
         *(f"SKIPPED {skip.path}: {skip.reason}" for skip in result.skipped),
         *map(str, result.rejected),
-        *(f"WARN {path}: {warning}" for path, warning in result.warnings),
+        *warnings,
     ]:
         print(" ".join(line.splitlines()), file=err)  # one line each, whatever the reason says
     if not (result.found or result.rejected or result.published):

@@ -66,6 +66,16 @@ def _add_now(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", type=_instant, default=None, help=argparse.SUPPRESS)
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="a WARN line for every file and finding (by default a warning shared by many files "
+        "lists the first few and counts the rest)",
+    )
+
+
 def _run_build(args: argparse.Namespace) -> int:
     from feedpub import build  # the engine's imports are only paid for by commands that use them
 
@@ -80,7 +90,7 @@ def _run_build(args: argparse.Namespace) -> int:
     except (FeedpubError, OSError) as exc:
         print(f"feedpub: build failed: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    build.report(result, sys.stdout, sys.stderr)
+    build.report(result, sys.stdout, sys.stderr, every_warning=args.verbose)
     return EXIT_OK
 
 
@@ -98,7 +108,7 @@ def _run_check(args: argparse.Namespace) -> int:
     except (FeedpubError, OSError) as exc:
         print(f"feedpub: check failed: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    build.report(result, sys.stdout, sys.stderr)
+    build.report(result, sys.stdout, sys.stderr, every_warning=args.verbose)
     return EXIT_REJECTED if result.rejected or not result.found else EXIT_OK
 
 
@@ -112,6 +122,7 @@ def _add_builtin(subparsers: Subparsers) -> None:
     build.add_argument("content", type=Path, metavar="CONTENT_DIR", help="holds site.yaml and articles/")
     build.add_argument("--out", type=Path, required=True, metavar="OUT_DIR", help="where feeds are written")
     _add_now(build)
+    _add_verbose(build)
     build.set_defaults(run=_run_build)
 
     check = subparsers.add_parser(
@@ -122,6 +133,7 @@ def _add_builtin(subparsers: Subparsers) -> None:
     )
     check.add_argument("content", type=Path, metavar="CONTENT_DIR", help="holds site.yaml and articles/")
     _add_now(check)
+    _add_verbose(check)
     check.set_defaults(run=_run_check)
 
 

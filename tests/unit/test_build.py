@@ -209,3 +209,57 @@ def test_given_a_reason_spanning_lines_when_reported_then_each_rejection_is_stil
         "REJECTED b.md: x",
     ]
     assert "0 published, 2 rejected, 0 drafts, 0 scheduled" in out.getvalue()
+
+
+def _warned(warnings: list[tuple[str, str]]) -> build.BuildResult:
+    return build.BuildResult(
+        outputs={},
+        rejected=[RecordError("articles/bad.md", "date 'x' is not a valid date")],
+        next_due=None,
+        published=len(warnings),
+        drafts=0,
+        scheduled=0,
+        feeds=1,
+        warnings=tuple(warnings),
+    )
+
+
+SAME_ID = "id '{}' is not a URI, and Jekyll's and Hugo's feeds never used a post's own id (id ignored)"
+
+
+def test_given_50_posts_with_one_warning_and_1_with_another_then_3_lines_and_a_count_of_the_rest() -> None:
+    # Given a migrated blog: each of 50 posts has its WordPress number as id, one has a typo'd key
+    warnings = [(f"articles/p{n:02}.md", SAME_ID.format(n)) for n in range(50)]
+    warnings.insert(
+        20, ("articles/odd.md", "'darft' is not a field feedpub reads (ignored); did you mean 'draft'?")
+    )
+    out, err = io.StringIO(), io.StringIO()
+    # When check reports it
+    build.report(_warned(warnings), out, err)
+    # Then the rejection, the first three of the shared warning, the other warning in full, and one
+    # line that counts the 47 others and says where to see each
+    assert err.getvalue().splitlines() == [
+        "REJECTED articles/bad.md: date 'x' is not a valid date",
+        f"WARN articles/p00.md: {SAME_ID.format(0)}",
+        f"WARN articles/p01.md: {SAME_ID.format(1)}",
+        f"WARN articles/p02.md: {SAME_ID.format(2)}",
+        "WARN articles/odd.md: 'darft' is not a field feedpub reads (ignored); did you mean 'draft'?",
+        f"WARN … and 47 more files with the same warning: {SAME_ID.format('…')}; "
+        "every one is in the output of --verbose",
+    ]
+    assert "51 warnings" in out.getvalue()  # the summary counts every warning
+
+
+def test_given_verbose_when_reported_then_every_file_and_finding_has_its_line() -> None:
+    warnings = [(f"articles/p{n:02}.md", SAME_ID.format(n)) for n in range(50)]
+    out, err = io.StringIO(), io.StringIO()
+    build.report(_warned(warnings), out, err, every_warning=True)
+    assert err.getvalue().splitlines()[1:] == [f"WARN {path}: {warning}" for path, warning in warnings]
+
+
+def test_given_a_warning_only_four_files_share_then_all_four_are_listed() -> None:
+    # a summary line would hide one line behind another: nothing is folded
+    warnings = [(f"articles/p{n}.md", SAME_ID.format(n)) for n in range(4)]
+    out, err = io.StringIO(), io.StringIO()
+    build.report(_warned(warnings), out, err)
+    assert err.getvalue().splitlines()[1:] == [f"WARN {path}: {warning}" for path, warning in warnings]

@@ -200,3 +200,20 @@ def test_extra_fields_are_appended(human_lines: tuple[logging.Logger, io.StringI
     _, stream = human_lines
     logging.getLogger("feedpub.local").warning("unreadable message", extra={"message_id": "m-1"})
     assert stream.getvalue().rstrip().endswith("warning: unreadable message (message_id: m-1)")
+
+
+def test_a_warning_shared_by_many_files_lists_three_and_counts_the_rest_in_report_json() -> None:
+    # Given a run that warns about 50 migrated posts the same way and one in another way
+    same = "'tag' is read as 'tags' (Jekyll's singular form); write tags: to be sure"
+    warnings = [{"path": f"articles/p{n:02}.md", "warning": same} for n in range(50)]
+    warnings.append({"path": "articles/odd.md", "warning": "has no title: 'odd' is taken from the file name"})
+    run = report(warnings=warnings)
+    # When the dev console describes it, Then three lines, the other warning, and one count
+    assert describe_run(run, "apply", ["articles/p00.md"])[-5:] == [
+        f"WARN articles/p00.md: {same}",
+        f"WARN articles/p01.md: {same}",
+        f"WARN articles/p02.md: {same}",
+        "WARN articles/odd.md: has no title: 'odd' is taken from the file name",
+        f"WARN … and 47 more files with the same warning: {same}; every one is in _state/report.json",
+    ]
+    assert len(run.warnings) == 51  # the report itself keeps every one

@@ -19,6 +19,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
+from feedpub.findings import warning_lines
+from feedpub.publish.state import REPORT_NAME
+
 if TYPE_CHECKING:
     from feedpub.local.functions import LambdaFunctions
     from feedpub.publish.report import PublishReport
@@ -183,7 +186,8 @@ def describe_run(
     if report.site_error:
         lines.append(f"site.yaml error: {report.site_error} (the last good feeds stay served)")
     lines += [f"REJECTED {rejection['path']}: {rejection['reason']}" for rejection in report.rejected]
-    lines += [f"WARN {warning['path']}: {warning['warning']}" for warning in report.warnings]
+    warnings = [(warning["path"], warning["warning"]) for warning in report.warnings]
+    lines += warning_lines(warnings, f"{STATE_PREFIX}{REPORT_NAME}")
     if report.failed_keys:
         lines.append(
             f"{_names(report.failed_keys)}: could not be published now (see the warning above); "
