@@ -181,3 +181,29 @@ def test_given_an_unexpected_error_then_one_line_asks_for_a_report_and_feedpub_t
     monkeypatch.setenv("FEEDPUB_TRACEBACK", "1")
     with pytest.raises(KeyError, match="a bug"):
         cli.main(["check", str(content)])
+
+
+def test_given_50_migrated_posts_with_one_warning_when_checked_then_three_lines_and_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a Hugo blog exported from WordPress: every post carries its post number as `id`, one a typo
+    posts = {f"p{n:02}.md": f"---\ntitle: P{n}\ndate: 2024-01-01\nid: {n}\n---\nHi.\n" for n in range(50)}
+    posts["typo.md"] = "---\ntitle: T\ndate: 2024-01-01\ndarft: true\n---\nHi.\n"
+    content = make_site(tmp_path / "c", posts, SITE + "generator: hugo\n")
+    # When checked, Then the first three posts, the other warning in full, and one count of the rest
+    assert cli.main(["check", str(content), *NOW]) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert [line.split(":")[0] for line in lines[:3]] == [f"WARN articles/p{n:02}.md" for n in range(3)]
+    assert lines[3].startswith("WARN articles/typo.md: 'darft' is not a field feedpub reads")
+    assert lines[4].startswith("WARN … and 47 more files with the same warning: id '…' is not a URI")
+    assert lines[4].endswith("every one is in the output of --verbose")
+    assert len(lines) == 5
+    assert "51 warnings" in out
+    # When checked with --verbose, Then every post has its line
+    assert cli.main(["check", str(content), "--verbose", *NOW]) == 0
+    verbose = capsys.readouterr().err.splitlines()
+    assert len(verbose) == 51
+    assert sorted(line.split(":")[0] for line in verbose if "is not a URI" in line) == [
+        f"WARN articles/p{n:02}.md" for n in range(50)
+    ]
