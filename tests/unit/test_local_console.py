@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feedpub.local.console import HumanLogLines, Narrator, describe_run
+from feedpub.local.console import EVERY_WARNING_IN_INVOKE, HumanLogLines, Narrator, describe_run
 from feedpub.publish import PublishReport
 
 TAG_FEEDS = [f"tags/t{n}/{name}" for n in range(3) for name in ("atom.xml", "feed.json", "feed.xml")]
@@ -214,6 +214,10 @@ def test_a_warning_shared_by_many_files_lists_three_and_counts_the_rest_in_repor
         f"WARN articles/p01.md: {same}",
         f"WARN articles/p02.md: {same}",
         "WARN articles/odd.md: has no title: 'odd' is taken from the file name",
-        f"WARN … and 47 more files with the same warning: {same}; every one is in _state/report.json",
+        f"WARN … and 47 more files with the same warning: {same}; "
+        "every one is in _state/report.json and the output of --verbose",
     ]
     assert len(run.warnings) == 51  # the report itself keeps every one
+    # invoke's bucket is gone after the run: its line points to --verbose only
+    invoked = describe_run(run, "apply", ["articles/p00.md"], every_warning_in=EVERY_WARNING_IN_INVOKE)
+    assert invoked[-1].endswith("; every one is in the output of --verbose")

@@ -285,7 +285,7 @@ def _read_event(path: Path) -> object:
 def run_invoke(args: argparse.Namespace) -> int:
     if problem := local_extra_problem("invoke"):
         return _fail(problem)
-    from feedpub.local.console import Narrator, console_output
+    from feedpub.local.console import EVERY_WARNING_IN_INVOKE, Narrator, console_output
     from feedpub.local.devserver import DevSetupError, lambda_functions, read_content_site
     from feedpub.local.invoke import EventError, check_event, invoke_once
 
@@ -300,7 +300,10 @@ def run_invoke(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     out = sys.stdout
-    narrator = Narrator(sys.stderr, quiet_when_unchanged=False, timestamps=False)
+    # the run's bucket is gone when invoke returns: its report.json with it
+    narrator = Narrator(
+        sys.stderr, quiet_when_unchanged=False, timestamps=False, every_warning_in=EVERY_WARNING_IN_INVOKE
+    )
     try:
         read_content_site(args.content)
         with console_output(args.log_format, sys.stderr, narrator, functions):

@@ -30,6 +30,10 @@ HUMAN, JSON = "human", "json"
 LOG_FORMATS = (HUMAN, JSON)
 STATE_PREFIX = "_state/"
 REPORT_LOGGER = "feedpub.publish.report"  # the engine's lines that the run's report carries too
+# Where a folded WARN line says every warning is: dev's bucket outlives the run, invoke's does not;
+# --verbose (JSON logs) has a line for each.
+EVERY_WARNING_IN_DEV = f"{STATE_PREFIX}{REPORT_NAME} and the output of --verbose"
+EVERY_WARNING_IN_INVOKE = "the output of --verbose"
 SHOWN_PATHS = 3  # outputs named in a line before "and N more"
 # The attributes every LogRecord has: the rest are a log call's `extra` fields.
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -158,7 +162,12 @@ def trigger_of(action: str, keys: Sequence[str]) -> str | None:
 
 
 def describe_run(
-    report: PublishReport, action: str, keys: Sequence[str], *, quiet_when_unchanged: bool = True
+    report: PublishReport,
+    action: str,
+    keys: Sequence[str],
+    *,
+    quiet_when_unchanged: bool = True,
+    every_warning_in: str = EVERY_WARNING_IN_DEV,
 ) -> list[str]:
     """The lines a person needs about one run: what became of the records it changed, the feeds it
     wrote and removed; [] when it changed nothing and `quiet_when_unchanged`."""
@@ -187,7 +196,7 @@ def describe_run(
         lines.append(f"site.yaml error: {report.site_error} (the last good feeds stay served)")
     lines += [f"REJECTED {rejection['path']}: {rejection['reason']}" for rejection in report.rejected]
     warnings = [(warning["path"], warning["warning"]) for warning in report.warnings]
-    lines += warning_lines(warnings, f"{STATE_PREFIX}{REPORT_NAME}")
+    lines += warning_lines(warnings, every_warning_in)
     if report.failed_keys:
         lines.append(
             f"{_names(report.failed_keys)}: could not be published now (see the warning above); "
@@ -199,8 +208,15 @@ def describe_run(
 class Narrator:
     """Writes describe_run's lines, each with the time; safe to call from several threads."""
 
-    def __init__(self, stream: TextIO, quiet_when_unchanged: bool = True, timestamps: bool = True) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        quiet_when_unchanged: bool = True,
+        timestamps: bool = True,
+        every_warning_in: str = EVERY_WARNING_IN_DEV,
+    ) -> None:
         self.stream = stream
+        self.every_warning_in = every_warning_in
         self.quiet_when_unchanged = quiet_when_unchanged
         self.timestamps = timestamps
         self.runs = 0  # runs told about
@@ -209,7 +225,13 @@ class Narrator:
 
     def __call__(self, report: PublishReport, action: str, keys: Sequence[str]) -> None:
         self.runs += 1
-        lines = describe_run(report, action, keys, quiet_when_unchanged=self.quiet_when_unchanged)
+        lines = describe_run(
+            report,
+            action,
+            keys,
+            quiet_when_unchanged=self.quiet_when_unchanged,
+            every_warning_in=self.every_warning_in,
+        )
         if report.site_error:
             self.site_broken = True
         elif self.site_broken and "site.yaml" in keys and not report.failed_keys:
