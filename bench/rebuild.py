@@ -19,6 +19,7 @@ Results go to docs/benchmarks.md between the rebuild markers.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import math
 import multiprocessing
@@ -39,9 +40,12 @@ from bench.support import (
     SITE_YAML,
     article_bytes,
     article_key,
+    current_rss_mib,
     generate_site,
     machine_note,
     moto_server,
+    peak_rss_mib,
+    reset_peak_rss,
     s3_client,
     seed,
     write_section,
@@ -194,6 +198,10 @@ class Rebuild:
     merge_s: float = 0.0
     merge_cpu_s: float = 0.0
     merge_requests: int = 0  # on the simulated store only
+    # This process's RSS when the merge starts (it holds the stores' objects and the corpus) and its
+    # peak during the merge (None where the peak cannot be reset: off Linux).
+    rss_before_merge_mib: float | None = None
+    merge_peak_rss_mib: float | None = None
     parts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -273,11 +281,15 @@ def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any
             result.parts.append(done)
         result.parts_s = time.perf_counter() - parts_started
     requests_before = _requests(content, output)
+    gc.collect()
+    result.rss_before_merge_mib = current_rss_mib() if reset_peak_rss() else None
     merge_started, merge_cpu = time.perf_counter(), _cpu_s()
     report = steps.merge(plan_id)
     result.merge_s = time.perf_counter() - merge_started
     result.merge_cpu_s = _cpu_s() - merge_cpu
     result.merge_requests = _requests(content, output) - requests_before
+    if result.rss_before_merge_mib is not None:
+        result.merge_peak_rss_mib = peak_rss_mib()
     result.wall_s = result.plan_s + result.parts_s + result.merge_s  # the workers' start-up left out
     if report.failed_keys or report.published != size:
         raise SystemExit(f"{mode} rebuild of {size} published {report.published}: {report.failed_keys[:5]}")
@@ -285,9 +297,15 @@ def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any
         f"  {mode:<9} {size:>7,} articles {workers:>2} workers: {result.wall_s:7.1f} s "
         f"(plan {result.plan_s:.1f}, {len(result.parts)} parts {result.parts_s:.1f}, "
         f"merge {result.merge_s:.1f}); "
-        f"slowest part {result.slowest_part_cpu_s:.1f} s CPU"
+        f"slowest part {result.slowest_part_cpu_s:.1f} s CPU; "
+        f"merge's peak RSS {_fmt_mib(result.merge_peak_rss_mib)} MiB "
+        f"(from {_fmt_mib(result.rss_before_merge_mib)})"
     )
     return result
+
+
+def _fmt_mib(mib: float | None) -> str:
+    return f"{mib:,.0f}" if mib is not None else "–"
 
 
 def _requests(*stores: Any) -> int:
@@ -407,11 +425,18 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "the rounds of parts the Map runs with that many workers, and the merge. The *merge's Lambda "
         "time* is its CPU at 1024 MB plus its requests' waits (16 in flight), on the simulated store "
         "only (on moto the server shares the merge's process and CPU). *Speed-up*: wall time of 1 "
-        "worker over this row's, same store and size.",
+        "worker over this row's, same store and size. *Merge's peak RSS*: the benchmark process's peak "
+        "resident memory during the merge (VmHWM reset when it starts); *before* is its RSS then, "
+        "which already holds what the merge does not (the stores' objects, the parts' outputs, the "
+        "generated corpus; on moto, the server too), so the merge's own growth is the difference. "
+        "RebuildFunction's merge holds the peak less the corpus and stores: bounded by the peak. "
+        "Rows of one run share the process, whose RSS keeps what an earlier rebuild freed: a later "
+        "row's *before* is inflated, so measure one size per run for its growth.",
         "",
         "| store | articles | workers | parts | wall here (s) | speed-up | plan (s) | parts (s) | merge (s) "
-        "| CPU of the slowest part (s) | its Lambda time (s) | merge's Lambda time (s) | on AWS (s) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU of the slowest part (s) | its Lambda time (s) | merge's Lambda time (s) | on AWS (s) "
+        "| RSS before the merge (MiB) | merge's peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     one_worker = {(r.mode, r.size): r.wall_s for r in rebuilds if r.workers == 1}
     for r in sorted(rebuilds, key=lambda r: (r.size, r.mode, r.workers)):
@@ -422,7 +447,8 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
             f"| {r.mode} | {r.size:,} | {r.workers} | {len(r.parts)} | {r.wall_s:.1f} | {speed_up} "
             f"| {r.plan_s:.1f} | {r.parts_s:.1f} | {r.merge_s:.1f} | {r.slowest_part_cpu_s:.1f} "
             f"| {r.part_lambda_s:.1f} "
-            f"| {merge_lambda} | {r.projected_s(r.workers):.0f} |"
+            f"| {merge_lambda} | {r.projected_s(r.workers):.0f} "
+            f"| {_fmt_mib(r.rss_before_merge_mib)} | {_fmt_mib(r.merge_peak_rss_mib)} |"
         )
     return "\n".join(lines)
 

@@ -232,6 +232,25 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def current_rss_mib() -> float | None:
+    """This process's resident set size now, in MiB (None off Linux)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Start this process's peak RSS (VmHWM) again from its RSS now, so that `peak_rss_mib` gives
+    the peak of one step that runs in a process already busy (Linux: /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def write_section(path: Path, name: str, body: str) -> None:
     """Replace what lies between `<!-- name:start -->` and `<!-- name:end -->` in `path`, else append it."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
