@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import lxml.html
 import pytest
+from markupsafe import escape
 
 from feedpub.catalogue import KINDS, PAGE, PODCASTS, TAGS, Feed, main_feed
 from feedpub.config import SiteConfig, parse_site
@@ -216,7 +216,7 @@ def test_given_hostile_text_everywhere_then_it_shows_as_text(site: SiteConfig) -
     assert root.findtext(".//title") == f"{HOSTILE}: {HOSTILE}"
     assert root.findtext(".//h3/a") == HOSTILE
     assert HOSTILE in root.text_content()
-    assert html.escape(HOSTILE) in page.decode()
+    assert str(escape(HOSTILE)) in page.decode()
 
 
 def test_the_page_allows_no_script_and_only_its_own_style(site: SiteConfig) -> None:
@@ -231,6 +231,12 @@ def test_the_page_allows_no_script_and_only_its_own_style(site: SiteConfig) -> N
     (style,) = root.iterfind(".//style")
     digest = base64.b64encode(hashlib.sha256(style.text.encode()).digest()).decode()
     assert directives["style-src"] == f"'sha256-{digest}'"
+    # ... and the hash is that of the very bytes the page carries between its style tags
+    (emitted,) = re.findall(rb"<style>(.*?)</style>", page, re.DOTALL)
+    assert (
+        directives["style-src"] == f"'sha256-{base64.b64encode(hashlib.sha256(emitted).digest()).decode()}'"
+    )
+    assert b"\n" not in emitted  # the Nu Html Checker matches a one-line style only
 
 
 def test_given_a_table_with_aligned_columns_then_the_page_aligns_them_by_its_own_style(
@@ -282,3 +288,50 @@ def test_every_kind_publishes_its_page_beside_its_feed_documents(site: SiteConfi
         assert page == render_feed(site, feed, [item()])[feed.path(PAGE)]
         assert parse_errors(page) == []
         assert dom(page).get_element_by_id("address").get("value").startswith("https://feeds.example.org/")
+
+
+def test_given_markup_in_every_value_then_only_the_item_content_reaches_the_page_as_markup(
+    site: SiteConfig,
+) -> None:
+    # Given an item whose content is sanitised HTML and whose other values all hold markup
+    marked = "<b>bold</b>"
+    page = render_page(
+        site,
+        TAGS.feed("x", marked),
+        [
+            item(
+                marked,
+                summary=marked,
+                tags=(marked,),
+                authors=(Person(name=marked),),
+                content_html=f"<p>{marked}</p>",
+            )
+        ],
+    )
+    # Then the content's <b> is an element, and every other value shows as text
+    root = dom(page)
+    (article,) = root.iterfind(".//article")
+    assert [element.text for element in article.iter("b")] == ["bold"]
+    assert article.find("details/p/b") is not None
+    assert page.decode().count(str(escape(marked))) >= 5  # title, heading, summary, author, tag
+
+
+def test_the_page_template_escapes_everything_and_refuses_a_missing_value() -> None:
+    # The template environment autoescapes every template and a value the template names but the
+    # page does not pass is an error, not an empty string
+    from jinja2 import UndefinedError
+
+    from feedpub.render import page
+
+    assert page._TEMPLATES.autoescape is True
+    with pytest.raises(UndefinedError):
+        page._PAGE.render()
+
+
+def test_control_characters_in_any_value_never_reach_the_page(site: SiteConfig) -> None:
+    # Given text with characters HTML cannot carry (a NUL, a form feed, a C1 control)
+    page = render_page(site, TAGS.feed("x", "Hor\x00ror\x0c"), [item("Bal\x85lerina")])
+    # Then the page shows the text without them
+    assert parse_errors(page) == []
+    root = dom(page)
+    assert [root.findtext(".//h1"), root.findtext(".//h3/a")] == ["The Cutting Room: Horror", "Ballerina"]
