@@ -29,7 +29,7 @@ from feedpub.render.common import (
     stylesheet_url,
     uri,
 )
-from feedpub.render.xmltree import FEEDGEN_LOCK, add_link, finish
+from feedpub.render.xmltree import FEEDGEN_LOCK, add_archive_links, add_link, finish
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # feedgen builds its Atom tree without a namespace (it writes xmlns as a plain attribute), so the
@@ -82,14 +82,14 @@ def render_atom(site: SiteConfig, feed: Feed, items: Sequence[FeedItem]) -> byte
 
 def _add_archive_links(root: etree._Element, site: SiteConfig, feed: Feed) -> None:
     """RFC 5005: fh:archive and the archive links, among the feed's metadata (before any entry)."""
-    first_entry = root.find("entry")
-    position = root.index(first_entry) if first_entry is not None else len(root)
-    if feed.page is not None:
-        root.insert(position, etree.Element(f"{{{FEED_HISTORY_NS}}}archive"))
-        position += 1
-    for rel, href in archive_links(site, feed, ATOM):
-        add_link(root, "link", index=position, href=href, rel=rel, type="application/atom+xml")
-        position += 1
+    add_archive_links(
+        root,
+        before="entry",
+        link_tag="link",
+        media_type="application/atom+xml",
+        archive_ns=FEED_HISTORY_NS if feed.page is not None else None,
+        links=archive_links(site, feed, ATOM),
+    )
 
 
 def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:

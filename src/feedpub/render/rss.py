@@ -37,7 +37,7 @@ from feedpub.render.common import (
     stylesheet_url,
     uri,
 )
-from feedpub.render.xmltree import ATOM_NS, FEEDGEN_LOCK, add_link, finish
+from feedpub.render.xmltree import ATOM_NS, FEEDGEN_LOCK, add_archive_links, add_link, finish
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 # A name that survives "email (name)" parsing unchanged.
@@ -112,16 +112,14 @@ def rss_document(
 
 def _add_archive_links(channel: etree._Element, site: SiteConfig, feed: Feed, fmt: Format) -> None:
     """RFC 5005 in RSS (its appendix B): atom:link and fh:archive in the channel, before the items."""
-    first_item = channel.find("item")
-    position = channel.index(first_item) if first_item is not None else len(channel)
-    if feed.page is not None:
-        channel.insert(position, etree.Element(f"{{{FEED_HISTORY_NS}}}archive"))
-        position += 1
-    for rel, href in archive_links(site, feed, fmt):
-        add_link(
-            channel, f"{{{ATOM_NS}}}link", index=position, href=href, rel=rel, type="application/rss+xml"
-        )
-        position += 1
+    add_archive_links(
+        channel,
+        before="item",
+        link_tag=f"{{{ATOM_NS}}}link",
+        media_type="application/rss+xml",
+        archive_ns=FEED_HISTORY_NS if feed.page is not None else None,
+        links=archive_links(site, feed, fmt),
+    )
 
 
 def _add_item(fg: FeedGenerator, item: FeedItem) -> Any:

@@ -7,7 +7,7 @@ the local pipeline renders from several threads: every feedgen call goes through
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -49,3 +49,24 @@ def add_link(
     else:
         parent.insert(index, link)
     return link
+
+
+def add_archive_links(
+    parent: etree._Element,
+    *,
+    before: str,
+    link_tag: str,
+    media_type: str,
+    archive_ns: str | None,
+    links: Iterable[tuple[str, str]],
+) -> None:
+    """RFC 5005 among a feed's metadata, ahead of its first `before` element (entry or item):
+    fh:archive when `archive_ns` is given (an archive document), then each (rel, href) link."""
+    first = parent.find(before)
+    position = parent.index(first) if first is not None else len(parent)
+    if archive_ns is not None:
+        parent.insert(position, etree.Element(f"{{{archive_ns}}}archive"))
+        position += 1
+    for rel, href in links:
+        add_link(parent, link_tag, index=position, href=href, rel=rel, type=media_type)
+        position += 1
