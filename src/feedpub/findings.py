@@ -27,14 +27,14 @@ def warning_lines(warnings: Sequence[tuple[str, str]], every_one_in: str) -> lis
     """`WARN path: message` lines in the given order; a finding shared by more files than are
     worth reading lists its first SHOWN_PER_FINDING and ends with one line counting the rest and
     saying where `every_one_in` (every one is listed)."""
+    keys = [finding_key(message) for _, message in warnings]
     groups: dict[str, list[tuple[str, str]]] = {}
-    for path, message in warnings:
-        groups.setdefault(finding_key(message), []).append((path, message))
+    for key, warning in zip(keys, warnings, strict=True):
+        groups.setdefault(key, []).append(warning)
     folded = {key for key, group in groups.items() if len(group) > SHOWN_PER_FINDING + 1}
     seen: dict[str, int] = {}
     lines = []
-    for path, message in warnings:
-        key = finding_key(message)
+    for key, (path, message) in zip(keys, warnings, strict=True):
         seen[key] = seen.get(key, 0) + 1
         if key not in folded or seen[key] <= SHOWN_PER_FINDING:
             lines.append(f"WARN {path}: {message}")
