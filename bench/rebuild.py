@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import random
 import resource
+import statistics
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -304,6 +305,69 @@ def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any
     return result
 
 
+@dataclass
+class Row:
+    """The median of each figure over the runs of one configuration (store, size, workers)."""
+
+    mode: str
+    size: int
+    workers: int
+    parts: int
+    runs: int
+    wall_s: float
+    wall_min_s: float
+    wall_max_s: float
+    plan_s: float
+    parts_s: float
+    merge_s: float
+    slowest_part_cpu_s: float
+    part_lambda_s: float
+    merge_lambda_s: float | None
+    projected_s: float
+    rss_before_merge_mib: float | None
+    merge_peak_rss_mib: float | None
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def _medians(rebuilds: list[Rebuild]) -> list[Row]:
+    groups: dict[tuple[int, str, int], list[Rebuild]] = {}
+    for r in rebuilds:
+        groups.setdefault((r.size, r.mode, r.workers), []).append(r)
+    rows = []
+    for (size, mode, workers), runs in sorted(groups.items()):
+        walls = [r.wall_s for r in runs]
+        rows.append(
+            Row(
+                mode=mode,
+                size=size,
+                workers=workers,
+                parts=len(runs[0].parts),
+                runs=len(runs),
+                wall_s=statistics.median(walls),
+                wall_min_s=min(walls),
+                wall_max_s=max(walls),
+                plan_s=statistics.median(r.plan_s for r in runs),
+                parts_s=statistics.median(r.parts_s for r in runs),
+                merge_s=statistics.median(r.merge_s for r in runs),
+                slowest_part_cpu_s=statistics.median(r.slowest_part_cpu_s for r in runs),
+                part_lambda_s=statistics.median(r.part_lambda_s for r in runs),
+                merge_lambda_s=_median([r.merge_lambda_s for r in runs]),
+                projected_s=statistics.median(r.projected_s(workers) for r in runs),
+                rss_before_merge_mib=_median([r.rss_before_merge_mib for r in runs]),
+                merge_peak_rss_mib=_median([r.merge_peak_rss_mib for r in runs]),
+            )
+        )
+    return rows
+
+
+def _fmt_s(seconds: float | None) -> str:
+    return f"{seconds:.0f}" if seconds is not None else "–"
+
+
 def _fmt_mib(mib: float | None) -> str:
     return f"{mib:,.0f}" if mib is not None else "–"
 
@@ -431,24 +495,28 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "generated corpus; on moto, the server too), so the merge's own growth is the difference. "
         "RebuildFunction's merge holds the peak less the corpus and stores: bounded by the peak. "
         "Rows of one run share the process, whose RSS keeps what an earlier rebuild freed: a later "
-        "row's *before* is inflated, so measure one size per run for its growth.",
+        "row's *before* is inflated, so measure one size per run for its growth. With `--repeat N` each "
+        "configuration runs N times, the repeats interleaved (every configuration once, then again) so "
+        "that the machine's load spreads over all of them: every figure is the median of its runs, "
+        "the wall time followed by its range.",
         "",
-        "| store | articles | workers | parts | wall here (s) | speed-up | plan (s) | parts (s) | merge (s) "
+        "| store | articles | workers | parts | runs | wall here (s) | speed-up | plan (s) | parts (s) "
+        "| merge (s) "
         "| CPU of the slowest part (s) | its Lambda time (s) | merge's Lambda time (s) | on AWS (s) "
         "| RSS before the merge (MiB) | merge's peak RSS (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    one_worker = {(r.mode, r.size): r.wall_s for r in rebuilds if r.workers == 1}
-    for r in sorted(rebuilds, key=lambda r: (r.size, r.mode, r.workers)):
+    rows = _medians(rebuilds)
+    one_worker = {(r.mode, r.size): r.wall_s for r in rows if r.workers == 1}
+    for r in rows:
         base = one_worker.get((r.mode, r.size))
         speed_up = f"{base / r.wall_s:.2f}×" if base else "–"
-        merge_lambda = f"{r.merge_lambda_s:.0f}" if r.merge_lambda_s is not None else "–"
+        spread = f" ({r.wall_min_s:.1f}–{r.wall_max_s:.1f})" if r.runs > 1 else ""
         lines.append(
-            f"| {r.mode} | {r.size:,} | {r.workers} | {len(r.parts)} | {r.wall_s:.1f} | {speed_up} "
-            f"| {r.plan_s:.1f} | {r.parts_s:.1f} | {r.merge_s:.1f} | {r.slowest_part_cpu_s:.1f} "
-            f"| {r.part_lambda_s:.1f} "
-            f"| {merge_lambda} | {r.projected_s(r.workers):.0f} "
-            f"| {_fmt_mib(r.rss_before_merge_mib)} | {_fmt_mib(r.merge_peak_rss_mib)} |"
+            f"| {r.mode} | {r.size:,} | {r.workers} | {r.parts} | {r.runs} | {r.wall_s:.1f}{spread} "
+            f"| {speed_up} | {r.plan_s:.1f} | {r.parts_s:.1f} | {r.merge_s:.1f} "
+            f"| {r.slowest_part_cpu_s:.1f} | {r.part_lambda_s:.1f} | {_fmt_s(r.merge_lambda_s)} "
+            f"| {r.projected_s:.0f} | {_fmt_mib(r.rss_before_merge_mib)} | {_fmt_mib(r.merge_peak_rss_mib)} |"
         )
     return "\n".join(lines)
 
@@ -475,6 +543,12 @@ def main(argv: list[str]) -> int:
         default=10_000,
         help="largest site rebuilt on moto (seeding and rebuilding 100,000 there takes most of an hour); "
         "larger ones run on the simulated store only",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each rebuild configuration (interleaved); the rows give their medians",
     )
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
     args = parser.parse_args(argv)
@@ -510,14 +584,16 @@ def main(argv: list[str]) -> int:
             if size in change_sizes:
                 costs += _change_costs(endpoint, size, log)
                 publish()
-            for store in stores if size in sizes else ():
-                if store == "moto" and size > args.moto_max:
-                    log(f"rebuild: {size:,} on moto skipped (--moto-max {args.moto_max:,})")
-                    continue
-                for count in sorted(workers, reverse=True):  # the most workers, the soonest done
-                    setup = {"endpoint": endpoint, "cpu_s": cpu_s}
-                    rebuilds.append(_rebuild(store, size, count, setup, log))
-                    publish()
+            if size in sizes and "moto" in stores and size > args.moto_max:
+                log(f"rebuild: {size:,} on moto skipped (--moto-max {args.moto_max:,})")
+            for _ in range(args.repeat if size in sizes else 0):
+                for store in stores:
+                    if store == "moto" and size > args.moto_max:
+                        continue
+                    for count in sorted(workers, reverse=True):  # the most workers, the soonest done
+                        setup = {"endpoint": endpoint, "cpu_s": cpu_s}
+                        rebuilds.append(_rebuild(store, size, count, setup, log))
+                        publish()
     if args.no_docs:
         print(_report(costs, cpu_s, rebuilds, (load_before, _uptime())))
     else:
