@@ -73,6 +73,41 @@ CHANGES = (
 )
 
 
+# The merge's steps whose RSS --rss-trace prints as each one ends: (module, attribute path).
+TRACED_STEPS = (
+    ("feedpub.publish.rebuild", "RebuildSteps._items"),
+    ("feedpub.publish.tx", "Transaction.settle"),
+    ("feedpub.publish.tx", "Transaction.finish_heads"),
+    ("feedpub.publish.tx", "Transaction.finish_pages"),
+    ("feedpub.publish.outputs", "render_list"),  # once every feed's documents are rendered
+    ("feedpub.publish.tx", "Transaction.save_objects"),
+    ("feedpub.publish.engine", "_Run._commit"),
+    ("feedpub.publish.engine", "_Run._flush"),
+)
+
+
+def _trace_rss(log: Any) -> None:
+    """Print this process's RSS and its peak so far as each of TRACED_STEPS ends (--rss-trace):
+    where a merge's memory goes, step by step. Wraps them in this process only."""
+    import functools
+    import importlib
+
+    for module_name, path in TRACED_STEPS:
+        *owner_path, name = path.split(".")
+        owner: Any = importlib.import_module(module_name)
+        for attribute in owner_path:
+            owner = getattr(owner, attribute)
+        original = getattr(owner, name)
+
+        def traced(*args: Any, _original: Any = original, _path: str = path, **kw: Any) -> Any:
+            result = _original(*args, **kw)
+            now, peak = _fmt_mib(current_rss_mib()), _fmt_mib(peak_rss_mib())
+            log(f"    rss after {_path:<26} now {now} MiB, peak {peak}")
+            return result
+
+        setattr(owner, name, functools.wraps(original)(traced))
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -297,7 +332,7 @@ def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any
     log(
         f"  {mode:<9} {size:>7,} articles {workers:>2} workers: {result.wall_s:7.1f} s "
         f"(plan {result.plan_s:.1f}, {len(result.parts)} parts {result.parts_s:.1f}, "
-        f"merge {result.merge_s:.1f}); "
+        f"merge {result.merge_s:.1f}, {result.merge_requests:,} requests); "
         f"slowest part {result.slowest_part_cpu_s:.1f} s CPU; "
         f"merge's peak RSS {_fmt_mib(result.merge_peak_rss_mib)} MiB "
         f"(from {_fmt_mib(result.rss_before_merge_mib)})"
@@ -551,8 +586,15 @@ def main(argv: list[str]) -> int:
         help="runs of each rebuild configuration (interleaved); the rows give their medians",
     )
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
+    parser.add_argument(
+        "--rss-trace",
+        action="store_true",
+        help="print the RSS as each step of the merge ends (one size per run)",
+    )
     args = parser.parse_args(argv)
     log = lambda line: print(line, flush=True)  # noqa: E731
+    if args.rss_trace:
+        _trace_rss(log)
     load_before = _uptime()
     change_sizes = [int(size) for size in args.change_sizes.split(",") if size]
     sizes = [int(size) for size in args.sizes.split(",") if size]
