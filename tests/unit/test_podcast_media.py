@@ -215,3 +215,34 @@ def test_given_a_content_directory_when_its_media_is_read_then_files_are_inspect
     assert local.inspect("media/missing.mp3") is None
     assert local.inspect("media/folder.mp3") is None
     assert local.inspect("media/ep.mp3/x") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [("ep12.mp3", b"<!doctype html><title>Not found</title>" * 100), ("ep12.m4a", b"ID3" + b"\xff" * 3000)],
+)
+def test_given_an_episode_file_with_no_audio_in_it_when_completed_then_it_is_published_with_a_warning(
+    name: str, body: bytes
+) -> None:
+    # Given a page of HTML saved as .mp3 and a damaged .m4a: their names say audio, their bytes do not
+    store = MemoryStore()
+    store.put(f"media/{name}", body)
+    info = inspect_stored(store, f"media/{name}")
+    # When the record naming it is completed
+    record = with_media(episode(f"enclosure: media/{name}\n"), SHOW, info, "the content bucket")
+    # Then it still goes out with the file's size and its name's type, and the author is told why
+    # players may fail on it
+    assert record.enclosure is not None
+    assert record.enclosure.length == len(body)
+    warned = [w for w in record.warnings if f"enclosure media/{name} has no" in w]
+    assert warned
+    assert "upload the file again" in warned[0]
+
+
+def test_given_real_audio_or_a_document_when_the_record_is_completed_then_no_content_warning() -> None:
+    store = MemoryStore()
+    store.put("media/ep12.mp3", sample_episode())
+    store.put("media/notes.pdf", b"%PDF-1.4\n" + b"0" * 5000)
+    for key in ("media/ep12.mp3", "media/notes.pdf"):
+        record = with_media(episode(f"enclosure: {key}\n"), SHOW, inspect_stored(store, key), "content/media")
+        assert not [w for w in record.warnings if "enclosure" in w]

@@ -60,6 +60,11 @@ FORMAT_TYPES = {
     "WAVE": "audio/wav",
     "AIFF": "audio/aiff",
 }
+# Types of the formats mutagen reads: a file of one of them in which it finds no audio or video is
+# damaged or not what its name says (a web page saved as .mp3), and players will fail on it.
+INSPECTED_TYPES = frozenset(
+    [*FORMAT_TYPES.values(), "audio/x-m4a", "video/mp4", "video/x-m4v", "video/quicktime"]
+)
 # What Apple Podcasts plays (by file extension, as Apple and the W3C validator decide it).
 APPLE_EXTENSIONS = ("m4a", "mp3", "mov", "mp4", "m4v", "pdf", "epub")
 # Reading a file's header, index and first frames: blocks of this size, at most this many bytes.
@@ -227,6 +232,12 @@ def with_media(record: Record, site: SiteConfig, info: MediaInfo | None, where: 
     update: dict[str, object] = {
         "enclosure": Enclosure(url=site.base_url + media.key, mime_type=mime_type, length=length)
     }
+    if info.format is None and mime_type.lower() in INSPECTED_TYPES:
+        update["warnings"] = (
+            *record.warnings,
+            f"enclosure {media.key} has no {mime_type} audio or video in it (damaged, or another kind "
+            "of file under that name): players will fail on it; upload the file again",
+        )
     if site.podcast is not None and info.duration is not None:
         episode = record.episode or Episode()
         if episode.duration is None:
