@@ -227,7 +227,7 @@ def test_dev_speaks_in_human_lines_and_is_quiet_while_idle(tmp_path: Path) -> No
     dev = DevProcess(content)
     try:
         # Then the first publish is one line, then the banner with the subscribe URLs
-        first = dev.wait_for("reconcile: published 5 articles (")
+        first = dev.wait_for("start-up: published 5 articles (")
         assert "5 articles in the main feed" in first
         assert "feeds written: site, podcast.xml, 11 under tags/" in first
         dev.wait_for("Press Ctrl-C to stop.")

@@ -165,6 +165,20 @@ def test_a_site_yaml_error_put_right_is_said_even_when_no_feed_changes() -> None
     ]
 
 
+def test_dev_calls_its_first_publish_start_up_and_later_checks_reconcile() -> None:
+    # Given the narrator `feedpub dev` uses, whose first run publishes the directory (a reconcile)
+    stream = io.StringIO()
+    narrator = Narrator(stream, timestamps=False, first_reconcile="start-up")
+    published = [{"path": "articles/a.md", "change": "published"}]
+    # When that run and a later periodic reconcile each publish an article
+    narrator(report(written=["feed.xml"], changes=published), "reconcile", [])
+    narrator(report(written=["feed.xml"], changes=published), "reconcile", [])
+    # Then the first line says start-up, the later one what it is
+    first, later = stream.getvalue().splitlines()
+    assert first.startswith("start-up: published articles/a.md; feeds written: site;")
+    assert later.startswith("reconcile: published articles/a.md;")
+
+
 @pytest.fixture
 def human_lines() -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()

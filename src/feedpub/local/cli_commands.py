@@ -167,7 +167,8 @@ def _run_dev(args: argparse.Namespace, signals: StopSignals) -> int:
     out = sys.stdout
     logs = sys.stderr if args.log_format == HUMAN else sys.stdout
     pipeline: DevPipeline | None = None
-    with console_output(args.log_format, logs, Narrator(out), functions):
+    narrator = Narrator(out, first_reconcile="start-up")  # the directory's first publish is a reconcile
+    with console_output(args.log_format, logs, narrator, functions):
         try:
             try:
                 pipeline = DevPipeline(options, functions)

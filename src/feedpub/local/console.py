@@ -168,15 +168,17 @@ def describe_run(
     *,
     quiet_when_unchanged: bool = True,
     every_warning_in: str = EVERY_WARNING_IN_DEV,
+    trigger: str | None = None,
 ) -> list[str]:
     """The lines a person needs about one run: what became of the records it changed, the feeds it
-    wrote and removed; [] when it changed nothing and `quiet_when_unchanged`."""
+    wrote and removed; [] when it changed nothing and `quiet_when_unchanged`. `trigger` names what
+    started the run when the caller knows better than the action (trigger_of)."""
     written = [path for path in report.written if not path.startswith(STATE_PREFIX)]
     deleted = [path for path in report.deleted if not path.startswith(STATE_PREFIX)]
     changed = (["rebuilt every feed"] if report.rebuilt else []) + record_changes(report.changes)
     lines = []
     if written or deleted or changed or not quiet_when_unchanged:
-        trigger = trigger_of(action, keys)
+        trigger = trigger or trigger_of(action, keys)
         if not changed and report.rejected:  # a published record now rejected: the lines below say why
             changed = [f"rejected {_names([rejection['path'] for rejection in report.rejected])}"]
         what = ", ".join(changed) or "no article changed"
@@ -214,8 +216,11 @@ class Narrator:
         quiet_when_unchanged: bool = True,
         timestamps: bool = True,
         every_warning_in: str = EVERY_WARNING_IN_DEV,
+        first_reconcile: str | None = None,
     ) -> None:
         self.stream = stream
+        # What to call the first reconcile run (`feedpub dev` publishes the directory with one).
+        self.first_reconcile = first_reconcile
         self.every_warning_in = every_warning_in
         self.quiet_when_unchanged = quiet_when_unchanged
         self.timestamps = timestamps
@@ -225,12 +230,16 @@ class Narrator:
 
     def __call__(self, report: PublishReport, action: str, keys: Sequence[str]) -> None:
         self.runs += 1
+        trigger = None
+        if action == "reconcile" and self.first_reconcile:
+            trigger, self.first_reconcile = self.first_reconcile, None
         lines = describe_run(
             report,
             action,
             keys,
             quiet_when_unchanged=self.quiet_when_unchanged,
             every_warning_in=self.every_warning_in,
+            trigger=trigger,
         )
         if report.site_error:
             self.site_broken = True
