@@ -316,7 +316,8 @@ def test_the_pages_a_rebuild_cuts_at_once_are_the_pages_the_publisher_keeps() ->
     # When the main feed's members are cut again all at once (what a rebuild's merge step does)
     root = state_root(site)
     head = json.loads(site.output.get(root["feeds"][""]["head"]).body)  # type: ignore[index]
-    kept = [(page, json.loads(site.output.get(page["object"]).body)["members"]) for page in head["pages"]]
+    descriptors = pages.all_descriptors(head, site.publisher.state.load)
+    kept = [(page, json.loads(site.output.get(page["object"]).body)["members"]) for page in descriptors]
     members = [member for _, page_members in kept for member in page_members]
     rebuilt = pages.cut_members(members, 3)
     # Then they are the same pages, with the same members and boundaries

@@ -36,7 +36,7 @@ from feedpub.errors import RecordError, SiteConfigError, describe_failure
 from feedpub.model import FeedItem, Record
 from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, MediaInfo, with_media
 from feedpub.podcast.media import inspect as inspect_media
-from feedpub.publish import outputs
+from feedpub.publish import outputs, pages
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.heads import Head
 from feedpub.publish.report import PublishReport
@@ -656,9 +656,10 @@ class _Run:
         per feed: a rebuild diffs against them, as the root records no archive document)."""
         published: dict[str, str] = {}
         self.state.prefetch(feed["head"] for feed in root["feeds"].values())
-        for feed_id, feed in root["feeds"].items():
-            head = self.state.load(feed["head"])
-            published.update(outputs.archive_outputs(feed_id, head.get("pages", [])))
+        heads = {feed_id: self.state.load(feed["head"]) for feed_id, feed in root["feeds"].items()}
+        self.state.prefetch(key for head in heads.values() for key in pages.index_objects(head))
+        for feed_id, head in heads.items():
+            published.update(outputs.archive_outputs(feed_id, pages.all_descriptors(head, self.state.load)))
         return published
 
     def _warn_of_new_ids(self, tx: Transaction, old_ids: dict[str, str]) -> None:
@@ -1018,7 +1019,7 @@ class _Run:
         """A feed's documents; if they fail, the item at fault is found and its record rejected."""
         site = self._site()
         try:
-            return outputs.render_head(site, feed_id, label, head)
+            return outputs.render_head(site, feed_id, label, head, self.state.load)
         except _RECORD_FAILURES_PASS:
             raise
         except BaseException:
@@ -1114,10 +1115,11 @@ class _Run:
         if feed is None:
             return None
         head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
-        descriptor = next((d for d in head.pages if d["name"] == page), None)
+        descriptor = pages.find(head.pages, page, self.state.load, head.gone)
         if descriptor is None or not descriptor.get("documents"):
             return None
-        doc = next(d for d in outputs.archive_documents(self._site(), feed_id, head) if d.name == page)
+        documents = outputs.archive_documents(self._site(), feed_id, head, self.state.load)
+        doc = next(d for d in documents if d.name == page)
         return doc, self.state.load(descriptor["object"])["members"]
 
     def _put(self, path: str, body: bytes) -> None:

@@ -9,7 +9,8 @@ deletion has eaten into the prefix far enough to need a refill from the shards. 
 every member (limit None: the podcast show) keeps every member, so it is never refilled; `shown`
 says how many of the newest its document holds (as many as fit its byte budget, budget.fitting_count),
 and only those carry an item (the others keep the weights that decided it).
-`pages` describes the feed's archive pages (feedpub.publish.pages), oldest first.
+`pages` describes the feed's archive pages (feedpub.publish.pages), oldest first: stored as index
+entries for the older pages (`index`) and the newest pages' descriptors (`pages`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from feedpub.publish.pages import head_layout, head_pages
 from feedpub.publish.state import HeadItem, sort_key
 
 
@@ -32,12 +34,16 @@ class Head:
         data = data or {"count": 0, "items": []}
         self.count: int = data["count"]
         self.items: list[HeadItem] = data["items"]
-        self.pages: list[dict[str, Any]] = data.get("pages", [])
+        self.pages: list[dict[str, Any]] = head_pages(data)  # index entries, then descriptors
+        # How the pages are stored when a transaction packed them (FeedPages.pack); until then, as read.
+        self.layout: list[dict[str, Any]] | None = None
+        self.gone: set[str] = set()  # pages a transaction ended (FeedPages.gone): not to look for
         self.shown: int | None = data.get("shown")  # set for a feed that lists every member
         self._keys = [sort_key(item) for item in self.items]  # parallel to items: newest first
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"count": self.count, "items": self.items, "pages": self.pages}
+        pages = head_layout(self.pages if self.layout is None else self.layout)
+        data: dict[str, Any] = {"count": self.count, "items": self.items, **pages}
         if self.shown is not None:
             data["shown"] = self.shown
         return data

@@ -15,7 +15,9 @@ from typing import Any
 from feedpub import archive, catalogue
 from feedpub.config import SITE_FILE, SiteConfig
 from feedpub.model import FeedItem
+from feedpub.publish import pages
 from feedpub.publish.heads import Head
+from feedpub.publish.pages import Load
 
 REPORT_CONTENT_TYPE = "application/json; charset=utf-8"
 REPORT_CACHE_CONTROL = "no-store"
@@ -37,18 +39,22 @@ def archive_of(path: str) -> tuple[str, str] | None:
     return None if found is None else (found[0], found[1])
 
 
-def render_head(site: SiteConfig, feed_id: str, label: str | None, head: Head) -> dict[str, bytes]:
+def render_head(
+    site: SiteConfig, feed_id: str, label: str | None, head: Head, load: Load
+) -> dict[str, bytes]:
     """A feed's subscription documents: its newest items, and a link to its newest archive document."""
     from feedpub.render import render_feed
 
     feed = catalogue.feed(feed_id, label)
     items = [FeedItem.model_validate(member["item"]) for member in head.shown_items(feed.item_limit(site))]
-    return render_feed(site, feed.with_older(archive.newest(archive_documents(site, feed_id, head))), items)
+    newest = archive.newest(archive_documents(site, feed_id, head, load))
+    return render_feed(site, feed.with_older(newest), items)
 
 
-def archive_documents(site: SiteConfig, feed_id: str, head: Head) -> list[archive.Document]:
-    window = catalogue.feed(feed_id).item_limit(site)
-    return archive.documents([(d["name"], d["count"]) for d in head.pages], window)
+def archive_documents(site: SiteConfig, feed_id: str, head: Head, load: Load) -> list[archive.Document]:
+    """A committed head's archive documents (feedpub.publish.pages.committed_documents: the ones for
+    pages an index object describes are placeholders, but those around them link the right names)."""
+    return pages.committed_documents(head.pages, catalogue.feed(feed_id).item_limit(site), load)
 
 
 def render_archive(
@@ -71,6 +77,7 @@ def archive_outputs(feed_id: str, descriptors: list[dict[str, Any]]) -> dict[str
     return {
         feed.page_path(descriptor["name"], fmt): digest
         for descriptor in descriptors
+        if not pages.is_index(descriptor)  # an index entry's pages are unchanged: left out on both sides
         for fmt in feed.kind.archive_formats
         if (digest := descriptor.get("documents", {}).get(fmt.name)) is not None
     }

@@ -1,14 +1,28 @@
 """The archive pages of one feed in the publisher's state (feedpub.archive says how pages are cut).
 
-A feed's head lists its pages, oldest first, as descriptors: `{"name", "object", "count", "last",
-"documents"}`, where `object` is the state object holding the page's members (oldest first, each
-with its rendered item), `last` the sort key `[date, id]` of the boundary member that closes the
-page (None for the open, newest page) and `documents` the digest of each format of the page's
-archive document as committed (absent while the page has no document). The root lists neither
-pages nor archive documents, so it does not grow with them: garbage collection and a rebuild read
-them from the heads. A member's page is found from the descriptors alone, so a
-change loads and rewrites only the pages it touches: the one that holds the member, and its
-neighbour when the member is a boundary (the page splits, or merges with the next one).
+A page is described by a descriptor `{"name", "object", "count", "last", "documents"}`, where
+`object` is the state object holding the page's members (oldest first, each with its rendered
+item), `last` the sort key `[date, id]` of the boundary member that closes the page (None for the
+open, newest page) and `documents` the digest of each format of the page's archive document as
+committed (absent while the page has no document). The root lists neither pages nor archive
+documents, so it does not grow with them: garbage collection and a rebuild read them from the
+heads. A member's page is found from the descriptors alone, so a change loads and rewrites only
+the pages it touches: the one that holds the member, and its neighbour when the member is a
+boundary (the page splits, or merges with the next one).
+
+A head does not list every descriptor, so that it does not grow with the archive (about 380
+bytes per page): it keeps its newest pages inline (`pages`: at least INLINE_PAGES, and enough to
+cover the subscription window, so that every older page is fully archived) and names **index
+objects** (`index`: `{"object", "pages", "names", "last"}`, oldest first) each holding the
+descriptors of about INDEX_PAGES older pages, with the names of its first and last page and the
+sort key that closes its last one. A head therefore grows by one index entry (about 200 bytes)
+every INDEX_PAGES closed pages, not by a descriptor per page. A closed page changes only when
+one of its members is edited or deleted: that change reads and rewrites the index object that
+describes it (content-addressed and immutable like every state object), and a new article
+touches the head alone (once every INDEX_PAGES pages, its oldest inline pages move to a new
+index object). In a transaction, an index entry stands for its pages in FeedPages' list until a
+change needs one of them (`_expand`); a head written before index objects (every page inline) is
+read as it is and packed on its next write.
 
 The pages always hold every member of the feed, the ones its subscription document shows too:
 which of them an archive document shows follows from the feed's window (feedpub.archive.documents).
@@ -17,20 +31,121 @@ which of them an archive document shows follows from the feed's window (feedpub.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from feedpub import archive
-from feedpub.publish.state import HeadItem, sort_key
+from feedpub.publish.state import HeadItem, encode, sort_key
 
-Descriptor = dict[str, Any]
+Descriptor = dict[str, Any]  # a page's descriptor, or in a list of a head's pages an index entry
 SortKey = tuple[datetime, str]
+Load = Callable[[str], Any]
+
+INDEX_PAGES = 32  # descriptors an index object holds (fewer when later splits and merges cut it)
+INLINE_PAGES = 8  # the newest pages a head always keeps inline (more while the window needs them)
+
+
+def is_index(element: Descriptor) -> bool:
+    """Whether an element of a head's pages is an index entry (standing for several pages)."""
+    return "name" not in element
 
 
 def _last_key(descriptor: Descriptor) -> SortKey | None:
     last = descriptor["last"]
     return None if last is None else (datetime.fromisoformat(last[0]), last[1])
+
+
+def head_pages(head: dict[str, Any]) -> list[Descriptor]:
+    """A stored head's pages, oldest first: its index entries, then its inline descriptors."""
+    return [*head.get("index", ()), *head.get("pages", ())]
+
+
+def head_layout(elements: list[Descriptor]) -> dict[str, list[Descriptor]]:
+    """The stored form of a head's pages (packed: index entries, then every inline descriptor)."""
+    split = next((at for at, element in enumerate(elements) if not is_index(element)), len(elements))
+    assert not any(is_index(element) for element in elements[split:]), "index entries after a page"
+    return {"index": elements[:split], "pages": elements[split:]}
+
+
+def all_descriptors(head: dict[str, Any], load: Load) -> list[Descriptor]:
+    """Every page descriptor of a stored head, oldest first (reads each index object it names)."""
+    found: list[Descriptor] = []
+    for element in head_pages(head):
+        found += load(element["object"])["pages"] if is_index(element) else [element]
+    return found
+
+
+def index_objects(head: dict[str, Any]) -> list[str]:
+    """The keys of the index objects a stored head names."""
+    return [entry["object"] for entry in head.get("index", ())]
+
+
+def expand(elements: list[Descriptor], entry: Descriptor, load: Load) -> list[Descriptor]:
+    """Put the descriptors an index entry stands for in its place in `elements` (matched by its
+    object, so a copy of the list is expanded alike); returns them as loaded."""
+    loaded: list[Descriptor] = load(entry["object"])["pages"]
+    at = next(i for i, each in enumerate(elements) if is_index(each) and each["object"] == entry["object"])
+    elements[at : at + 1] = [dict(descriptor) for descriptor in loaded]
+    return loaded
+
+
+def reached_index(elements: list[Descriptor], window: int | None) -> Descriptor | None:
+    """The newest index entry the subscription window reaches into, if any (its pages are then not
+    all fully archived, and their counts are needed)."""
+    remaining = window or 0
+    for element in reversed(elements):
+        if remaining <= 0:
+            return None
+        if is_index(element):
+            return element
+        remaining -= element["count"]
+    return None
+
+
+def documents(
+    elements: list[Descriptor], window: int | None
+) -> tuple[list[archive.Document], dict[str, Descriptor]]:
+    """The archive documents of a feed whose pages are `elements` (feedpub.archive.documents), and
+    the index entries that stand in for some of them, by page name.
+
+    An index entry counts as its first and last page, of one member each: the window never reaches
+    it (reached_index), so every page it stands for has a full document, and the documents of the
+    pages next to it link the right names. The documents given for its own pages are placeholders:
+    the same before and after a change that leaves the entry unexpanded, which is all they are for."""
+    pairs: list[tuple[str, int]] = []
+    standing: dict[str, Descriptor] = {}
+    for element in elements:
+        if is_index(element):
+            for name in dict.fromkeys(element["names"]):
+                pairs.append((name, 1))
+                standing[name] = element
+        else:
+            pairs.append((element["name"], element["count"]))
+    return archive.documents(pairs, window), standing
+
+
+def committed_documents(elements: list[Descriptor], window: int | None, load: Load) -> list[archive.Document]:
+    """A committed head's archive documents (expanding in `elements` any index entry the window
+    reaches: a committed head keeps the window inline, so this reads nothing)."""
+    while (entry := reached_index(elements, window)) is not None:
+        expand(elements, entry, load)
+    return documents(elements, window)[0]
+
+
+def find(elements: list[Descriptor], name: str, load: Load, gone: Iterable[str] = ()) -> Descriptor | None:
+    """The descriptor of page `name` in a head's pages, or None. Index objects are read (and
+    expanded in `elements`) only when it is not inline nor known to be `gone`: a run finding the
+    pages it changed reads none of them."""
+    gone = set(gone)
+    while True:
+        found = next((each for each in elements if each.get("name") == name), None)
+        if found is not None or name in gone:
+            return found
+        entry = next((each for each in elements if is_index(each)), None)
+        if entry is None:
+            return None
+        expand(elements, entry, load)
 
 
 def cut_members(members: list[HeadItem], page_size: int) -> list[tuple[Descriptor, list[HeadItem]]]:
@@ -52,10 +167,37 @@ def cut_members(members: list[HeadItem], page_size: int) -> list[tuple[Descripto
     return built
 
 
-class FeedPages:
-    """A feed's pages in a transaction: descriptors from its head, members loaded when touched."""
+def _index_entry(descriptors: list[Descriptor]) -> Descriptor:
+    """The entry naming an index object of these (closed) pages; its `object` is set once saved."""
+    last = descriptors[-1]["last"]
+    assert last is not None, "the open page is never in an index object"
+    return {
+        "object": None,
+        "pages": len(descriptors),
+        "names": [descriptors[0]["name"], descriptors[-1]["name"]],
+        "last": last,
+    }
 
-    def __init__(self, descriptors: list[Descriptor], load: Callable[[str], Any], page_size: int) -> None:
+
+def _even_runs(descriptors: list[Descriptor]) -> list[list[Descriptor]]:
+    """Descriptors cut into as few runs of at most INDEX_PAGES as possible, of even sizes."""
+    runs = -(-len(descriptors) // INDEX_PAGES)
+    size, extra = divmod(len(descriptors), runs)
+    cut, start = [], 0
+    for run in range(runs):
+        end = start + size + (run < extra)
+        cut.append(descriptors[start:end])
+        start = end
+    return cut
+
+
+class FeedPages:
+    """A feed's pages in a transaction: descriptors from its head, members loaded when touched.
+
+    `descriptors` is the head's list of pages: descriptors, and (oldest) index entries standing
+    for pages not loaded; `original` is the same as committed, with the same entries expanded."""
+
+    def __init__(self, descriptors: list[Descriptor], load: Load, page_size: int) -> None:
         self.descriptors = [dict(descriptor) for descriptor in descriptors]
         self.original = [dict(descriptor) for descriptor in descriptors]  # as committed before
         self._load = load
@@ -63,11 +205,15 @@ class FeedPages:
         self._members: dict[str, list[HeadItem]] = {}  # page name -> members, oldest first
         self._keys: dict[str, list[SortKey]] = {}  # parallel to _members
         self.dirty: set[str] = set()  # pages whose members changed in this transaction
+        self.gone: set[str] = set()  # pages that ended in this transaction (merged or emptied)
+        self._expanded: dict[bytes, Descriptor] = {}  # an index object's descriptors -> its entry
 
     # -- what the documents need ---------------------------------------------------------------
 
-    def counts(self) -> list[tuple[str, int]]:
-        return [(descriptor["name"], descriptor["count"]) for descriptor in self.descriptors]
+    def names(self) -> list[str]:
+        """The names of every page, oldest first (reads every index object)."""
+        self.expand_all()
+        return [descriptor["name"] for descriptor in self.descriptors]
 
     def members(self, name: str) -> list[HeadItem]:
         """A page's members, oldest first."""
@@ -77,6 +223,24 @@ class FeedPages:
             self._members[name] = members
             self._keys[name] = [sort_key(member) for member in members]
         return self._members[name]
+
+    def documents(self, window: int | None) -> tuple[list[archive.Document], list[archive.Document]]:
+        """The feed's archive documents after this change, and those of them to render again: pages
+        whose members changed, and documents that show more or fewer members or link elsewhere.
+        Reads the index objects of the pages whose documents change without their members changing
+        (a neighbour split or merged at the edge of an index object), or that the window reaches."""
+        while True:
+            reached = reached_index(self.descriptors, window) or reached_index(self.original, window)
+            if reached is not None:
+                self._expand(reached)
+                continue
+            before = {doc.name: doc for doc in documents(self.original, window)[0]}
+            after, standing = documents(self.descriptors, window)
+            changed = [doc for doc in after if doc.name in self.dirty or before.get(doc.name) != doc]
+            unloaded = [standing[doc.name] for doc in changed if doc.name in standing]
+            if not unloaded:
+                return after, changed
+            self._expand(unloaded[0])
 
     # -- changes -------------------------------------------------------------------------------
 
@@ -120,18 +284,26 @@ class FeedPages:
 
     def replace(self, built: list[tuple[Descriptor, list[HeadItem]]]) -> None:
         """Take the pages cut at once from all the feed's members (cut_members): all of them changed."""
+        self.expand_all()
+        self.gone |= {descriptor["name"] for descriptor in self.descriptors}
         self.descriptors[:] = [descriptor for descriptor, _ in built]
         self._members = {descriptor["name"]: members for descriptor, members in built}
         self._keys = {
             name: [sort_key(member) for member in members] for name, members in self._members.items()
         }
         self.dirty = set(self._members)
+        self.gone -= self.dirty
 
     def touch_all(self) -> None:
         """Load every page and count it as changed (its document is rendered again)."""
-        for name, _ in self.counts():
+        for name in self.names():
             self.members(name)
             self.dirty.add(name)
+
+    def expand_all(self) -> None:
+        """Read every index object: every page is described in `descriptors`."""
+        while (entry := next((each for each in self.descriptors if is_index(each)), None)) is not None:
+            self._expand(entry)
 
     # -- the new state --------------------------------------------------------------------------
 
@@ -145,9 +317,10 @@ class FeedPages:
         descriptor["documents"] = digests
 
     def keep_documents(self, names: set[str]) -> None:
-        """Forget the documents of the pages not named: they have no archive document any more."""
+        """Forget the documents of the pages not named: they have no archive document any more
+        (every page an index entry stands for keeps its document: the window never reaches it)."""
         for descriptor in self.descriptors:
-            if descriptor["name"] not in names:
+            if not is_index(descriptor) and descriptor["name"] not in names:
                 descriptor.pop("documents", None)
 
     def page_objects(self) -> list[tuple[Descriptor, dict[str, Any]]]:
@@ -155,27 +328,74 @@ class FeedPages:
         return [
             (descriptor, {"members": self._members[descriptor["name"]]})
             for descriptor in self.descriptors
-            if descriptor["name"] in self.dirty
+            if not is_index(descriptor) and descriptor["name"] in self.dirty
         ]
+
+    def pack(self, window: int | None) -> tuple[list[Descriptor], list[tuple[Descriptor, dict[str, Any]]]]:
+        """The head's pages as they are stored (after the page objects are saved): index entries for
+        the older pages, the newest inline; and the index objects to save, each with its entry (whose
+        `object` the caller sets). Pages read from an index object and unchanged go back to it."""
+        layout: list[Descriptor] = []
+        fresh: list[tuple[Descriptor, dict[str, Any]]] = []
+
+        def index(run: list[Descriptor]) -> None:
+            for descriptors in _even_runs(run) if run else []:
+                entry = self._expanded.get(encode(descriptors))
+                if entry is None:
+                    entry = _index_entry(descriptors)
+                    fresh.append((entry, {"pages": descriptors}))
+                layout.append(entry)
+
+        run: list[Descriptor] = []
+        for element in self.descriptors:
+            if is_index(element):
+                index(run)
+                run = []
+                layout.append(element)
+            else:
+                run.append(element)
+        # The newest run: its oldest pages go to index objects, INDEX_PAGES at a time, while more than
+        # INLINE_PAGES and the window stay inline (so that every indexed page is fully archived).
+        moved = 0
+        while len(run) - moved > INLINE_PAGES + INDEX_PAGES and sum(
+            descriptor["count"] for descriptor in run[moved + INDEX_PAGES :]
+        ) >= (window or 0):
+            moved += INDEX_PAGES
+        index(run[:moved])
+        return layout + run[moved:], fresh
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _expand(self, entry: Descriptor) -> None:
+        """Load the pages an index entry stands for, in the list as it is and as it was committed
+        (in either, unless a reader of the head expanded it there already: committed_documents)."""
+        entry = dict(entry)
+        loaded: list[Descriptor] = self._load(entry["object"])["pages"]
+        for elements in (self.descriptors, self.original):
+            if any(is_index(each) and each["object"] == entry["object"] for each in elements):
+                expand(elements, entry, self._load)
+        self._expanded[encode(loaded)] = entry
+
     def _descriptor(self, name: str) -> Descriptor | None:
-        return next((d for d in self.descriptors if d["name"] == name), None)
+        return next((d for d in self.descriptors if d.get("name") == name), None)
 
     def _locate(self, key: SortKey) -> int | None:
         """The position of the page a member with this sort key belongs to; None past the last
-        closed page (a new open page is needed)."""
-        lasts = [_last_key(descriptor) for descriptor in self.descriptors]
-        low, high = 0, len(lasts)
-        while low < high:  # the first page whose boundary is not before `key`; the open page ends all
-            middle = (low + high) // 2
-            last = lasts[middle]
-            if last is not None and last < key:
-                low = middle + 1
-            else:
-                high = middle
-        return low if low < len(lasts) else None
+        closed page (a new open page is needed). An index entry found on the way is expanded."""
+        while True:
+            lasts = [_last_key(descriptor) for descriptor in self.descriptors]
+            low, high = 0, len(lasts)
+            while low < high:  # the first page whose boundary is not before `key`; the open page ends all
+                middle = (low + high) // 2
+                last = lasts[middle]
+                if last is not None and last < key:
+                    low = middle + 1
+                else:
+                    high = middle
+            if low < len(lasts) and is_index(self.descriptors[low]):
+                self._expand(self.descriptors[low])
+                continue
+            return low if low < len(lasts) else None
 
     def _open_after_last(self) -> None:
         if self.descriptors:
@@ -185,6 +405,7 @@ class FeedPages:
             name = archive.FIRST_PAGE
         self.descriptors.append({"name": name, "object": None, "count": 0, "last": None})
         self._members[name], self._keys[name] = [], []
+        self.gone.discard(name)
 
     def _split(self, position: int, at: int) -> None:
         """The member at `at` of the page at `position` is a boundary: the page ends with it."""
@@ -206,10 +427,13 @@ class FeedPages:
         )
         self._members[new_name], self._keys[new_name] = after, after_keys
         self.dirty.add(new_name)
+        self.gone.discard(new_name)
 
     def _merge_with_next(self, position: int) -> None:
         """The page at `position` lost its boundary: it runs on to the next page's end."""
         descriptor = self.descriptors[position]
+        if position + 1 < len(self.descriptors) and is_index(self.descriptors[position + 1]):
+            self._expand(self.descriptors[position + 1])
         if position + 1 < len(self.descriptors):
             following = self.descriptors[position + 1]
             name, next_name = descriptor["name"], following["name"]
@@ -219,6 +443,7 @@ class FeedPages:
             descriptor["last"] = following["last"]
             del self.descriptors[position + 1]
             self.dirty.discard(next_name)
+            self.gone.add(next_name)
         else:
             descriptor["last"] = None
         if descriptor["count"] == 0:
@@ -229,3 +454,4 @@ class FeedPages:
         name = self.descriptors[position]["name"]
         del self.descriptors[position]
         self.dirty.discard(name)
+        self.gone.add(name)

@@ -37,7 +37,12 @@ from feedpub.publish.store import NotFoundError, ObjectStore, PreconditionFailed
 # 5: heads describe the feed's archive pages and their published documents (feedpub.publish.pages).
 #    podcast.xml's head keeps every episode and how many its document holds (`shown`); the root
 #    keeps the show's warnings (`show_warnings`).
-FORMAT_VERSION = 5
+# 6: heads keep their newest archive pages inline and name index objects for the older ones
+#    (feedpub.publish.pages). A version-5 root is read as it is (its heads list every page inline,
+#    which version 6 reads too) and each head is packed on its next write; a publisher that only
+#    knows version 5 rebuilds a version-6 state from the content rather than misread it.
+FORMAT_VERSION = 6
+READABLE_VERSIONS = (5, 6)
 SHARD_DIGITS = 2  # 256 shards of each kind
 ROOT_NAME = "root.json"
 OBJECTS_DIR = "objects/"
@@ -100,7 +105,7 @@ class StateStore:
         except NotFoundError:
             return empty_root(), None
         root = json.loads(stored.body)
-        if root.get("version") != FORMAT_VERSION or root.get("layout") != catalogue.layout():
+        if root.get("version") not in READABLE_VERSIONS or root.get("layout") != catalogue.layout():
             # An unknown format is rebuilt from the content, and so is a state published with other
             # kinds or formats (each feed gains a new format at once); what it says is published
             # is kept, so the rebuild still deletes the outputs that are gone.
@@ -108,6 +113,7 @@ class StateStore:
             if isinstance(root.get("outputs"), dict) and isinstance(root.get("pending"), list):
                 fresh["outputs"], fresh["pending"] = root["outputs"], root["pending"]
             return fresh, stored.etag
+        root["version"] = FORMAT_VERSION
         return root, stored.etag
 
     def commit_root(self, root: dict[str, Any], etag: str | None) -> str:
@@ -172,12 +178,18 @@ class StateStore:
 
 
 def referenced_objects(root: dict[str, Any], load: Callable[[str], Any]) -> set[str]:
-    """Every state object a root references: its shards and heads, and the archive pages the heads
-    list (read with `load`: the root does not list pages, so that it does not grow with them)."""
+    """Every state object a root references: its shards and heads, the index objects the heads name
+    and the archive pages they all describe (read with `load`: the root lists no page, so that it
+    does not grow with them; feedpub.publish.pages)."""
     keys = set(root["shards"].values()) | set(root["ids"].values())
     heads = [feed["head"] for feed in root["feeds"].values()]
     keys.update(heads)
-    keys |= {page["object"] for head in heads for page in load(head).get("pages", ())}
+    for head in heads:
+        data = load(head)
+        for entry in data.get("index", ()):
+            keys.add(entry["object"])
+            keys |= {page["object"] for page in load(entry["object"])["pages"]}
+        keys |= {page["object"] for page in data.get("pages", ())}
     return keys
 
 

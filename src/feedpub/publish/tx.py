@@ -16,7 +16,7 @@ from feedpub import archive, budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head, cap_for
-from feedpub.publish.pages import FeedPages, cut_members
+from feedpub.publish.pages import FeedPages, cut_members, is_index
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
@@ -123,18 +123,13 @@ class Transaction:
             head = self.head(feed_id)
             pages = self._pages[feed_id] = FeedPages(head.pages, self.state.load, self.site.archive_page_size)
             head.pages = pages.descriptors  # the same list: the head always describes the pages as they are
+            head.gone = pages.gone
         return self._pages[feed_id]
 
     def archive_documents(self, feed_id: str) -> tuple[list[archive.Document], list[archive.Document]]:
         """A feed's archive documents after this change, and those of them to render again: pages
         whose members changed, and documents that show more or fewer members or link elsewhere."""
-        pages = self.pages(feed_id)
-        window = self.limit(feed_id)
-        before = {doc.name: doc for doc in archive.documents(
-            [(d["name"], d["count"]) for d in pages.original], window
-        )}  # fmt: skip
-        after = archive.documents(pages.counts(), window)
-        return after, [doc for doc in after if doc.name in pages.dirty or before.get(doc.name) != doc]
+        return self.pages(feed_id).documents(self.limit(feed_id))
 
     def all_entries(self) -> Iterator[tuple[str, Entry]]:
         """Every record's entry (reads every shard: reconcile and refill only)."""
@@ -321,9 +316,11 @@ class Transaction:
         head is made again from the shards, keeping the items the old heads held."""
         self.state.prefetch(feed["head"] for feed in self.root["feeds"].values())
         # Every archive document is rendered again too, and every page takes the budget anew.
-        self.state.prefetch(
-            descriptor["object"] for feed_id in self.root["feeds"] for descriptor in self.head(feed_id).pages
-        )
+        feed_ids = list(self.root["feeds"])
+        self.state.prefetch(e["object"] for f in feed_ids for e in self.head(f).pages if is_index(e))
+        for feed_id in feed_ids:
+            self.pages(feed_id).expand_all()
+        self.state.prefetch(d["object"] for f in feed_ids for d in self.pages(f).descriptors)
         if regroup:
             self._regroup()
         for feed_id in self.root["feeds"]:
@@ -345,7 +342,7 @@ class Transaction:
         paged: dict[str, HeadItem] = {}
         for feed_id in self.root["feeds"]:
             pages = self.pages(feed_id)
-            for name, _ in pages.counts():
+            for name in pages.names():
                 for member in pages.members(name):
                     if member["key"] not in paged or member["full"]:
                         paged[member["key"]] = member
@@ -464,6 +461,14 @@ class Transaction:
                     elif position >= full and member["full"]:
                         item = budget.summary_only(FeedItem.model_validate(member["item"]))
                         member["item"], member["full"] = item.model_dump(mode="json"), False
+        self._read_indexed_pages()
+
+    def _read_indexed_pages(self) -> None:
+        """Read the index objects describing pages whose archive documents this change alters
+        (FeedPages.documents), before the commit compares what each feed had published with what
+        it will: both sides must list those pages."""
+        for feed_id in self.dirty_feeds:
+            self.pages(feed_id).documents(self.limit(feed_id))
 
     def _fit(self, feed_id: str, feed: catalogue.Feed, head: Head) -> int:
         """How many of its newest members a feed that lists every one holds: as many as fit its
@@ -554,6 +559,7 @@ class Transaction:
             changed_pages, self.state.save_all([page for _, _, page in changed_pages]), strict=True
         ):
             descriptor["object"] = key
+        self._save_indexes()
         tables: list[tuple[dict[str, Any], str, Any]] = []
         for shard_id in self.dirty_shards:
             tables.append((self.root["shards"], shard_id, self._shards[shard_id]))
@@ -575,6 +581,20 @@ class Transaction:
                 table[name] = next(saved)
             else:
                 table.pop(name, None)  # an empty shard needs no object
+
+    def _save_indexes(self) -> None:
+        """Pack the changed feeds' pages (FeedPages.pack): write the new index objects, after the
+        page objects they name and before the heads that name them."""
+        packed = {
+            feed_id: self._pages[feed_id].pack(self.limit(feed_id))
+            for feed_id in sorted(self.dirty_feeds)
+            if feed_id in self._pages
+        }
+        fresh = [each for _, new in packed.values() for each in new]
+        for (entry, _), key in zip(fresh, self.state.save_all([index for _, index in fresh]), strict=True):
+            entry["object"] = key
+        for feed_id, (layout, _) in packed.items():
+            self.head(feed_id).layout = layout
 
     def saved_heads(self) -> dict[str, Head]:
         """The heads this transaction holds, by the state key the root names them with."""
