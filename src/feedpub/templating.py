@@ -1,9 +1,12 @@
 """Jekyll's Liquid and Hugo's shortcodes in a body → the Markdown or HTML they stand for.
 
-A feed reader never sees template syntax: what Jekyll or Hugo would render is converted
-(`{% highlight %}` and `{{< highlight >}}` to fenced code, `{{ '/x.png' | relative_url }}` to the
-path, `{{< figure >}}` to an image with its caption, `{{< youtube >}}` to a link, kramdown's
-`{:toc}` and attribute lists removed); any other tag is removed and named in a warning.
+A feed reader never sees template syntax: what Jekyll or Hugo would render is converted.
+Jekyll's Liquid is run by python-liquid (jekyll_liquid.py: `assign`, `for`, `if`, `capture`…,
+Jekyll's own tags and filters, `{% highlight %}` to fenced code), before kramdown's `{:toc}` and
+attribute lists are removed; Hugo's shortcodes are converted here (`{{< highlight >}}` to fenced
+code, `{{< figure >}}` to an image with its caption, `{{< youtube >}}` to a link). Any other tag
+or shortcode is removed and named in a warning. Liquid that cannot be run (a tag never closed, a
+loop past the limits) leaves the body's template text as written, with a warning.
 References to other posts (`{% post_url %}`, `{% link %}`, `{{< ref >}}`, `{{< relref >}}`) become
 `record:` links that rendering turns into the other record's permalink (see links.py).
 As in Jekyll and Hugo, templates are read everywhere, code blocks included; `{% raw %}` and Hugo's
@@ -13,8 +16,9 @@ Where only the record itself suggests Jekyll (site.yaml names no generator), tem
 code that is not Jekyll's (`{{ item.name }}` in an Angular sample) is a code sample: kept.
 
 `site.*` (Liquid) and `{{< param >}}` (Hugo) read the site's variables (site.yaml `variables`);
-`page.*` and `param` read the record's own front matter first. A value that cannot be found is
-removed, and a link whose URL held it is dropped (its text kept): a wrong link is worse than none.
+`page.*` and `param` read the record's own front matter first (any case). A value that cannot be
+found is removed, and a link whose URL held it is dropped (its text kept): a wrong link is worse
+than none.
 """
 
 from __future__ import annotations
@@ -23,23 +27,21 @@ import bisect
 import html
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
+from feedpub import jekyll_liquid
+from feedpub.jekyll_liquid import RECORD_SCHEME, fenced
+
+__all__ = ["RECORD_SCHEME", "Conversion", "code_spans", "convert", "has_templates", "lookup"]
 
 # Bounded repetitions and the block scan below keep every pass linear in the body's length,
 # whatever it holds (a megabyte of "{%" must not take minutes).
 _TAG = r"\{%-?\s*"
 _END = r"\s*-?%\}"
 _RAW = (re.compile(_TAG + "raw" + _END), re.compile(_TAG + "endraw" + _END))
-_COMMENT = (re.compile(_TAG + "comment" + _END), re.compile(_TAG + "endcomment" + _END))
-_HIGHLIGHT = (
-    re.compile(_TAG + r"highlight\s+([\w+#.-]{1,40})[^%]{0,200}?-?%\}\n?"),
-    re.compile(r"\n?" + _TAG + "endhighlight" + _END),
-)
 _HUGO_HIGHLIGHT = (
     re.compile(r"\{\{[<%]\s*highlight\s+([\w+#.-]{1,40})[^}]{0,200}?[>%]\}\}\n?"),
     re.compile(r"\n?\{\{[<%]\s*/\s*highlight\s*[>%]\}\}"),
@@ -51,19 +53,18 @@ _KRAMDOWN_TOC = re.compile(
     r"^[ \t]*(?:[*+-]|1\.)[ \t]+.*\n[ \t]*\{:[ \t]*\.?toc[ \t]*\}[ \t]*$", re.MULTILINE
 )
 _KRAMDOWN_IAL = re.compile(r"\{:(?:(?!\{:)[^}\n]){0,200}\}")
-# An opening never spans the next one ("(?!\{%)"): "{% {% {% …" costs each opening a few steps.
+# Template text in code, where only the record suggests Jekyll (a code sample, perhaps). An opening
+# never spans the next one ("(?!\{%)"): "{% {% {% …" costs each opening a few steps.
 _LIQUID_TAG = re.compile(r"\{%-?\s*(\w{1,40})((?:(?!\{%).){0,300}?)-?%\}", re.DOTALL)
 _LIQUID_OUTPUT = re.compile(r"\{\{-?\s*((?:(?!\{\{).){0,300}?)\s*-?\}\}", re.DOTALL)
 _SHORTCODE = re.compile(
     r"\{\{([<%])\s*(/?)\s*([\w./-]{1,60})((?:(?!\{\{).){0,1000}?)\s*(/?)\s*[>%]\}\}", re.DOTALL
 )
-_FILTER = re.compile(
-    r"\|\s*(\w+)(?:\s*:\s*((?:'[^']*'|\"[^\"]*\"|[\w.]+)(?:\s*,\s*(?:'[^']*'|\"[^\"]*\"|[\w.]+))*))?"
-)
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_BACK = re.compile("\x00(\\d+)\x00")
 # Where a template value could not be found (bodies are XML-safe: no control characters of their own).
-_REMOVED = "\x01"
+_REMOVED = jekyll_liquid.REMOVED
+_REMOVED_BY_LIQUID = re.compile(_REMOVED + "([^\x00-\x02]{0,200})" + jekyll_liquid.REMOVED_END)
 # Link syntax around a removed value. Labels and destinations never hold "[" or "]", so each scan
 # stops at the next bracket: linear in the body's length.
 _LABEL = r"[^\[\]\n]{0,999}"
@@ -115,7 +116,6 @@ class _Context:
     kept: list[str] = field(default_factory=list)  # literal text taken out while converting
     warnings: list[str] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
-    code: list[tuple[int, int]] = field(default_factory=list)  # code spans of the text being scanned
 
     def keep(self, text: str) -> str:
         self.kept.append(text)
@@ -124,9 +124,6 @@ class _Context:
     def drop(self, what: str) -> str:
         self.unknown[what] = self.unknown.get(what, 0) + 1
         return _REMOVED
-
-    def in_code(self, position: int) -> bool:
-        return _inside(self.code, position)
 
 
 def has_templates(body: str) -> bool:
@@ -153,23 +150,16 @@ def convert(
         return Conversion(body)
     context = _Context(home, site or {}, page or {}, keep_foreign_code=not declared)
     text = body
-    if generator == "jekyll":
-        text = _blocks(text, _RAW, lambda _, inner: context.keep(inner))
-        text = _blocks(text, _COMMENT, lambda _, inner: "")
     if generator == "hugo" or "{{<" in text or "{{%" in text:  # shortcodes are Hugo's whoever holds them
         text = _blocks(text, _ESCAPED_SHORTCODE, lambda m, inner: context.keep("{{" + m.group(1) + inner))
-        text = _blocks(text, _HUGO_HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
+        text = _blocks(text, _HUGO_HIGHLIGHT, lambda m, inner: context.keep(fenced(m.group(1), inner)))
         text = _shortcodes(text, context)
     if generator == "jekyll":
-        text = _blocks(text, _HIGHLIGHT, lambda m, inner: context.keep(_fenced(m.group(1), inner)))
+        text = _liquid(text, context)  # as in Jekyll: Liquid first, then kramdown reads the result
         text = _KRAMDOWN_TOC.sub("", text)
         text = _blocks(text, _KRAMDOWN_BLOCK, lambda _, inner: "")
         text = _KRAMDOWN_SINGLE.sub("", text)
         text = _KRAMDOWN_IAL.sub("", text)
-        context.code = code_spans(text) if context.keep_foreign_code else []
-        text = _LIQUID_TAG.sub(lambda m: _liquid_tag(m, context), text)
-        context.code = code_spans(text) if context.keep_foreign_code else []
-        text = _LIQUID_OUTPUT.sub(lambda m: _liquid_output(m, context), text)
     if _REMOVED in text:
         text = _drop_broken_links(text, context)
     text = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], text)
@@ -313,12 +303,6 @@ def _label(text: str) -> str:
     return " ".join(text.replace(_REMOVED, "").split()).casefold()
 
 
-def _fenced(language: str, code: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
-
-
 def _blocks(
     text: str, markers: tuple[re.Pattern[str], re.Pattern[str]], replace: Callable[[re.Match[str], str], str]
 ) -> str:
@@ -344,62 +328,85 @@ def _blocks(
 # -- Liquid (Jekyll) ---------------------------------------------------------------------------------
 
 
-def _liquid_tag(match: re.Match[str], context: _Context) -> str:
-    name, argument = match.group(1), match.group(2).strip()
-    if name == "post_url":
-        return RECORD_SCHEME + "post/" + argument.split()[0] if argument else context.drop("{% post_url %}")
-    if name == "link":
-        return (
-            RECORD_SCHEME + "site/" + argument.split()[0].lstrip("/")
-            if argument
-            else context.drop("{% link %}")
-        )
-    if context.keep_foreign_code and context.in_code(match.start()):
-        return context.keep(match.group(0))  # a Django, Jinja or Nunjucks sample, perhaps
-    return context.drop(f"{{% {name} %}}")
-
-
-def _liquid_output(match: re.Match[str], context: _Context) -> str:
-    expression = match.group(1)
-    operand, _, filters = expression.partition("|")
-    value = _operand(operand.strip(), context)
-    if value is None:
-        variable = operand.strip().split(".", 1)[0].split("[", 1)[0]
-        if variable not in _JEKYLL_OBJECTS and context.keep_foreign_code and context.in_code(match.start()):
-            return context.keep(match.group(0))  # an Angular, Vue or Handlebars sample, perhaps
-        hint = " (not in site.yaml's variables)" if variable == "site" else ""
-        return context.drop("{{ " + operand.strip()[:40] + " }}" + hint)
-    for each in _FILTER.finditer("|" + filters if filters else ""):
-        name, argument = each.group(1), each.group(2)
-        if name == "relative_url":
-            value = _relative_url(value, context.home)
-        elif name == "absolute_url":
-            value = context.home + value.lstrip("/") if "://" not in value else value
-        elif name in ("prepend", "append") and argument:
-            other = _operand(argument.strip(), context)
-            if other is None:
-                return context.drop(f"{{{{ … | {name}: {argument} }}}}")
-            value = other + value if name == "prepend" else value + other
-        elif name in ("escape", "xml_escape", "uri_escape", "url_encode", "strip"):
-            continue
-        else:
-            return context.drop(f"the Liquid filter '{name}'")
-    return value
-
-
-def _operand(text: str, context: _Context) -> str | None:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
+def _liquid(text: str, context: _Context) -> str:
+    """`text` with its Liquid run as Jekyll runs it; as written, with a warning, where it cannot be."""
+    source = _blocks(text, _RAW, lambda _, inner: context.keep(inner))  # literal: nothing touches it
+    if context.keep_foreign_code:
+        source = _keep_foreign_code(source, context)
     origin, base_path = _site_parts(context.home)
-    known = {"site.url": origin, "site.baseurl": base_path, "site.github.url": origin + base_path}
-    if text in known:
-        return known[text]
-    variable, _, path = text.partition(".")
-    if variable == "site":
-        return lookup(context.site, path, case_sensitive=True)
-    if variable == "page":
-        return lookup(context.page, path.lower(), case_sensitive=False)
-    return None
+    github = context.site.get("github")
+    site = {
+        **context.site,
+        "url": origin,
+        "baseurl": base_path,
+        "github": {**(github if isinstance(github, Mapping) else {}), "url": origin + base_path},
+    }
+    run = jekyll_liquid.Run(base_path=base_path, origin=origin, keep=context.keep)
+    try:
+        rendered = jekyll_liquid.render(source, run, site, _AnyCase(context.page))
+    except Exception as error:  # someone else's text in a third-party engine: whatever
+        # fails (syntax, a limit reached), the record is published with its text and told why
+        context.warnings.append(
+            f"body: its Liquid cannot be run ({_problem(error, source, context)}); "
+            "the template text is kept as written"
+        )
+        return text
+    rendered = _REMOVED_BY_LIQUID.sub(lambda m: context.drop(m.group(1)), rendered)
+    return rendered.replace(jekyll_liquid.REMOVED_END, "")
+
+
+def _problem(error: Exception, source: str, context: _Context) -> str:
+    """The error's own message, and the body's line it is on when known."""
+    if not isinstance(error, jekyll_liquid.LiquidError):
+        return f"{type(error).__name__}: {error}"[:300]
+    message = " ".join(str(error.message).split())[:300]
+    index = error.token.start_index if error.token is not None else -1
+    if not 0 <= index <= len(source):
+        return message
+    written = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], source[:index])
+    return f"line {written.count(chr(10)) + 1}: {message}"
+
+
+def _keep_foreign_code(text: str, context: _Context) -> str:
+    """Where only the record suggests Jekyll, template text in code that is not Jekyll's (a
+    Django, Jinja or Angular sample, perhaps) is kept as written: `{% post_url %}`, `{% link %}`
+    and expressions on Jekyll's own objects or on literals still run."""
+
+    code = code_spans(text)
+
+    def tag(match: re.Match[str]) -> str:
+        if match.group(1) in ("post_url", "link") or not _inside(code, match.start()):
+            return match.group(0)
+        return context.keep(match.group(0))
+
+    def output(match: re.Match[str]) -> str:
+        operand = match.group(1).partition("|")[0].strip()
+        variable = operand.split(".", 1)[0].split("[", 1)[0]
+        literal = operand[:1] in ("'", '"') or operand[:1].isdigit()
+        if literal or variable in _JEKYLL_OBJECTS or not _inside(code, match.start()):
+            return match.group(0)
+        return context.keep(match.group(0))
+
+    text = _LIQUID_TAG.sub(tag, text)
+    code = code_spans(text)  # the kept tags moved what follows them
+    return _LIQUID_OUTPUT.sub(output, text)
+
+
+class _AnyCase(Mapping[str, Any]):
+    """Front matter as `page.x` reads it: keys in any case (`page.Title` is `title`)."""
+
+    def __init__(self, values: Mapping[Any, Any]) -> None:
+        self._values = {str(key).lower(): value for key, value in values.items()}
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[str(key).lower()]
+        return _AnyCase(value) if isinstance(value, Mapping) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def lookup(values: Mapping[str, Any], path: str, *, case_sensitive: bool) -> str | None:
@@ -422,12 +429,6 @@ def _site_parts(home: str) -> tuple[str, str]:
     """Jekyll's site.url (scheme and host) and site.baseurl (the path, no trailing slash)."""
     parts = urlsplit(home)
     return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
-
-
-def _relative_url(value: str, home: str) -> str:
-    if "://" in value or value.startswith("//"):
-        return value
-    return _site_parts(home)[1] + "/" + value.lstrip("/")
 
 
 # -- Hugo shortcodes -------------------------------------------------------------------------------
