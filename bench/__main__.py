@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "reliability": "bench.reliability",
     "local": "bench.local_pipeline",
     "rebuild": "bench.rebuild",
+    "migration": "bench.migration",
 }
 
 
