@@ -12,15 +12,17 @@ body ends in a LiquidError, never a hang.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
+from zoneinfo import ZoneInfo
 
 from liquid import Environment, RenderContext, Undefined
 from liquid.ast import BlockNode, Node
@@ -40,6 +42,8 @@ __all__ = ["RECORD_SCHEME", "REMOVED", "REMOVED_END", "LiquidError", "Run", "fen
 REMOVED, REMOVED_END = "\x01", "\x02"
 RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
 _PATH = re.compile(r"[\w-]+(?:\.[\w-]+|\[[^\]\n]{0,100}\])*")
+_LEADING_INTEGER = re.compile(r"\s*[+-]?\d{1,4000}")  # bounded: Python refuses longer int texts
+_UTC = ZoneInfo("UTC")  # a date without a zone is read as UTC: render() is not told the site's zone
 
 
 @dataclass
@@ -55,6 +59,7 @@ _RUN: ContextVar[Run] = ContextVar("jekyll_liquid_run")
 
 
 def removed(what: str) -> str:
+    """The mark that stands for `what` (a value, tag or filter) where it was removed."""
     return REMOVED + what + REMOVED_END
 
 
@@ -86,12 +91,12 @@ class _Template(BoundTemplate):
     context_class = _Context
 
 
-class JekyllEnvironment(Environment):
+class _JekyllEnvironment(Environment):
     """Jekyll's Liquid with limits: a body is someone else's text, possibly hostile."""
 
     template_class = _Template
     loop_iteration_limit = 10_000  # jekyllrb.com's longest loop in a post: 10 issue numbers
-    output_stream_limit = 4_000_000  # characters: a body is at most a few hundred kilobytes
+    output_stream_limit = 4_000_000  # characters: 4 x the default max_record_bytes (1 MiB)
     local_namespace_limit = 1_000_000  # bytes held by assigned and captured values
     context_depth_limit = 30
     block_nesting_limit = 30
@@ -303,12 +308,15 @@ def array_to_sentence_string(value: object, connector: object = "and") -> object
 
 
 def to_integer(value: object) -> object:
-    if _passes(value) or isinstance(value, bool):
-        return int(bool(value)) if isinstance(value, bool) else value
-    try:
-        return int(str(value).strip()) if not isinstance(value, int | float) else int(value)
-    except ValueError:
-        return 0
+    """As Ruby's to_i: the leading digits of a text (0 without), a number truncated, true is 1."""
+    if _passes(value):
+        return value
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else 0
+    digits = _LEADING_INTEGER.match(str(value))
+    return int(digits.group(0)) if digits else 0
 
 
 def _markdown_as_is(value: object) -> object:
@@ -364,13 +372,9 @@ def _date_filter(form: Callable[[datetime], str]) -> Callable[..., object]:
 
 
 def _as_datetime(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     try:
-        return parse_when(value, UTC, "date")  # type: ignore[arg-type]
-    except Exception:  # any text that is no date is shown as it is, as in Jekyll
+        return parse_when(value, _UTC, "date")
+    except ValueError:  # any text that is no date is shown as it is, as in Jekyll
         return None
 
 
@@ -423,8 +427,8 @@ _FILTERS: dict[str, Callable[..., object]] = {
 }
 
 
-def _environment() -> JekyllEnvironment:
-    environment = JekyllEnvironment(undefined=_Undefined)
+def _environment() -> _JekyllEnvironment:
+    environment = _JekyllEnvironment(undefined=_Undefined)
     tags: list[type[Tag]] = [_PostUrlTag, _LinkTag, _HighlightTag, _UnknownTag]
     for tag in tags + [_unavailable(name) for name in _FILE_TAGS]:
         environment.add_tag(tag)

@@ -116,6 +116,7 @@ def test_a_loop_over_front_matter_with_jekyll_filters_builds_the_links_jekyll_bu
             "{{ '  x \n y ' | normalize_whitespace }}",
             "hello-wörld a+b%26c x y",
         ),
+        ("{{ '12abc' | to_integer | plus: 1 }} {{ 'soon' | date_to_string }}", "13 soon"),
     ],
 )
 def test_liquid_control_flow_and_filters_render_as_in_jekyll(liquid: str, shown: str) -> None:
