@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 from liquid import Environment, RenderContext, Undefined
 from liquid.ast import BlockNode, Node
-from liquid.exceptions import LiquidError
 from liquid.parser import get_parser
 from liquid.stream import TokenStream
 from liquid.tag import Tag
@@ -34,13 +33,10 @@ from liquid.template import BoundTemplate
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_ILLEGAL, TOKEN_TAG, Token
 
 from feedpub.dates import parse_when
+from feedpub.templating import RECORD_SCHEME, REMOVED, REMOVED_END, fenced
 
-__all__ = ["RECORD_SCHEME", "REMOVED", "REMOVED_END", "LiquidError", "Run", "fenced", "render"]
+__all__ = ["Run", "render"]
 
-# A removed value renders as REMOVED + what it was + REMOVED_END (bodies are XML-safe: they hold
-# no control characters of their own), so that the caller can name it and drop a link it was in.
-REMOVED, REMOVED_END = "\x01", "\x02"
-RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
 _PATH = re.compile(r"[\w-]+(?:\.[\w-]+|\[[^\]\n]{0,100}\])*")
 _LEADING_INTEGER = re.compile(r"\s*[+-]?\d{1,4000}")  # bounded: Python refuses longer int texts
 _UTC = ZoneInfo("UTC")  # a date without a zone is read as UTC: render() is not told the site's zone
@@ -59,7 +55,8 @@ _RUN: ContextVar[Run] = ContextVar("jekyll_liquid_run")
 
 
 def removed(what: str) -> str:
-    """The mark that stands for `what` (a value, tag or filter) where it was removed."""
+    """The mark that stands for `what` (a value, tag or filter) where it was removed: templating
+    names it in a warning and drops a link whose URL held it."""
     return REMOVED + what + REMOVED_END
 
 
@@ -212,13 +209,6 @@ class _HighlightTag(Tag):
         block = get_parser(self.env).parse_block(stream, (self.end, TOKEN_EOF))
         stream.expect(TOKEN_TAG, value=self.end)
         return _HighlightNode(token, language, block)
-
-
-def fenced(language: str, code: str) -> str:
-    """`code` as a fenced block, its fence longer than any run of backticks in it."""
-    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
 
 
 # -- Filters (Jekyll's, as its "Liquid Filters" page documents them) --------------------------------

@@ -32,10 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from feedpub import jekyll_liquid
-from feedpub.jekyll_liquid import RECORD_SCHEME, fenced
-
-__all__ = ["RECORD_SCHEME", "Conversion", "code_spans", "convert", "has_templates", "lookup"]
+RECORD_SCHEME = "record:"  # record:post/<jekyll post name>, record:site/<path>, record:page/<path>
 
 # Bounded repetitions and the block scan below keep every pass linear in the body's length,
 # whatever it holds (a megabyte of "{%" must not take minutes).
@@ -63,8 +60,10 @@ _SHORTCODE = re.compile(
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_BACK = re.compile("\x00(\\d+)\x00")
 # Where a template value could not be found (bodies are XML-safe: no control characters of their own).
-_REMOVED = jekyll_liquid.REMOVED
-_REMOVED_BY_LIQUID = re.compile(_REMOVED + "([^\x00-\x02]{0,200})" + jekyll_liquid.REMOVED_END)
+# Liquid's removed values come as REMOVED + what was removed + REMOVED_END, to be named in a warning.
+REMOVED, REMOVED_END = "\x01", "\x02"
+_REMOVED = REMOVED
+_REMOVED_BY_LIQUID = re.compile(REMOVED + "([^\x00-\x02]{0,200})" + REMOVED_END)
 # Link syntax around a removed value. Labels and destinations never hold "[" or "]", so each scan
 # stops at the next bracket: linear in the body's length.
 _LABEL = r"[^\[\]\n]{0,999}"
@@ -298,6 +297,13 @@ def _drop_broken_links(text: str, context: _Context) -> str:
     return text.replace(_REMOVED, "")
 
 
+def fenced(language: str, code: str) -> str:
+    """`code` as a fenced block, its fence longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{code.strip(chr(10))}\n{fence}"
+
+
 def _label(text: str) -> str:
     """A reference label as CommonMark matches it: case-folded, inner whitespace collapsed."""
     return " ".join(text.replace(_REMOVED, "").split()).casefold()
@@ -341,6 +347,10 @@ def _liquid(text: str, context: _Context) -> str:
         "baseurl": base_path,
         "github": {**(github if isinstance(github, Mapping) else {}), "url": origin + base_path},
     }
+    # python-liquid is imported on the first Jekyll body that needs it: most sites never do, and
+    # every cold start of the functions would pay for it (it is a fifth of feedpub.records' imports).
+    from feedpub import jekyll_liquid
+
     run = jekyll_liquid.Run(base_path=base_path, origin=origin, keep=context.keep)
     try:
         rendered = jekyll_liquid.render(source, run, site, _AnyCase(context.page))
@@ -352,12 +362,14 @@ def _liquid(text: str, context: _Context) -> str:
         )
         return text
     rendered = _REMOVED_BY_LIQUID.sub(lambda m: context.drop(m.group(1)), rendered)
-    return rendered.replace(jekyll_liquid.REMOVED_END, "")
+    return rendered.replace(REMOVED_END, "")
 
 
 def _problem(error: Exception, source: str, context: _Context) -> str:
     """The error's own message, and the body's line it is on when known."""
-    if not isinstance(error, jekyll_liquid.LiquidError):
+    from liquid.exceptions import LiquidError  # loaded already: the error came from it
+
+    if not isinstance(error, LiquidError):
         return f"{type(error).__name__}: {error}"[:300]
     message = " ".join(str(error.message).split())[:300]
     index = error.token.start_index if error.token is not None else -1

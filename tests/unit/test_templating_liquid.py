@@ -5,6 +5,8 @@ with a warning; hostile Liquid ends, bounded, in a published body kept as writte
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -219,3 +221,24 @@ def test_hugo_bodies_are_never_run_as_liquid() -> None:
     # Then it is shown as written, with no warning
     assert record.body == text.split("---\n", 1)[1]
     assert record.warnings == ()
+
+
+def test_python_liquid_is_loaded_only_for_a_body_that_needs_it() -> None:
+    # Given a fresh interpreter (a function's cold start) that imports the record parser and parses
+    # a feedpub record and a Jekyll post without templates
+    probe = (
+        "import sys\n"
+        "from feedpub.config import parse_site\n"
+        "from feedpub.records import parse_record\n"
+        "site = parse_site(b'title: T\\nbase_url: https://f.example/\\n')\n"
+        "parse_record('articles/a.md', b'---\\ntitle: A\\ndate: 2024-02-03\\n---\\nText.\\n', site)\n"
+        "parse_record('articles/_posts/2024-02-03-b.md', b'---\\ntitle: B\\n---\\nText.\\n', site)\n"
+        "assert 'liquid' not in sys.modules, 'python-liquid was imported'\n"
+        "parse_record('articles/_posts/2024-02-03-c.md', b'---\\ntitle: C\\n---\\n{{ page.title }}', site)\n"
+        "assert 'liquid' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    # Then python-liquid (a fifth of the parser's import time) is imported by the post with Liquid only
+    assert done.returncode == 0, done.stderr[-2000:]
