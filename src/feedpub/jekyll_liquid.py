@@ -75,13 +75,22 @@ class _Undefined(Undefined):
 
 
 class _Context(RenderContext):
-    """A filter no one registered removes the value, naming the filter (Jekyll would pass the
-    value through unfiltered: a value feedpub cannot vouch for is worse than none)."""
+    """Filters as feedpub applies them: one no one registered removes the value, naming the filter
+    (Jekyll would pass the value through unfiltered: a value feedpub cannot vouch for is worse
+    than none); any other but `default` leaves a value that cannot be found as it is, so that
+    `{{ site.missing | truncate: 3 }}` is still removed, and a link holding it dropped."""
 
     def filter(self, name: str, token: Token | None) -> Callable[..., object]:
         if name not in self.env.filters:
             return lambda *_args, **_kwargs: removed(f"the Liquid filter '{name}'")
-        return super().filter(name, token)
+        function = super().filter(name, token)
+        if name == "default":
+            return function
+
+        def applied(value: object, *args: object, **kwargs: object) -> object:
+            return value if isinstance(value, Undefined) else function(value, *args, **kwargs)
+
+        return applied
 
 
 class _Template(BoundTemplate):
@@ -214,15 +223,7 @@ class _HighlightTag(Tag):
 # -- Filters (Jekyll's, as its "Liquid Filters" page documents them) --------------------------------
 
 
-def _passes(value: object) -> bool:
-    """Whether a filter should hand the value on untouched: a value that cannot be found stays
-    one, so that the link it is in is still dropped."""
-    return isinstance(value, Undefined)
-
-
 def relative_url(value: object) -> object:
-    if _passes(value):
-        return value
     text = str(value)
     if "://" in text or text.startswith("//"):
         return text
@@ -230,8 +231,6 @@ def relative_url(value: object) -> object:
 
 
 def absolute_url(value: object) -> object:
-    if _passes(value):
-        return value
     text = str(value)
     if "://" in text or text.startswith("//"):
         return text
@@ -240,24 +239,22 @@ def absolute_url(value: object) -> object:
 
 
 def xml_escape(value: object) -> object:
-    if _passes(value) or value is None:
+    if value is None:
         return value
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def cgi_escape(value: object) -> object:
-    return value if _passes(value) else quote_plus(str(value))
+    return quote_plus(str(value))
 
 
 def uri_escape(value: object) -> object:
     # Ruby's Addressable normalisation keeps reserved characters and escapes the rest.
-    return value if _passes(value) else quote(str(value), safe="!#$&'()*+,/:;=?@[]~%")
+    return quote(str(value), safe="!#$&'()*+,/:;=?@[]~%")
 
 
 def slugify(value: object, mode: object = "default") -> object:
     """Jekyll's default mode: runs of anything but letters and digits become one hyphen."""
-    if _passes(value):
-        return value
     text = unicodedata.normalize("NFC", str(value))
     if mode == "none":
         return text
@@ -281,16 +278,14 @@ def _plain(value: object) -> object:
 
 
 def normalize_whitespace(value: object) -> object:
-    return value if _passes(value) else " ".join(str(value).split())
+    return " ".join(str(value).split())
 
 
 def number_of_words(value: object, _mode: object = None) -> int:
-    return 0 if _passes(value) else len(str(value).split())
+    return len(str(value).split())
 
 
 def array_to_sentence_string(value: object, connector: object = "and") -> object:
-    if _passes(value):
-        return value
     items = [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
     if len(items) <= 2:
         return f" {connector} ".join(items)
@@ -299,8 +294,6 @@ def array_to_sentence_string(value: object, connector: object = "and") -> object
 
 def to_integer(value: object) -> object:
     """As Ruby's to_i: the leading digits of a text (0 without), a number truncated, true is 1."""
-    if _passes(value):
-        return value
     if isinstance(value, bool | int):
         return int(value)
     if isinstance(value, float):
@@ -353,8 +346,6 @@ def _count(value: object) -> int:
 
 def _date_filter(form: Callable[[datetime], str]) -> Callable[..., object]:
     def apply(value: object, *_args: object) -> object:
-        if _passes(value):
-            return value
         when = _as_datetime(value)
         return str(value) if when is None else form(when)
 
@@ -375,8 +366,6 @@ def _ordinal(day: int) -> str:
 
 def _date_to_string(long: bool) -> Callable[..., object]:
     def apply(value: object, style: object = None, country: object = None) -> object:
-        if _passes(value):
-            return value
         when = _as_datetime(value)
         if when is None:
             return str(value)

@@ -372,6 +372,8 @@ def _problem(error: Exception, source: str, context: _Context) -> str:
     if not isinstance(error, LiquidError):
         return f"{type(error).__name__}: {error}"[:300]
     message = " ".join(str(error.message).split())[:300]
+    if error.__cause__ is not None:  # "unexpected liquid parsing error": python-liquid's own failure
+        message += f": {type(error.__cause__).__name__}"
     index = error.token.start_index if error.token is not None else -1
     if not 0 <= index <= len(source):
         return message

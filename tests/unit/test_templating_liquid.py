@@ -151,6 +151,17 @@ def test_what_feedpub_cannot_honour_is_removed_and_named_and_a_link_that_held_it
     ]
 
 
+@pytest.mark.parametrize(
+    "url", ["{{ site.tracker | truncate: 3 }}/1", "{{ site.tracker | slugify | prepend: '/' }}"]
+)
+def test_a_filter_never_turns_a_value_that_cannot_be_found_into_a_url(url: str) -> None:
+    # Given a link whose URL filters a variable the site does not give
+    record = parse(f"---\nSee [the tracker]({url}).\n")
+    # Then the link is dropped, its text kept, and both are said
+    assert record.body == "See the tracker.\n"
+    assert len(record.warnings) == 2
+
+
 def test_highlight_renders_its_liquid_and_raw_shows_liquid_literally() -> None:
     # Given a highlight block holding Liquid and Ruby's {:key => …}, and a raw block
     record = parse(
@@ -184,6 +195,7 @@ def test_highlight_renders_its_liquid_and_raw_shows_liquid_literally() -> None:
             "loop iteration limit reached",
         ),
         ("{{ " * 100_000, "expected '}}', found end of file"),
+        ("{{ a" + "[a" * 5000 + "]" * 5000 + " }}", "unexpected liquid parsing error: RecursionError"),
         ("{% " * 100_000, "missing tag name or closing delimiter"),
     ],
 )
