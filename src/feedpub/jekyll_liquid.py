@@ -15,7 +15,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +49,7 @@ class Run:
     base_path: str  # Jekyll's site.baseurl: the home page's path, no trailing slash
     origin: str  # Jekyll's site.url: scheme and host
     keep: Callable[[str], str]  # text that nothing after Liquid may touch -> its placeholder
+    missing: Callable[[str], object]  # told what a loop went over that cannot be found
 
 
 _RUN: ContextVar[Run] = ContextVar("jekyll_liquid_run")
@@ -61,17 +62,26 @@ def removed(what: str) -> str:
 
 
 class _Undefined(Undefined):
-    """A value that cannot be found renders as a removed mark naming its path as written."""
+    """A value that cannot be found renders as a removed mark naming its path as written; a loop
+    over one (`{% for post in site.posts %}`: feedpub has no site-wide lists) is reported too."""
 
     __slots__ = ()
 
     def __str__(self) -> str:
+        return removed(self._shown())
+
+    def items(self) -> ItemsView[Any, object]:
+        # python-liquid loops over a mapping's items, and an Undefined is an empty mapping
+        _RUN.get().missing(self._shown())
+        return super().items()
+
+    def _shown(self) -> str:
         path = self.name
         if self.token is not None and self.token.start_index >= 0:
             found = _PATH.match(self.token.source, self.token.start_index)
             path = found.group(0) if found else path
         hint = " (not in site.yaml's variables)" if path.startswith("site.") else ""
-        return removed("{{ " + path[:40] + " }}" + hint)
+        return "{{ " + path[:40] + " }}" + hint
 
 
 class _Context(RenderContext):

@@ -351,7 +351,7 @@ def _liquid(text: str, context: _Context) -> str:
     # every cold start of the functions would pay for it (it is a fifth of feedpub.records' imports).
     from feedpub import jekyll_liquid
 
-    run = jekyll_liquid.Run(base_path=base_path, origin=origin, keep=context.keep)
+    run = jekyll_liquid.Run(base_path=base_path, origin=origin, keep=context.keep, missing=context.drop)
     try:
         rendered = jekyll_liquid.render(source, run, site, _AnyCase(context.page))
     except Exception as error:  # someone else's text in a third-party engine: whatever

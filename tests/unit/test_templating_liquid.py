@@ -162,6 +162,19 @@ def test_a_filter_never_turns_a_value_that_cannot_be_found_into_a_url(url: str) 
     assert len(record.warnings) == 2
 
 
+def test_a_loop_over_a_list_feedpub_does_not_have_shows_nothing_and_says_so() -> None:
+    # Given a post listing the site's posts (Jekyll's site.posts: feedpub has no site-wide lists)
+    record = parse(
+        "---\nRecent:\n{% for post in site.posts limit: 3 %}\n"
+        "* [{{ post.title }}]({{ post.url }})\n{% endfor %}\n"
+    )
+    # Then the list is empty, and the warning names what the loop went over
+    assert record.body == "Recent:\n\n"
+    assert record.warnings == (
+        "body: {{ site.posts }} (not in site.yaml's variables) is not converted and was removed",
+    )
+
+
 def test_highlight_renders_its_liquid_and_raw_shows_liquid_literally() -> None:
     # Given a highlight block holding Liquid and Ruby's {:key => …}, and a raw block
     record = parse(
