@@ -142,30 +142,51 @@ class _TextNode(Node):
         return buffer.write(self.text)
 
 
-class _PostUrlTag(Tag):
-    """`{% post_url 2024-12-01-hello %}`: a record: link rendering turns into that post's link."""
+class _ReferenceNode(Node):
+    __slots__ = ("scheme", "tag", "target")
 
+    def __init__(self, token: Token, tag: str, scheme: str, target: str | BoundTemplate) -> None:
+        super().__init__(token)
+        self.tag = tag
+        self.scheme = scheme
+        self.target = target
+        self.blank = False
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        target = self.target
+        if not isinstance(target, str):
+            inner = context.get_buffer(buffer)
+            target.render_with_context(context, inner)
+            target = inner.getvalue()
+        words = target.split()
+        if not words or REMOVED in words[0]:
+            return buffer.write(removed("{% " + self.tag + " %}"))
+        return buffer.write(self.scheme + (words[0] if self.tag == "post_url" else words[0].lstrip("/")))
+
+
+class _ReferenceTag(Tag):
+    """A link to another record, as a record: link that rendering turns into its permalink:
+    `{% post_url 2024-12-01-hello %}`, `{% link _posts/x.md %}`; as in Jekyll 4, the name may hold
+    Liquid (`{% link {{ page.next }} %}`)."""
+
+    block = False
+    scheme = ""
+
+    def parse(self, stream: TokenStream) -> Node:
+        token = stream.current
+        markup = _markup(stream)
+        target = self.env.from_string(markup) if "{{" in markup else markup
+        return _ReferenceNode(token, self.name, self.scheme, target)
+
+
+class _PostUrlTag(_ReferenceTag):
     name = "post_url"
-    block = False
-
-    def parse(self, stream: TokenStream) -> Node:
-        token = stream.current
-        words = _markup(stream).split()
-        text = RECORD_SCHEME + "post/" + words[0] if words else removed("{% post_url %}")
-        return _TextNode(token, text)
+    scheme = RECORD_SCHEME + "post/"
 
 
-class _LinkTag(Tag):
-    """`{% link _posts/x.md %}`: a record: link to the site's file."""
-
+class _LinkTag(_ReferenceTag):
     name = "link"
-    block = False
-
-    def parse(self, stream: TokenStream) -> Node:
-        token = stream.current
-        words = _markup(stream).split()
-        text = RECORD_SCHEME + "site/" + words[0].lstrip("/") if words else removed("{% link %}")
-        return _TextNode(token, text)
+    scheme = RECORD_SCHEME + "site/"
 
 
 class _UnavailableTag(Tag):

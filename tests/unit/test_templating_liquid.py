@@ -175,6 +175,21 @@ def test_a_loop_over_a_list_feedpub_does_not_have_shows_nothing_and_says_so() ->
     )
 
 
+def test_link_and_post_url_read_liquid_in_the_name_as_jekyll_4_does() -> None:
+    # Given links whose target names come from front matter, one of them missing
+    record = parse(
+        "next: _posts/2024-03-01-next.md\nprev: 2024-01-01-prev\n---\n"
+        "[Next]({% link {{ page.next }} %}), [previous]({% post_url {{ page.prev }} %}), "
+        "[lost]({% link {{ page.gone }} %}).\n"
+    )
+    # Then each is a link to that record (rendering gives its permalink); the missing one is text
+    assert (
+        record.body
+        == "[Next](record:site/_posts/2024-03-01-next.md), [previous](record:post/2024-01-01-prev), lost.\n"
+    )
+    assert "body: {% link %} is not converted and was removed" in record.warnings
+
+
 def test_highlight_renders_its_liquid_and_raw_shows_liquid_literally() -> None:
     # Given a highlight block holding Liquid and Ruby's {:key => …}, and a raw block
     record = parse(
