@@ -37,6 +37,7 @@ from feedpub.model import FeedItem, Record
 from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, MediaInfo, with_media
 from feedpub.podcast.media import inspect as inspect_media
 from feedpub.publish import outputs, pages
+from feedpub.publish.bodies import Bodies
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.heads import Head
 from feedpub.publish.report import PublishReport
@@ -297,8 +298,9 @@ class _Run:
         self.fetched: dict[str, StoredObject | _Missing | _Unreadable] = {}
         self.records: dict[str, Record] = {}
         self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
-        # The outputs rendered for the commit, written as they are unless a newer root takes over.
-        self.bodies: dict[str, bytes] = {}
+        # The outputs rendered for the commit, written as they are unless a newer root takes over;
+        # compressed (publish/bodies.py): a rebuild renders every archive document before its commit.
+        self.bodies = Bodies()
         self.site: SiteConfig | None = None
         # Archive documents among the outputs rendered that are full (served as immutable).
         self.full_archives: set[str] = set()
@@ -871,37 +873,46 @@ class _Run:
         bodies.clear()
         self.full_archives.clear()
         feeds = tx.feeds()
+        digests: dict[str, str] = {}  # of the outputs the root records (not archive documents)
+
+        def keep(rendered: dict[str, bytes]) -> None:
+            for path, body in rendered.items():
+                if outputs.archive_of(path) is None:
+                    digests[path] = outputs.digest(body)
+                bodies[path] = body
+
         # Archive documents are recorded in their feed's head (its page descriptors), not in the
         # root: what the feeds this change touches had published before it, and have after it.
         archived_before = dict(self.previous_archives) if fresh else {}
         archived_after: dict[str, str] = {}
-        for feed_id in tx.dirty_feeds:
-            pages = tx.pages(feed_id)
-            archived_before.update(outputs.archive_outputs(feed_id, pages.original))
-            if feed_id not in feeds:
-                continue
-            bodies.update(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
-            docs, to_render = tx.archive_documents(feed_id)
-            feed = catalogue.feed(feed_id)
-            for doc in to_render:
-                rendered = self._render_archive(feed_id, doc, pages.members(doc.name), tx.entry)
-                bodies.update(rendered)
-                pages.record_documents(
-                    doc.name,
-                    {
-                        fmt.name: outputs.digest(rendered[path], path in self.full_archives)
-                        for fmt in feed.formats
-                        if (path := feed.page_path(doc.name, fmt)) in rendered
-                    },
-                )
-            pages.keep_documents({doc.name for doc in docs})
-            archived_after.update(outputs.archive_outputs(feed_id, pages.descriptors))
-        bodies[catalogue.OPML.path] = outputs.render_list(site, feeds)
-        bodies[catalogue.XSL.path] = outputs.render_stylesheet()
-        bodies[self.state.report_key] = outputs.render_report(root)
-        digests = {
-            path: outputs.digest(body) for path, body in bodies.items() if outputs.archive_of(path) is None
-        }
+        # Each feed's page objects are saved as soon as its documents are rendered, on one pool for
+        # all feeds (as many in flight as one save of them all): one feed's pages encoded at a time.
+        with ThreadPoolExecutor(max_workers=self.pub.workers) as saving:
+            for feed_id in sorted(tx.dirty_feeds):
+                pages = tx.pages(feed_id)
+                archived_before.update(outputs.archive_outputs(feed_id, pages.original))
+                if feed_id not in feeds:
+                    continue
+                keep(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
+                docs, to_render = tx.archive_documents(feed_id)
+                feed = catalogue.feed(feed_id)
+                for doc in to_render:
+                    rendered = self._render_archive(feed_id, doc, pages.members(doc.name), tx.entry)
+                    keep(rendered)
+                    pages.record_documents(
+                        doc.name,
+                        {
+                            fmt.name: outputs.digest(rendered[path], path in self.full_archives)
+                            for fmt in feed.formats
+                            if (path := feed.page_path(doc.name, fmt)) in rendered
+                        },
+                    )
+                pages.keep_documents({doc.name for doc in docs})
+                archived_after.update(outputs.archive_outputs(feed_id, pages.descriptors))
+                tx.save_pages(feed_id, saving)
+        keep({catalogue.OPML.path: outputs.render_list(site, feeds)})
+        keep({catalogue.XSL.path: outputs.render_stylesheet()})
+        keep({self.state.report_key: outputs.render_report(root)})
         published = dict(root["outputs"])
         new_outputs = {path: digest for path, digest in published.items() if _feed_alive(path, feeds)}
         new_outputs.update(digests)
@@ -1067,11 +1078,14 @@ class _Run:
 
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()
-        bodies = {path: body for path, body in self.bodies.items() if path in paths}
+        # What this run rendered for its commit, and what it renders again here, compressed too: the
+        # run after a merge that died renders every archive document of the site here.
+        bodies = Bodies()
+        kept = self.bodies
         report_key = self.state.report_key
         deletes: list[str] = []
         for path in sorted(paths):
-            if path in bodies:
+            if path in kept or path in bodies:
                 continue
             archived = outputs.archive_of(path)
             if archived is not None:  # recorded in its feed's head, not in the root
@@ -1098,13 +1112,13 @@ class _Run:
             elif path == report_key:
                 bodies[path] = outputs.render_report(root)
         ranks: dict[int, list[str]] = {}
-        for path in sorted(p for p in bodies if p in paths):
+        for path in sorted({*kept, *bodies} & paths):
             ranks.setdefault(outputs.write_rank(path), []).append(path)
         media = sorted(p for p in paths if p in root["outputs"] and is_media_path(p))
         with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
             list(pool.map(lambda p: self._copy(p, root), media))  # before any feed names them
             for rank in sorted(ranks):  # each rank is complete before the next one starts
-                list(pool.map(lambda p: self._put(p, bodies[p]), ranks[rank]))
+                list(pool.map(lambda p: self._put(p, kept[p] if p in kept else bodies[p]), ranks[rank]))
             list(pool.map(self._delete, deletes))
 
     def _committed_archive(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,9 @@ class Transaction:
         # Members that joined each feed, when its pages are cut at once (cut_pages_at_once); else None.
         self._joined: dict[str, list[HeadItem]] | None = None
         self._dumped: dict[tuple[str, str], dict[str, Any]] = {}  # rendered items, shared by all pages
+        # Page objects being written ahead of the other objects (save_pages): descriptor, its key.
+        self._saving: list[tuple[dict[str, Any], Future[str]]] = []
+        self._pages_saved: set[str] = set()  # feeds whose page objects save_pages wrote
         self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # their budget weights (feedpub.budget)
         self.dirty_shards: set[str] = set()
         self.dirty_ids: set[str] = set()
@@ -544,14 +548,28 @@ class Transaction:
             feeds.setdefault(feed_id, None)
         return feeds
 
+    def save_pages(self, feed_id: str, pool: Executor) -> None:
+        """Start writing a changed feed's page objects on `pool` (save_objects names them once they
+        are written). A commit calls it feed by feed as it renders their documents, so that a
+        rebuild encodes one feed's pages at a time, not the whole site's at once."""
+        pages = self._pages.get(feed_id)
+        if pages is None or feed_id not in self.dirty_feeds:
+            return
+        for descriptor, page in pages.page_objects():
+            self._saving.append((descriptor, pool.submit(self.state.save, page)))
+        self._pages_saved.add(feed_id)
+
     def save_objects(self) -> None:
         """Write the new pages, shards and heads (content-addressed, in parallel) and point the root at them.
 
         Pages first: a head names its pages' objects (the root does not: garbage collection reads
         the heads for them)."""
+        for descriptor, written in self._saving:  # those save_pages wrote
+            descriptor["object"] = written.result()
+        self._saving.clear()
         changed_pages = [
             (feed_id, descriptor, page)
-            for feed_id in sorted(self.dirty_feeds)
+            for feed_id in sorted(self.dirty_feeds - self._pages_saved)
             if feed_id in self._pages
             for descriptor, page in self._pages[feed_id].page_objects()
         ]
