@@ -558,7 +558,8 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "row's *before* is inflated, so measure one size per run for its growth. With `--repeat N` each "
         "configuration runs N times, the repeats interleaved (every configuration once, then again) so "
         "that the machine's load spreads over all of them: every figure is the median of its runs, "
-        "the wall time followed by its range.",
+        "the wall time followed by its range; with `--repeat-up-to` larger sites run once (the *runs* "
+        "column says which).",
         "",
         "| store | articles | workers | parts | runs | wall here (s) | speed-up | plan (s) | parts (s) "
         "| merge (s) "
@@ -610,6 +611,13 @@ def main(argv: list[str]) -> int:
         default=1,
         help="runs of each rebuild configuration (interleaved); the rows give their medians",
     )
+    parser.add_argument(
+        "--repeat-up-to",
+        type=int,
+        default=None,
+        help="largest site whose rebuilds are repeated (--repeat); larger ones run once, so that one "
+        "run holds medians at the small sizes and the large ones side by side",
+    )
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
     parser.add_argument(
         "--rss-trace",
@@ -653,7 +661,8 @@ def main(argv: list[str]) -> int:
                 publish()
             if size in sizes and "moto" in stores and size > args.moto_max:
                 log(f"rebuild: {size:,} on moto skipped (--moto-max {args.moto_max:,})")
-            for _ in range(args.repeat if size in sizes else 0):
+            repeats = args.repeat if args.repeat_up_to is None or size <= args.repeat_up_to else 1
+            for _ in range(repeats if size in sizes else 0):
                 for store in stores:
                     if store == "moto" and size > args.moto_max:
                         continue
