@@ -87,6 +87,7 @@ def test_a_head_stays_small_while_its_archive_grows_to_a_thousand_pages() -> Non
     assert sizes[2000] - sizes[500] < grown_pages // pages.INDEX_PAGES * 250 + 380 * pages.INDEX_PAGES
     assert sizes[2000] < len(encode(descriptors)) // 8
     # And each index object holds at most INDEX_PAGES descriptors, the inline pages the newest ones
+    assert {entry.get("level", 1) for entry in head["index"]} == {1}
     held = [len(site.publisher.state.load(key)["pages"]) for key in pages.index_objects(head)]
     assert max(held) <= pages.INDEX_PAGES
     assert sum(held) + len(head["pages"]) == len(descriptors)
@@ -94,13 +95,52 @@ def test_a_head_stays_small_while_its_archive_grows_to_a_thousand_pages() -> Non
     site.assert_matches_build()
 
 
+def levels(head: dict[str, Any]) -> dict[int, int]:
+    """How many entries of each level a stored head names."""
+    found: dict[int, int] = {}
+    for entry in head["index"]:
+        found[entry.get("level", 1)] = found.get(entry.get("level", 1), 0) + 1
+    return found
+
+
+@pytest.mark.usefixtures("small_index")
+def test_index_entries_go_to_index_objects_of_their_own_so_a_head_stays_bounded() -> None:
+    # Given a feed growing to 1,200 articles in pages of about two, with index objects of three
+    site = Site()
+    site.put("site.yaml", site_yaml(feed_limit=3, archive_page_size=2))
+    keys = [f"articles/n{i:04d}.md" for i in range(1200)]
+    sizes = []
+    for start in range(0, 1200, 150):
+        batch = keys[start : start + 150]
+        for i, key in enumerate(batch, start):
+            site.put(key, article(f"N{i}", when(i)))
+        assert not site.publisher.apply(["site.yaml", *batch] if start == 0 else batch).failed_keys
+        head = main_head(site)
+        # Then the head never holds more than INLINE_PAGES + INDEX_PAGES entries of a level, nor
+        # pages inline beyond those and the ones the window (3) needs
+        assert max(levels(head).values()) <= pages.INLINE_PAGES + pages.INDEX_PAGES
+        assert len(head["pages"]) <= pages.INLINE_PAGES + pages.INDEX_PAGES + 3
+        sizes.append(len(encode(head)))
+    # And levels come as the archive grows (about 600 pages: five levels of three), so its size
+    # stays within a few entries of where it was at 300 articles
+    assert max(levels(main_head(site))) >= 4
+    assert max(sizes) - sizes[1] < 12 * 250
+    # And every page is reached from it, in order
+    descriptors = pages.all_descriptors(main_head(site), site.publisher.state.load)
+    assert sum(page["count"] for page in descriptors) == 1200
+    assert [page["name"] for page in descriptors] == [page.name for page in archive.cut(
+        [item_id(key) for key in keys], 2)]  # fmt: skip
+    site.assert_matches_build()
+
+
 @pytest.mark.usefixtures("small_index")
 def test_changes_anywhere_in_an_indexed_archive_always_equal_a_build() -> None:
-    # Given 120 articles in pages of about two, most of their pages in index objects of three
+    # Given 120 articles in pages of about two, most of their pages in index objects of three,
+    # themselves in index objects of higher levels
     rng = random.Random(14)
     site = Site()
     keys = published(site, 120)
-    assert len(main_head(site)["index"]) > 10
+    assert max(levels(main_head(site))) >= 3
     live = set(keys)
     # When old and new articles are edited (some to other dates), deleted, drafted and added, a few
     # at a time: boundaries at the edges of index objects split and merge pages across them
@@ -151,7 +191,7 @@ def index_reads(site: Site) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.usefixtures("small_index")
-def test_an_old_edit_reads_and_writes_one_index_object_and_a_new_article_none() -> None:
+def test_an_old_edit_reads_and_writes_one_index_object_of_each_level_and_a_new_article_none() -> None:
     # Given 80 articles whose older pages are in index objects
     site = Site()
     keys = published(site, 80)
@@ -163,9 +203,10 @@ def test_an_old_edit_reads_and_writes_one_index_object_and_a_new_article_none() 
     reads, writes = index_reads(site)
     site.put(middle, article("Middle, revised", when(keys.index(middle))))
     assert not site.publisher.apply([middle]).failed_keys
-    # Then the main feed's change reads and writes the one index object that describes its page
-    assert len(reads) == 1
-    assert len(writes) == 1
+    # Then the main feed's change reads and writes only the index objects above its page: one of
+    # each level
+    assert 1 <= len(set(reads)) == len(reads) <= max(levels(head))
+    assert len(writes) == len(reads)
     assert len(main_head(site)["index"]) == len(head["index"])
     site.assert_matches_build()
     # When a new article arrives, Then no index object is read (one may be written, when the head's
@@ -183,13 +224,16 @@ def reachable(site: Site) -> set[str]:
     """Every state object the root reaches, walked here: shards, heads, index objects, pages."""
     root = root_of(site)
     keys = set(root["shards"].values()) | set(root["ids"].values())
+    elements: list[dict[str, Any]] = []
     for feed in root["feeds"].values():
         keys.add(feed["head"])
         head = stored(site, feed["head"])
-        for entry in head.get("index", []):
-            keys.add(entry["object"])
-            keys |= {page["object"] for page in stored(site, entry["object"])["pages"]}
-        keys |= {page["object"] for page in head["pages"]}
+        elements += head.get("index", []) + head["pages"]
+    while elements:
+        element = elements.pop()
+        keys.add(element["object"])
+        if "name" not in element:
+            elements += stored(site, element["object"])["pages"]
     return keys
 
 

@@ -13,16 +13,19 @@ boundary (the page splits, or merges with the next one).
 A head does not list every descriptor, so that it does not grow with the archive (about 380
 bytes per page): it keeps its newest pages inline (`pages`: at least INLINE_PAGES, and enough to
 cover the subscription window, so that every older page is fully archived) and names **index
-objects** (`index`: `{"object", "pages", "names", "last"}`, oldest first) each holding the
-descriptors of about INDEX_PAGES older pages, with the names of its first and last page and the
-sort key that closes its last one. A head therefore grows by one index entry (about 200 bytes)
-every INDEX_PAGES closed pages, not by a descriptor per page. A closed page changes only when
-one of its members is edited or deleted: that change reads and rewrites the index object that
-describes it (content-addressed and immutable like every state object), and a new article
-touches the head alone (once every INDEX_PAGES pages, its oldest inline pages move to a new
-index object). In a transaction, an index entry stands for its pages in FeedPages' list until a
-change needs one of them (`_expand`); a head written before index objects (every page inline) is
-read as it is and packed on its next write.
+objects** (`index`: entries `{"object", "pages", "names", "last"}`, oldest first), each holding
+the descriptors of up to INDEX_PAGES older pages; the entry gives how many pages the object
+describes, the names of its first and last page and the sort key that closes its last one. As
+entries accumulate in the head, the same happens to them: past INLINE_PAGES + INDEX_PAGES of them,
+the oldest INDEX_PAGES go to an index object of level 2 (its entry says `"level": 2`), and so on.
+A head therefore holds at most INLINE_PAGES + INDEX_PAGES entries of each level (about 200 bytes
+each), and a level more every INDEX_PAGES-fold growth of the archive, instead of a descriptor per
+page. A closed page changes only when one of its members is edited or deleted: that change reads
+and rewrites the index objects above it (content-addressed and immutable like every state object),
+and a new article touches the head alone (now and then, its oldest inline pages move to a new
+index object). In a transaction, an index entry stands for what it names in FeedPages' list until
+a change needs one of its pages (`_expand`); a head written before index objects (every page
+inline) is read as it is and packed on its next write.
 
 The pages always hold every member of the feed, the ones its subscription document shows too:
 which of them an archive document shows follows from the feed's window (feedpub.archive.documents).
@@ -31,7 +34,7 @@ which of them an archive document shows follows from the feed's window (feedpub.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -69,11 +72,16 @@ def head_layout(elements: list[Descriptor]) -> dict[str, list[Descriptor]]:
 
 
 def all_descriptors(head: dict[str, Any], load: Load) -> list[Descriptor]:
-    """Every page descriptor of a stored head, oldest first (reads each index object it names)."""
-    found: list[Descriptor] = []
-    for element in head_pages(head):
-        found += load(element["object"])["pages"] if is_index(element) else [element]
-    return found
+    """Every page descriptor of a stored head, oldest first (reads every index object it reaches)."""
+
+    def walk(elements: list[Descriptor]) -> Iterator[Descriptor]:
+        for element in elements:
+            if is_index(element):
+                yield from walk(load(element["object"])["pages"])
+            else:
+                yield element
+
+    return list(walk(head_pages(head)))
 
 
 def index_objects(head: dict[str, Any]) -> list[str]:
@@ -167,20 +175,38 @@ def cut_members(members: list[HeadItem], page_size: int) -> list[tuple[Descripto
     return built
 
 
-def _index_entry(descriptors: list[Descriptor]) -> Descriptor:
-    """The entry naming an index object of these (closed) pages; its `object` is set once saved."""
-    last = descriptors[-1]["last"]
+def level_of(element: Descriptor) -> int:
+    """0 for a page descriptor, else the level of an index entry (1: it names page descriptors)."""
+    return int(element.get("level", 1)) if is_index(element) else 0
+
+
+def _index_entry(elements: list[Descriptor], level: int) -> Descriptor:
+    """The entry naming an index object of these elements (closed pages, or entries of the level
+    below); its `object` is set once saved."""
+    last = elements[-1]["last"]
     assert last is not None, "the open page is never in an index object"
-    return {
+    first, final = (
+        (elements[0]["name"], elements[-1]["name"])
+        if level == 1
+        else (elements[0]["names"][0], elements[-1]["names"][-1])
+    )
+    entry = {
         "object": None,
-        "pages": len(descriptors),
-        "names": [descriptors[0]["name"], descriptors[-1]["name"]],
+        "pages": len(elements) if level == 1 else sum(element["pages"] for element in elements),
+        "names": [first, final],
         "last": last,
     }
+    if level > 1:
+        entry["level"] = level
+    return entry
+
+
+def _members(descriptors: list[Descriptor]) -> int:
+    return sum(descriptor["count"] for descriptor in descriptors)
 
 
 def _even_runs(descriptors: list[Descriptor]) -> list[list[Descriptor]]:
-    """Descriptors cut into as few runs of at most INDEX_PAGES as possible, of even sizes."""
+    """Elements cut into as few runs of at most INDEX_PAGES as possible, of even sizes."""
     runs = -(-len(descriptors) // INDEX_PAGES)
     size, extra = divmod(len(descriptors), runs)
     cut, start = [], 0
@@ -334,35 +360,54 @@ class FeedPages:
     def pack(self, window: int | None) -> tuple[list[Descriptor], list[tuple[Descriptor, dict[str, Any]]]]:
         """The head's pages as they are stored (after the page objects are saved): index entries for
         the older pages, the newest inline; and the index objects to save, each with its entry (whose
-        `object` the caller sets). Pages read from an index object and unchanged go back to it."""
-        layout: list[Descriptor] = []
+        `object` the caller sets). Pages (or entries) read from an index object and unchanged go back
+        to it. Packed level by level: page descriptors into entries of level 1, then, as they too
+        accumulate, entries of each level into entries of the next."""
         fresh: list[tuple[Descriptor, dict[str, Any]]] = []
+        layout = self._pack_level(self.descriptors, 0, window, fresh)
+        level = 1
+        while any(level_of(element) == level for element in layout):
+            layout = self._pack_level(layout, level, None, fresh)
+            level += 1
+        return layout, fresh
 
-        def index(run: list[Descriptor]) -> None:
-            for descriptors in _even_runs(run) if run else []:
-                entry = self._expanded.get(encode(descriptors))
-                if entry is None:
-                    entry = _index_entry(descriptors)
-                    fresh.append((entry, {"pages": descriptors}))
-                layout.append(entry)
-
+    def _pack_level(
+        self,
+        elements: list[Descriptor],
+        level: int,
+        window: int | None,
+        fresh: list[tuple[Descriptor, dict[str, Any]]],
+    ) -> list[Descriptor]:
+        """`elements` with each run of consecutive elements of `level` (0: page descriptors) put in
+        entries of the next level; but the newest run, when nothing of a higher level follows it,
+        moves its oldest elements INDEX_PAGES at a time while more than INLINE_PAGES (and, for pages,
+        the window: so that every indexed page is fully archived) stay where they are."""
+        packed: list[Descriptor] = []
         run: list[Descriptor] = []
-        for element in self.descriptors:
-            if is_index(element):
-                index(run)
-                run = []
-                layout.append(element)
-            else:
+        for position, element in enumerate([*elements, None]):
+            if element is not None and level_of(element) == level:
                 run.append(element)
-        # The newest run: its oldest pages go to index objects, INDEX_PAGES at a time, while more than
-        # INLINE_PAGES and the window stay inline (so that every indexed page is fully archived).
-        moved = 0
-        while len(run) - moved > INLINE_PAGES + INDEX_PAGES and sum(
-            descriptor["count"] for descriptor in run[moved + INDEX_PAGES :]
-        ) >= (window or 0):
-            moved += INDEX_PAGES
-        index(run[:moved])
-        return layout + run[moved:], fresh
+                continue
+            if run:
+                rest = elements[position:]
+                moved = len(run)
+                if all(level_of(after) < level for after in rest):  # the newest run: its newest stay
+                    moved = 0
+                    while len(run) - moved > INLINE_PAGES + INDEX_PAGES and (
+                        level > 0 or _members(run[moved + INDEX_PAGES :]) >= (window or 0)
+                    ):
+                        moved += INDEX_PAGES
+                for chunk in _even_runs(run[:moved]) if moved else []:
+                    entry = self._expanded.get(encode(chunk))
+                    if entry is None:
+                        entry = _index_entry(chunk, level + 1)
+                        fresh.append((entry, {"pages": chunk}))
+                    packed.append(entry)
+                packed += run[moved:]
+                run = []
+            if element is not None:
+                packed.append(element)
+        return packed
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -432,7 +477,7 @@ class FeedPages:
     def _merge_with_next(self, position: int) -> None:
         """The page at `position` lost its boundary: it runs on to the next page's end."""
         descriptor = self.descriptors[position]
-        if position + 1 < len(self.descriptors) and is_index(self.descriptors[position + 1]):
+        while position + 1 < len(self.descriptors) and is_index(self.descriptors[position + 1]):
             self._expand(self.descriptors[position + 1])
         if position + 1 < len(self.descriptors):
             following = self.descriptors[position + 1]

@@ -178,18 +178,21 @@ class StateStore:
 
 
 def referenced_objects(root: dict[str, Any], load: Callable[[str], Any]) -> set[str]:
-    """Every state object a root references: its shards and heads, the index objects the heads name
+    """Every state object a root references: its shards and heads, the index objects the heads reach
     and the archive pages they all describe (read with `load`: the root lists no page, so that it
     does not grow with them; feedpub.publish.pages)."""
     keys = set(root["shards"].values()) | set(root["ids"].values())
-    heads = [feed["head"] for feed in root["feeds"].values()]
-    keys.update(heads)
-    for head in heads:
-        data = load(head)
-        for entry in data.get("index", ()):
-            keys.add(entry["object"])
-            keys |= {page["object"] for page in load(entry["object"])["pages"]}
-        keys |= {page["object"] for page in data.get("pages", ())}
+
+    def reach(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            keys.add(element["object"])
+            if "name" not in element:  # an index entry: its object lists more pages or entries
+                reach(load(element["object"])["pages"])
+
+    for feed in root["feeds"].values():
+        keys.add(feed["head"])
+        head = load(feed["head"])
+        reach([*head.get("index", ()), *head.get("pages", ())])
     return keys
 
 

@@ -17,7 +17,7 @@ from feedpub import archive, budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head, cap_for
-from feedpub.publish.pages import FeedPages, cut_members, is_index
+from feedpub.publish.pages import FeedPages, cut_members, is_index, level_of
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
@@ -609,8 +609,10 @@ class Transaction:
             if feed_id in self._pages
         }
         fresh = [each for _, new in packed.values() for each in new]
-        for (entry, _), key in zip(fresh, self.state.save_all([index for _, index in fresh]), strict=True):
-            entry["object"] = key
+        for level in sorted({level_of(entry) for entry, _ in fresh}):  # an object names those below it
+            saving = [(entry, index) for entry, index in fresh if level_of(entry) == level]
+            for (entry, _), key in zip(saving, self.state.save_all([i for _, i in saving]), strict=True):
+                entry["object"] = key
         for feed_id, (layout, _) in packed.items():
             self.head(feed_id).layout = layout
 
