@@ -558,8 +558,8 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "row's *before* is inflated, so measure one size per run for its growth. With `--repeat N` each "
         "configuration runs N times, the repeats interleaved (every configuration once, then again) so "
         "that the machine's load spreads over all of them: every figure is the median of its runs, "
-        "the wall time followed by its range; with `--repeat-up-to` larger sites run once (the *runs* "
-        "column says which).",
+        "the wall time followed by its range; with `--repeat-up-to` larger sites run once, in the "
+        "first round (the *runs* column says which).",
         "",
         "| store | articles | workers | parts | runs | wall here (s) | speed-up | plan (s) | parts (s) "
         "| merge (s) "
@@ -646,26 +646,39 @@ def main(argv: list[str]) -> int:
     cpu_s = 0.0
     with moto_server() as endpoint:
         admin = s3_client(endpoint)
-        for size in sorted({*change_sizes, *sizes}):
-            on_moto = size in change_sizes or ("moto" in stores and size in sizes and size <= args.moto_max)
-            if on_moto or not cpu_s:
+        seeded = 0  # the site the embedded S3's content bucket holds
+
+        def seed_moto(size: int) -> None:
+            nonlocal seeded
+            if seeded != size:
                 _reset(endpoint)
                 admin.create_bucket(Bucket=CONTENT)
-                seed(CONTENT, generate_site(size if on_moto else 1))
-                log(f"rebuild: {size if on_moto else 1:,} articles seeded")
-            if not cpu_s:  # measured once, against the first site seeded
-                cpu_s = _client_cpu(endpoint)
-                log(f"rebuild: client CPU per request {cpu_s * 1000:.2f} ms")
-            if size in change_sizes:
-                costs += _change_costs(endpoint, size, log)
-                publish()
-            if size in sizes and "moto" in stores and size > args.moto_max:
+                seed(CONTENT, generate_site(size))
+                seeded = size
+                log(f"rebuild: {size:,} articles seeded")
+
+        on_moto = [size for size in sizes if "moto" in stores and size <= args.moto_max]
+        seed_moto(min([*change_sizes, *on_moto], default=1))
+        cpu_s = _client_cpu(endpoint)  # measured once, against the first site seeded
+        log(f"rebuild: client CPU per request {cpu_s * 1000:.2f} ms")
+        for size in sorted(change_sizes):
+            seed_moto(size)
+            costs += _change_costs(endpoint, size, log)
+            publish()
+        for size in sizes:
+            if "moto" in stores and size > args.moto_max:
                 log(f"rebuild: {size:,} on moto skipped (--moto-max {args.moto_max:,})")
-            repeats = args.repeat if args.repeat_up_to is None or size <= args.repeat_up_to else 1
-            for _ in range(repeats if size in sizes else 0):
+        # Every configuration runs once before any runs again: the sizes past --repeat-up-to are
+        # not left waiting behind the repeats of the smaller ones.
+        for repeat in range(args.repeat):
+            for size in sorted(sizes):
+                if repeat and args.repeat_up_to is not None and size > args.repeat_up_to:
+                    continue
                 for store in stores:
                     if store == "moto" and size > args.moto_max:
                         continue
+                    if store == "moto":
+                        seed_moto(size)
                     for count in sorted(workers, reverse=True):  # the most workers, the soonest done
                         setup = {"endpoint": endpoint, "cpu_s": cpu_s}
                         rebuilds.append(_rebuild(store, size, count, setup, log))
