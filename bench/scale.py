@@ -246,7 +246,8 @@ def _report(
         lines += [
             "",
             "State after the cold publish: the root (read by every run, written by every change) and the "
-            "main feed's head (read and written by every change to the main feed):",
+            "main feed's head (read and written by every change to the main feed; it keeps its newest "
+            "archive pages inline and names index objects for the older ones, docs/publisher.md):",
             "",
             "| articles | feed kinds | way | root (bytes) | main feed head (bytes) |",
             "|---:|---|---|---:|---:|",
