@@ -272,7 +272,8 @@ class PartEntries:
     """What a rebuild's part found: its records' shard entries, the media files they name as
     inspected (media key -> podcast.media.MediaInfo as JSON), the keys it could not read, and how
     many objects it read; and the rendered items of its records that a feed may show (record key
-    -> [ETag, FeedItem as JSON]), so the merge renders none of them again."""
+    -> [ETag, FeedItem as JSON text]), so the merge renders none of them again. As text, the merge
+    reads a part's items without making objects of every field of every item."""
 
     entries: dict[str, Entry]
     media: dict[str, Any] = field(default_factory=dict)
@@ -282,8 +283,9 @@ class PartEntries:
 
 
 # Where a merge finds the items its parts rendered: given the keys of the records the feeds will
-# show, the ones it has, as record key -> [ETag, FeedItem as JSON].
-ItemSource = Callable[[set[str]], dict[str, list[Any]]]
+# show, the ones it has, as record key -> (ETag, FeedItem as JSON text): compact, as a merge holds
+# every published record's.
+ItemSource = Callable[[set[str]], dict[str, tuple[str, bytes]]]
 
 
 class _Run:
@@ -315,7 +317,7 @@ class _Run:
         self.taken_in: set[str] = set()
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
-        self.rendered: dict[tuple[str, str], Any] = {}  # those items (as JSON), by (record key, ETag)
+        self.rendered: dict[tuple[str, str], bytes] = {}  # those items (JSON text), by (record key, ETag)
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -375,7 +377,7 @@ class _Run:
                 item = self._render(key, entries[key]["etag"])
             except (PoisonedRecordError, StaleRecordError):
                 continue
-            items[key] = [entries[key]["etag"], item.model_dump(mode="json")]
+            items[key] = [entries[key]["etag"], item.model_dump_json()]
         return items
 
     def _hand_over(self, keys: list[str]) -> PublishReport:
@@ -750,7 +752,9 @@ class _Run:
 
     def _has_item(self, key: str, tx: Transaction) -> bool:
         entry = tx.entry(key)
-        return entry is not None and (key, entry["etag"]) in self.rendered
+        return entry is not None and (
+            (key, entry["etag"]) in self.rendered or tx.rendered(key, entry["etag"])
+        )
 
     def _render(self, key: str, etag: str) -> FeedItem:
         """The record's feed item, for a record joining a feed (the transaction keeps it, as JSON, for
@@ -760,8 +764,8 @@ class _Run:
         from feedpub.records import parse_record
 
         site = self._site()
-        if (key, etag) in self.rendered:  # by a rebuild's part
-            return FeedItem.model_validate(self.rendered[(key, etag)])
+        if (key, etag) in self.rendered:  # by a rebuild's part (the transaction keeps it from now on)
+            return FeedItem.model_validate_json(self.rendered.pop((key, etag)))
         record = self.records.get(key)
         stored = None if record is not None else self._version(key, etag)
         try:
@@ -885,8 +889,9 @@ class _Run:
         # root: what the feeds this change touches had published before it, and have after it.
         archived_before = dict(self.previous_archives) if fresh else {}
         archived_after: dict[str, str] = {}
-        # Each feed's page objects are saved as soon as its documents are rendered, on one pool for
-        # all feeds (as many in flight as one save of them all): one feed's pages encoded at a time.
+        # Page by page (Transaction.pages_in_turn): each changed page gets its items, its document
+        # is rendered and its object written (on one pool for all feeds, as many in flight as one
+        # save of them all), and its items are let go: a rebuild holds a few pages' at a time.
         with ThreadPoolExecutor(max_workers=self.pub.workers) as saving:
             for feed_id in sorted(tx.dirty_feeds):
                 pages = tx.pages(feed_id)
@@ -895,9 +900,13 @@ class _Run:
                     continue
                 keep(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
                 docs, to_render = tx.archive_documents(feed_id)
+                rendering = {doc.name: doc for doc in to_render}
                 feed = catalogue.feed(feed_id)
-                for doc in to_render:
-                    rendered = self._render_archive(feed_id, doc, pages.members(doc.name), tx.entry)
+                for name, members in tx.pages_in_turn(feed_id, rendering, saving, 2 * self.pub.workers):
+                    doc = rendering.get(name)
+                    if doc is None:
+                        continue
+                    rendered = self._render_archive(feed_id, doc, members, tx.entry)
                     keep(rendered)
                     pages.record_documents(
                         doc.name,
@@ -909,7 +918,6 @@ class _Run:
                     )
                 pages.keep_documents({doc.name for doc in docs})
                 archived_after.update(outputs.archive_outputs(feed_id, pages.descriptors))
-                tx.save_pages(feed_id, saving)
         keep({catalogue.OPML.path: outputs.render_list(site, feeds)})
         keep({catalogue.XSL.path: outputs.render_stylesheet()})
         keep({self.state.report_key: outputs.render_report(root)})

@@ -336,6 +336,19 @@ class FeedPages:
     def changed(self) -> bool:
         return bool(self.dirty) or self.descriptors != self.original
 
+    def page_object(self, name: str) -> tuple[Descriptor, dict[str, Any]] | None:
+        """(descriptor, page object) of one page whose members changed, or None (unchanged, or gone)."""
+        descriptor = self._descriptor(name)
+        if descriptor is None or name not in self.dirty:
+            return None
+        return descriptor, {"members": self._members[name]}
+
+    def release(self, name: str) -> None:
+        """Forget a page's members (a rebuild holds a few pages' at a time). Only once its object is
+        written and named by its descriptor, or if it did not change: they would be read again."""
+        self._members.pop(name, None)
+        self._keys.pop(name, None)
+
     def record_documents(self, name: str, digests: dict[str, str]) -> None:
         """Note the digests (format name -> digest) of the archive document just rendered for a page."""
         descriptor = self._descriptor(name)

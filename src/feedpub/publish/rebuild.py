@@ -224,20 +224,26 @@ class RebuildSteps:
             self.clean_up(plan_id)
         return report
 
-    def _items(self, plan_id: str, parts: int, needed: set[str]) -> dict[str, list[Any]]:
-        """The items the parts rendered of the records in `needed` (a part that wrote none, planned
-        by an earlier version of the function, leaves its records to the merge)."""
+    def _items(self, plan_id: str, parts: int, needed: set[str]) -> dict[str, tuple[str, bytes]]:
+        """The items the parts rendered of the records in `needed`, each as JSON text (a part that
+        wrote none, planned by an earlier version of the function, leaves its records to the merge).
+        Two parts are read at a time: each is parsed whole (its items as text, not as objects)."""
 
-        def read(part: int) -> dict[str, list[Any]]:
+        def read(part: int) -> dict[str, tuple[str, bytes]]:
             try:
                 stored = self.pub.output.get(f"{self._dir(plan_id)}items-{part}.json")
             except NotFoundError:
                 return {}
             rendered = json.loads(stored.body)
-            return {key: rendered[key] for key in needed.intersection(rendered)}
+            # JSON text; an item as an object was written by a part of the previous version
+            return {
+                key: (etag, item.encode() if isinstance(item, str) else encode(item))
+                for key, (etag, item) in rendered.items()
+                if key in needed
+            }
 
-        found: dict[str, list[Any]] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(self.pub.workers, parts))) as pool:
+        found: dict[str, tuple[str, bytes]] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(2, parts))) as pool:
             for items in pool.map(read, range(parts)):
                 found.update(items)
         return found

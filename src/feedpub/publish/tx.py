@@ -8,7 +8,9 @@ written until `commit`; a lost commit race throws the whole working copy away.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from datetime import datetime
 from typing import Any
@@ -75,10 +77,13 @@ class Transaction:
         self._pages: dict[str, FeedPages] = {}  # archive pages of the feeds this change touches
         # Members that joined each feed, when its pages are cut at once (cut_pages_at_once); else None.
         self._joined: dict[str, list[HeadItem]] | None = None
-        self._dumped: dict[tuple[str, str], dict[str, Any]] = {}  # rendered items, shared by all pages
-        # Page objects being written ahead of the other objects (save_pages): descriptor, its key.
-        self._saving: list[tuple[dict[str, Any], Future[str]]] = []
-        self._pages_saved: set[str] = set()  # feeds whose page objects save_pages wrote
+        # Rendered items as compact JSON, decoded for each feed and page that shows them: a rebuild
+        # renders every record, and as dicts every item of the site would be held at once.
+        self._dumped: dict[tuple[str, str], bytes] = {}
+        # Page objects being written ahead of the other objects (pages_in_turn), oldest first:
+        # (feed id, page name, descriptor, its object's key once written).
+        self._saving: deque[tuple[str, str, dict[str, Any], Future[str]]] = deque()
+        self._pages_saved: set[str] = set()  # feeds whose page objects pages_in_turn wrote
         self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # their budget weights (feedpub.budget)
         self.dirty_shards: set[str] = set()
         self.dirty_ids: set[str] = set()
@@ -262,15 +267,15 @@ class Transaction:
 
     def _join_feeds(self, key: str, entry: Entry) -> None:
         memberships = self.feeds_of(entry)
-        item = self._item_json(key, entry["etag"]) if memberships else None
+        if memberships:
+            self._render_item(key, entry["etag"])  # now: a record that fails to render is found here
         for feed_id, label in memberships:
             self.head(feed_id).insert(new_member(key, entry, label), cap_for(self.limit(feed_id)))
             self.dirty_feeds.add(feed_id)
             if not self.archived(feed_id):
                 continue
-            # An archive page keeps every member, its item in full until finish_pages applies the budget.
+            # An archive page keeps every member; its item comes when the page is finished (pages_in_turn).
             page_member = new_member(key, entry, label)
-            page_member.update(item=item, full=True, weights=self._weights[(key, entry["etag"])])
             if self._joined is not None:
                 self._joined.setdefault(feed_id, []).append(page_member)
             else:
@@ -299,14 +304,23 @@ class Transaction:
         self.pages(feed_id).replace(cut_members(members, self.site.archive_page_size))
         self.dirty_feeds.add(feed_id)
 
-    def _item_json(self, key: str, etag: str) -> dict[str, Any]:
-        """A record version's rendered item as JSON (rendered once per run: every feed and page it
-        joins shares it), and its budget weights in `_weights`."""
+    def _render_item(self, key: str, etag: str) -> None:
+        """Render a record version's item once per run (every feed and page it joins uses it) and
+        keep it as compact JSON, with its budget weights in `_weights`."""
         if (key, etag) not in self._dumped:
             item = self.items(key, etag)
-            self._dumped[(key, etag)] = item.model_dump(mode="json")
+            self._dumped[(key, etag)] = item.model_dump_json().encode()
             self._weights[(key, etag)] = budget.weights(item)
-        return self._dumped[(key, etag)]
+
+    def rendered(self, key: str, etag: str) -> bool:
+        """Whether this transaction has rendered the item of this record version."""
+        return (key, etag) in self._dumped
+
+    def _item_json(self, key: str, etag: str) -> dict[str, Any]:
+        """A record version's rendered item as JSON: a copy of its own for the member that shows it."""
+        self._render_item(key, etag)
+        item: dict[str, Any] = json.loads(self._dumped[(key, etag)])
+        return item
 
     def mark_standing(self) -> None:
         """Make the feeds that exist even when empty part of this change (a rebuild writes them all)."""
@@ -437,35 +451,69 @@ class Transaction:
                     member["item"], member["full"] = item.model_dump(mode="json"), False
 
     def finish_pages(self) -> None:
-        """Give each changed archive page its items as its archive document shows them: the newest
-        members of the page in full while the feed's byte budget allows, the others summary-only
-        (the budget of the whole page, so that a page object stays within it too, whatever the size
-        of its records). A member that gets its content back is rendered again from its record.
-        Pages cut at once (cut_pages_at_once) are cut here first."""
+        """Cut the pages cut at once (cut_pages_at_once). Their items come page by page, as the
+        commit renders and saves them (pages_in_turn)."""
         if self._joined is not None:
             for feed_id, joined in self._joined.items():
                 self._cut_pages(feed_id, joined)
             self._joined = None
-        for feed_id in self.dirty_feeds:
-            pages = self._pages.get(feed_id)
-            if pages is None:
-                continue
-            for name in sorted(pages.dirty):
-                members = pages.members(name)[::-1]  # newest first
-                if not members:
-                    continue
-                for member in members:
-                    if member["item"] is None:
-                        self._render_member(feed_id, member)
-                feed = catalogue.feed(feed_id, members[0]["label"]).archive_page(name)
-                full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in members])
-                for position, member in enumerate(members):
-                    if position < full and not member["full"]:
-                        self._render_member(feed_id, member)
-                    elif position >= full and member["full"]:
-                        item = budget.summary_only(FeedItem.model_validate(member["item"]))
-                        member["item"], member["full"] = item.model_dump(mode="json"), False
         self._read_indexed_pages()
+
+    def pages_in_turn(
+        self, feed_id: str, names: Iterable[str], saving: Executor, in_flight: int
+    ) -> Iterator[tuple[str, list[HeadItem]]]:
+        """The feed's changed pages and the pages `names`, one at a time, each with its members as
+        its archive document shows them (finish_page). When the caller is done with a page, a
+        changed one's object is written on `saving`, and its members are forgotten once it is (at
+        most `in_flight` pages wait for their write): a rebuild goes through every page of the site
+        holding a few pages' items at a time, not every item of the site."""
+        pages = self.pages(feed_id)
+        self._pages_saved.add(feed_id)
+        for name in sorted(pages.dirty | set(names)):
+            changed = name in pages.dirty
+            if changed:
+                self.finish_page(feed_id, name)
+            yield name, pages.members(name)
+            if not (changed and self._write_page(feed_id, name, saving)):
+                pages.release(name)
+            self._written(in_flight)
+
+    def _write_page(self, feed_id: str, name: str, saving: Executor) -> bool:
+        """Start writing a changed page's object; False if it has none (the page ended here)."""
+        found = self._pages[feed_id].page_object(name)
+        if found is None:
+            return False
+        descriptor, page = found
+        self._saving.append((feed_id, name, descriptor, saving.submit(self.state.save, page)))
+        return True
+
+    def _written(self, in_flight: int) -> None:
+        """Name the page objects written (oldest first) and forget their members; wait for the
+        oldest while more than `in_flight` are being written."""
+        while self._saving and (len(self._saving) > in_flight or self._saving[0][3].done()):
+            feed_id, name, descriptor, written = self._saving.popleft()
+            descriptor["object"] = written.result()
+            self._pages[feed_id].release(name)
+
+    def finish_page(self, feed_id: str, name: str) -> None:
+        """Give a changed archive page its items as its archive document shows them: the newest
+        members of the page in full while the feed's byte budget allows, the others summary-only
+        (the budget of the whole page, so that a page object stays within it too, whatever the size
+        of its records). A member that gets its content back is rendered again from its record."""
+        members = self.pages(feed_id).members(name)[::-1]  # newest first
+        if not members:
+            return
+        for member in members:
+            if member["item"] is None:
+                self._render_member(feed_id, member)
+        feed = catalogue.feed(feed_id, members[0]["label"]).archive_page(name)
+        full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in members])
+        for position, member in enumerate(members):
+            if position < full and not member["full"]:
+                self._render_member(feed_id, member)
+            elif position >= full and member["full"]:
+                item = budget.summary_only(FeedItem.model_validate(member["item"]))
+                member["item"], member["full"] = item.model_dump(mode="json"), False
 
     def _read_indexed_pages(self) -> None:
         """Read the index objects describing pages whose archive documents this change alters
@@ -548,29 +596,19 @@ class Transaction:
             feeds.setdefault(feed_id, None)
         return feeds
 
-    def save_pages(self, feed_id: str, pool: Executor) -> None:
-        """Start writing a changed feed's page objects on `pool` (save_objects names them once they
-        are written). A commit calls it feed by feed as it renders their documents, so that a
-        rebuild encodes one feed's pages at a time, not the whole site's at once."""
-        pages = self._pages.get(feed_id)
-        if pages is None or feed_id not in self.dirty_feeds:
-            return
-        for descriptor, page in pages.page_objects():
-            self._saving.append((descriptor, pool.submit(self.state.save, page)))
-        self._pages_saved.add(feed_id)
-
     def save_objects(self) -> None:
         """Write the new pages, shards and heads (content-addressed, in parallel) and point the root at them.
 
         Pages first: a head names its pages' objects (the root does not: garbage collection reads
         the heads for them)."""
-        for descriptor, written in self._saving:  # those save_pages wrote
-            descriptor["object"] = written.result()
-        self._saving.clear()
+        self._written(0)  # those pages_in_turn wrote
+        unsaved = [f for f in sorted(self.dirty_feeds - self._pages_saved) if f in self._pages]
+        for feed_id in unsaved:
+            for name in sorted(self._pages[feed_id].dirty):
+                self.finish_page(feed_id, name)
         changed_pages = [
             (feed_id, descriptor, page)
-            for feed_id in sorted(self.dirty_feeds - self._pages_saved)
-            if feed_id in self._pages
+            for feed_id in unsaved
             for descriptor, page in self._pages[feed_id].page_objects()
         ]
         for (_, descriptor, _), key in zip(

@@ -1,0 +1,117 @@
+"""What a rebuild's merge holds at once (issue 14): a few archive pages' items, and compressed outputs.
+
+A merge renders every archive document of the site before its commit and writes them after it;
+held as they were, the items of every page and the documents of every feed made its memory grow by
+about 41 MiB per 1,000 articles (docs/benchmarks.md). These tests count what is held, not how long
+anything takes, and check that the result is still what a from-scratch build publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+import weakref
+from typing import Any
+
+import pytest
+
+from feedpub.publish import Publisher
+from feedpub.publish import rebuild as rebuild_module
+from feedpub.publish.bodies import Bodies
+from feedpub.publish.rebuild import LocalRebuilds
+from feedpub.publish.tx import Transaction
+from tests.unit.test_publish_engine import SITE, Site
+from tests.unit.test_publish_rebuild import archive_documents, populate
+
+WORKERS = 2  # the publisher's parallel writes: at most twice as many page objects wait for theirs
+FEED_LIMIT = 3  # SITE's: the items each feed's own document shows
+
+
+class _Item(dict[str, Any]):
+    """An item as a member holds it, whose end can be watched (weakref.finalize)."""
+
+
+@pytest.fixture(autouse=True)
+def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A few hundred records make several parts, as thousands do in production.
+    monkeypatch.setattr(rebuild_module, "MIN_RECORDS_PER_PART", 1)
+
+
+def test_a_merge_holds_the_items_of_a_few_archive_pages_at_a_time_and_still_equals_a_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a new site of 360 articles in 5 tags, with archive pages of 4 members on average: over
+    # a hundred pages in six feeds
+    site = Site(SITE + b"archive_page_size: 4\n")
+    keys = populate(site, 360)
+    # (every item a feed head or an archive page is given is counted while it is alive)
+    live = given = most = 0
+    item_json = Transaction._item_json
+    finish_page = Transaction.finish_page
+
+    def gone() -> None:
+        nonlocal live
+        live -= 1
+
+    def counted_item(tx: Transaction, key: str, etag: str) -> dict[str, Any]:
+        nonlocal live, given
+        item = _Item(item_json(tx, key, etag))
+        weakref.finalize(item, gone)
+        live += 1
+        given += 1
+        return item
+
+    def counted_page(tx: Transaction, feed_id: str, name: str) -> None:
+        nonlocal most
+        finish_page(tx, feed_id, name)
+        most = max(most, live)
+
+    monkeypatch.setattr(Transaction, "_item_json", counted_item)
+    monkeypatch.setattr(Transaction, "finish_page", counted_page)
+    # When its first event starts a rebuild in parts, merged by a publisher writing 2 objects at once
+    publisher = Publisher(
+        content=site.content,
+        output=site.output,
+        cdn=site.cdn,
+        clock=lambda: site.now,
+        websub=False,
+        workers=WORKERS,
+        rebuilds=LocalRebuilds(3),
+    )
+    report = publisher.apply(keys[:1])
+    # Then every record is published as a from-scratch build publishes it, archives included
+    assert not report.failed_keys
+    site.assert_matches_build()
+    assert len(archive_documents(site)) > 3 * 100
+    # And every member of every page was given its item, but never more at once than the pages
+    # waiting for their object to be written (twice the workers), the page being finished and the
+    # one before it, and what the feed heads show: a small part of the site's items
+    root = json.loads(site.output.get("_state/root.json").body)
+    memberships = sum(feed["count"] for feed in root["feeds"].values())
+    pages = [site.output.get(key).body for key in site.output.keys("_state/objects/")]
+    largest = max(len(json.loads(body).get("members", [])) for body in pages)
+    bound = (2 * WORKERS + 2) * largest + len(root["feeds"]) * FEED_LIMIT
+    assert given >= memberships
+    assert most <= bound
+    assert bound < memberships / 4
+
+
+def test_rendered_outputs_are_held_compressed_and_read_back_unchanged() -> None:
+    # Given the archive documents of a published site, as a rebuild's merge renders them
+    site = Site(SITE + b"archive_page_size: 4\n")
+    site.publisher.apply(populate(site, 120))
+    documents = {path: site.output.get(path).body for path in archive_documents(site)}
+    raw = sum(len(body) for body in documents.values())
+    # When they are held until the flush
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        bodies = Bodies()
+        for path, body in documents.items():
+            bodies[path] = body
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # Then they take less than a third of their size, and each is written back byte for byte
+    assert held < raw / 3
+    assert {path: bodies[path] for path in bodies} == documents
