@@ -355,6 +355,39 @@ def test_run_that_died_after_commit_is_finished_by_the_next_run(site: Site) -> N
     site.assert_matches_build()
 
 
+def test_a_run_that_loses_its_flush_and_gives_up_leaves_its_late_writes_pending(site: Site) -> None:
+    # Given a published site, and run A publishing an edit of a.md with a single attempt: while A
+    # writes feed.xml, run B publishes b.md completely (commits, writes feed.xml, clears pending),
+    # so A's feed.xml, from the older state, lands after B's
+    site.put("articles/a.md", article("Alpha", "2025-01-01"))
+    site.put("articles/b.md", article("Beta", "2025-01-02"))
+    site.publisher.apply(["articles/a.md", "articles/b.md"])
+    site.put("articles/a.md", article("Alpha revised", "2025-01-01"))
+    real_put = site.output.put
+    armed = [True]
+
+    def put_after_another_run(key: str, body: bytes, **kwargs: object) -> str:
+        if key == "feed.xml" and armed:
+            armed.clear()
+            site.put("articles/b.md", article("Beta revised", "2025-01-02"))
+            assert not site.make_publisher().apply(["articles/b.md"]).failed_keys
+        return real_put(key, body, **kwargs)  # type: ignore[arg-type]
+
+    site.output.put = put_after_another_run  # type: ignore[method-assign]
+    one_attempt = Publisher(
+        content=site.content, output=site.output, clock=lambda: site.now, websub=False, attempts=1
+    )
+    # When A's commit of its cleared root fails (B's came first) and A gives up
+    report = one_attempt.apply(["articles/a.md"])
+    site.output.put = real_put  # type: ignore[method-assign]
+    assert report.failed_keys == ["articles/a.md"]
+    assert b"Beta revised" not in site.output.get("feed.xml").body  # A's late bytes are served
+    # Then the newest state lists what A wrote as pending, and the retried event puts it right
+    assert "feed.xml" in json.loads(site.output.get("_state/root.json").body)["pending"]
+    assert not site.publisher.apply(["articles/a.md"]).failed_keys
+    site.assert_matches_build()
+
+
 def test_reconcile_heals_lost_events_and_collects_old_state(site: Site) -> None:
     # Given changes whose events were lost
     site.put("articles/a.md", article("Alpha", "2025-01-01", ("Film",)))

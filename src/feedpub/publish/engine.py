@@ -75,6 +75,10 @@ def is_media_path(key: str) -> bool:
     return MEDIA_KEY.fullmatch(key) is not None
 
 
+# Tries to leave a lost flush's writes pending (each one GET and one PUT of the root).
+LEAVE_PENDING_ATTEMPTS = 32
+
+
 class CommitConflictError(Exception):
     """Too many concurrent commits in a row: the keys fail and SQS retries them later."""
 
@@ -998,23 +1002,40 @@ class _Run:
 
         `heads` are head objects already in memory, by state key (the rest are read).
         """
-        mine: set[str] = set()
         for _ in range(self.pub.attempts):
-            todo = set(root["pending"]) | mine
+            todo = set(root["pending"])
             if not todo:
                 return
             self._after_the_last_outputs_second(root)
             self._write_outputs(root, todo, heads)
-            mine |= todo
             cleared = dict(root, pending=[], outputs_written_at=time.time())
             try:
                 self.state.commit_root(cleared, etag)
                 return
             except PreconditionFailedError:
-                root, etag = self.state.load_root()  # a newer run committed: its state wins
+                root, etag = self._leave_pending(todo)  # a newer run committed: its state wins
                 self.bodies.clear()
                 self.full_archives.clear()
                 self.site = _stored_site(root) or self.site
+        raise CommitConflictError("outputs kept changing under this run")
+
+    def _leave_pending(self, written: set[str]) -> tuple[dict[str, Any], str | None]:
+        """Add the outputs this run just wrote to the newest root's `pending`, and return that root.
+
+        A run that committed while they were written may have written some of them first, from
+        its newer state: this run's bytes then replaced its. Recorded as pending, they are written
+        again from the newest state by whichever run flushes next, even if this one gives up (a
+        root is small, so this commit rarely loses the race that the writes lost).
+        """
+        for _ in range(LEAVE_PENDING_ATTEMPTS):
+            root, etag = self.state.load_root()
+            if written <= set(root["pending"]):
+                return root, etag
+            root["pending"] = sorted(set(root["pending"]) | written)
+            try:
+                return root, self.state.commit_root(root, etag)
+            except PreconditionFailedError:
+                continue
         raise CommitConflictError("outputs kept changing under this run")
 
     def _after_the_last_outputs_second(self, root: dict[str, Any]) -> None:
