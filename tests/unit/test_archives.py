@@ -282,17 +282,7 @@ def test_a_run_that_died_after_commit_leaves_its_archive_documents_to_the_next_r
     index = next(i for i in range(1, 30) if archive.is_boundary(item_id(f"n{i:02d}"), 4))
     site.content.delete(keys[index])  # two pages become one: a document goes, another changes
     site.put("articles/new.md", article("New", when(100)))
-    real_put, real_delete = site.output.put, site.output.delete
-
-    def dying(*args: object, **kwargs: object) -> str:
-        raise RuntimeError("the function timed out")
-
-    def put_state_only(key: str, body: bytes, **kwargs: object) -> str:
-        return real_put(key, body, **kwargs) if key.startswith("_state/") else dying()  # type: ignore[arg-type]
-
-    site.output.put, site.output.delete = put_state_only, dying  # type: ignore[method-assign,assignment]
-    assert site.publisher.apply([keys[index], "articles/new.md"]).failed_keys
-    site.output.put, site.output.delete = real_put, real_delete  # type: ignore[method-assign]
+    site.apply_dying_after_commit([keys[index], "articles/new.md"])
     # When the next scheduled run comes, Then it writes and deletes what the commit said
     site.publisher.publish_due()
     site.assert_matches_build()

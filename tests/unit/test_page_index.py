@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -323,21 +322,6 @@ def test_a_rebuild_over_a_state_written_before_index_objects_rewrites_no_archive
     assert main_head(site)["index"]
 
 
-def run_dying_after_commit(site: Site, keys: Iterator[str] | list[str]) -> None:
-    """Apply `keys` with a publish store that keeps state writes and fails every output write."""
-    real_put, real_delete = site.output.put, site.output.delete
-
-    def dying(*args: object, **kwargs: object) -> str:
-        raise RuntimeError("the function timed out")
-
-    def put_state_only(key: str, body: bytes, **kwargs: object) -> str:
-        return real_put(key, body, **kwargs) if key.startswith("_state/") else dying()  # type: ignore[arg-type]
-
-    site.output.put, site.output.delete = put_state_only, dying  # type: ignore[method-assign,assignment]
-    assert site.publisher.apply(list(keys)).failed_keys
-    site.output.put, site.output.delete = real_put, real_delete  # type: ignore[method-assign]
-
-
 @pytest.mark.usefixtures("small_index")
 def test_a_run_that_died_after_commit_leaves_indexed_archive_documents_to_the_next_run() -> None:
     # Given an indexed archive, and a run that commits an old boundary's deletion and an old edit
@@ -347,7 +331,7 @@ def test_a_run_that_died_after_commit_leaves_indexed_archive_documents_to_the_ne
     boundary = next(k for k in keys[20:60] if archive.is_boundary(item_id(k), 2))
     site.content.delete(boundary)
     site.put(keys[70], article("N70 revised", when(70)))
-    run_dying_after_commit(site, [boundary, keys[70]])
+    site.apply_dying_after_commit([boundary, keys[70]])
     # When the next run comes, with a fresh publisher, Then it writes and deletes what the commit said
     site.publisher = site.make_publisher()
     site.publisher.publish_due()

@@ -76,6 +76,22 @@ class Site:
     def state_report(self) -> dict[str, object]:
         return json.loads(self.output.get("_state/report.json").body)
 
+    def apply_dying_after_commit(self, keys: list[str]) -> None:
+        """Apply `keys` as a run that commits its state but dies before writing or deleting any output."""
+        real_put, real_delete = self.output.put, self.output.delete
+
+        def dying(*args: object, **kwargs: object) -> str:
+            raise RuntimeError("the function timed out")
+
+        def put_state_only(key: str, body: bytes, **kwargs: object) -> str:
+            return real_put(key, body, **kwargs) if key.startswith("_state/") else dying()  # type: ignore[arg-type]
+
+        self.output.put, self.output.delete = put_state_only, dying  # type: ignore[method-assign,assignment]
+        try:
+            assert self.publisher.apply(keys).failed_keys
+        finally:
+            self.output.put, self.output.delete = real_put, real_delete  # type: ignore[method-assign]
+
 
 @pytest.fixture
 def site() -> Site:
