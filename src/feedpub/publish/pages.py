@@ -71,17 +71,22 @@ def head_layout(elements: list[Descriptor]) -> dict[str, list[Descriptor]]:
     return {"index": elements[:split], "pages": elements[split:]}
 
 
-def all_descriptors(head: dict[str, Any], load: Load) -> list[Descriptor]:
-    """Every page descriptor of a stored head, oldest first (reads every index object it reaches)."""
+def reached(head: dict[str, Any], load: Load) -> Iterator[Descriptor]:
+    """Every element a stored head reaches, oldest first: each index entry, then what its object
+    lists (entries of a lower level, or page descriptors), and each page descriptor."""
 
     def walk(elements: list[Descriptor]) -> Iterator[Descriptor]:
         for element in elements:
+            yield element
             if is_index(element):
                 yield from walk(load(element["object"])["pages"])
-            else:
-                yield element
 
-    return list(walk(head_pages(head)))
+    return walk(head_pages(head))
+
+
+def all_descriptors(head: dict[str, Any], load: Load) -> list[Descriptor]:
+    """Every page descriptor of a stored head, oldest first (reads every index object it reaches)."""
+    return [element for element in reached(head, load) if not is_index(element)]
 
 
 def index_objects(head: dict[str, Any]) -> list[str]:
@@ -89,13 +94,23 @@ def index_objects(head: dict[str, Any]) -> list[str]:
     return [entry["object"] for entry in head.get("index", ())]
 
 
-def expand(elements: list[Descriptor], entry: Descriptor, load: Load) -> list[Descriptor]:
-    """Put the descriptors an index entry stands for in its place in `elements` (matched by its
-    object, so a copy of the list is expanded alike); returns them as loaded."""
-    loaded: list[Descriptor] = load(entry["object"])["pages"]
-    at = next(i for i, each in enumerate(elements) if is_index(each) and each["object"] == entry["object"])
+def _position(elements: list[Descriptor], entry: Descriptor) -> int | None:
+    """Where an index entry stands in `elements` (matched by its object, so a copy of the list has
+    it too), or None."""
+    return next(
+        (at for at, each in enumerate(elements) if is_index(each) and each["object"] == entry["object"]), None
+    )
+
+
+def _put_in_place(elements: list[Descriptor], at: int, loaded: list[Descriptor]) -> None:
     elements[at : at + 1] = [dict(descriptor) for descriptor in loaded]
-    return loaded
+
+
+def expand(elements: list[Descriptor], entry: Descriptor, load: Load) -> None:
+    """Put the descriptors an index entry of `elements` stands for in its place."""
+    at = _position(elements, entry)
+    assert at is not None, "the index entry is not in the list"
+    _put_in_place(elements, at, load(entry["object"])["pages"])
 
 
 def reached_index(elements: list[Descriptor], window: int | None) -> Descriptor | None:
@@ -430,8 +445,9 @@ class FeedPages:
         entry = dict(entry)
         loaded: list[Descriptor] = self._load(entry["object"])["pages"]
         for elements in (self.descriptors, self.original):
-            if any(is_index(each) and each["object"] == entry["object"] for each in elements):
-                expand(elements, entry, self._load)
+            at = _position(elements, entry)
+            if at is not None:
+                _put_in_place(elements, at, loaded)
         self._expanded[encode(loaded)] = entry
 
     def _descriptor(self, name: str) -> Descriptor | None:

@@ -181,18 +181,12 @@ def referenced_objects(root: dict[str, Any], load: Callable[[str], Any]) -> set[
     """Every state object a root references: its shards and heads, the index objects the heads reach
     and the archive pages they all describe (read with `load`: the root lists no page, so that it
     does not grow with them; feedpub.publish.pages)."""
+    from feedpub.publish.pages import reached  # pages builds on this module
+
     keys = set(root["shards"].values()) | set(root["ids"].values())
-
-    def reach(elements: list[dict[str, Any]]) -> None:
-        for element in elements:
-            keys.add(element["object"])
-            if "name" not in element:  # an index entry: its object lists more pages or entries
-                reach(load(element["object"])["pages"])
-
     for feed in root["feeds"].values():
         keys.add(feed["head"])
-        head = load(feed["head"])
-        reach([*head.get("index", ()), *head.get("pages", ())])
+        keys.update(element["object"] for element in reached(load(feed["head"]), load))
     return keys
 
 
