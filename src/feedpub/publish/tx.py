@@ -56,6 +56,12 @@ def _insert_due(table: list[list[str]], when: str, key: str) -> None:
     table.sort(key=lambda due: (datetime.fromisoformat(due[0]), due[1]))
 
 
+def _make_summary_only(member: HeadItem) -> None:
+    """A member shown in full goes out summary-only (past its feed's byte budget)."""
+    item = budget.summary_only(FeedItem.model_validate(member["item"]))
+    member["item"], member["full"] = item.model_dump(mode="json"), False
+
+
 def claims_id(entry: Entry) -> bool:
     """Drafts and unparseable records hold no id; every other record competes for its id."""
     return entry["status"] != DRAFT and "id" in entry
@@ -447,8 +453,7 @@ class Transaction:
                 elif limit is None and position >= shown:
                     member.update(item=None, full=False)  # past the budget: out of the document
                 elif position >= full and member["full"]:
-                    item = budget.summary_only(FeedItem.model_validate(member["item"]))
-                    member["item"], member["full"] = item.model_dump(mode="json"), False
+                    _make_summary_only(member)
 
     def finish_pages(self) -> None:
         """Cut the pages cut at once (cut_pages_at_once). Their items come page by page, as the
@@ -512,8 +517,7 @@ class Transaction:
             if position < full and not member["full"]:
                 self._render_member(feed_id, member)
             elif position >= full and member["full"]:
-                item = budget.summary_only(FeedItem.model_validate(member["item"]))
-                member["item"], member["full"] = item.model_dump(mode="json"), False
+                _make_summary_only(member)
 
     def _read_indexed_pages(self) -> None:
         """Read the index objects describing pages whose archive documents this change alters
