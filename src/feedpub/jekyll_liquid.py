@@ -33,6 +33,7 @@ from liquid.template import BoundTemplate
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_ILLEGAL, TOKEN_TAG, Token
 
 from feedpub.dates import parse_when
+from feedpub.permalinks import jekyll_slugify
 from feedpub.templating import RECORD_SCHEME, REMOVED, REMOVED_END, fenced
 
 __all__ = ["Run", "render"]
@@ -291,7 +292,7 @@ def slugify(value: object, mode: object = "default") -> object:
         return text
     if mode == "raw":
         return re.sub(r"\s+", "-", text).strip("-").lower()
-    return re.sub(r"[^\w]+|_+", "-", text).strip("-").lower()
+    return jekyll_slugify(text)
 
 
 def jsonify(value: object) -> str:
