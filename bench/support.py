@@ -224,19 +224,23 @@ def peak_rss_mib() -> float:
     On Linux, VmHWM of this process's own memory map: ru_maxrss would also count the parent's
     RSS at fork time, since Linux carries it across exec into a subprocess's figure.
     """
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+    peak_mib = _status_mib("VmHWM")
+    if peak_mib is not None:
+        return peak_mib
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def current_rss_mib() -> float | None:
     """This process's resident set size now, in MiB (None off Linux)."""
+    return _status_mib("VmRSS")
+
+
+def _status_mib(field: str) -> float | None:
+    """A size line of this process's /proc/self/status (in kB there), in MiB; None off Linux."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return None
 
