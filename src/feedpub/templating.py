@@ -62,7 +62,6 @@ _PLACEHOLDER_BACK = re.compile("\x00(\\d+)\x00")
 # Where a template value could not be found (bodies are XML-safe: no control characters of their own).
 # Liquid's removed values come as REMOVED + what was removed + REMOVED_END, to be named in a warning.
 REMOVED, REMOVED_END = "\x01", "\x02"
-_REMOVED = REMOVED
 _REMOVED_BY_LIQUID = re.compile(REMOVED + "([^\x00-\x02]{0,200})" + REMOVED_END)
 # Link syntax around a removed value. Labels and destinations never hold "[" or "]", so each scan
 # stops at the next bracket: linear in the body's length.
@@ -122,7 +121,7 @@ class _Context:
 
     def drop(self, what: str) -> str:
         self.unknown[what] = self.unknown.get(what, 0) + 1
-        return _REMOVED
+        return REMOVED
 
 
 def has_templates(body: str) -> bool:
@@ -159,7 +158,7 @@ def convert(
         text = _blocks(text, _KRAMDOWN_BLOCK, lambda _, inner: "")
         text = _KRAMDOWN_SINGLE.sub("", text)
         text = _KRAMDOWN_IAL.sub("", text)
-    if _REMOVED in text:
+    if REMOVED in text:
         text = _drop_broken_links(text, context)
     text = _PLACEHOLDER_BACK.sub(lambda m: context.kept[int(m.group(1))], text)
     for what, count in sorted(context.unknown.items()):
@@ -263,8 +262,8 @@ def _drop_broken_links(text: str, context: _Context) -> str:
     def definition(match: re.Match[str]) -> str:
         label = match.group(1)
         dropped.add(_label(label))
-        if _REMOVED in label and _label(label) and len(shapes) < _MAX_SHAPES:
-            parts = [re.escape(_label(part)) for part in label.split(_REMOVED)]
+        if REMOVED in label and _label(label) and len(shapes) < _MAX_SHAPES:
+            parts = [re.escape(_label(part)) for part in label.split(REMOVED)]
             shapes.append(re.compile(".+?".join(parts)))
         return ""
 
@@ -294,7 +293,7 @@ def _drop_broken_links(text: str, context: _Context) -> str:
         context.warnings.append(
             f"body: {links} whose URL held a value that could not be found dropped (the text kept)"
         )
-    return text.replace(_REMOVED, "")
+    return text.replace(REMOVED, "")
 
 
 def fenced(language: str, code: str) -> str:
@@ -306,7 +305,7 @@ def fenced(language: str, code: str) -> str:
 
 def _label(text: str) -> str:
     """A reference label as CommonMark matches it: case-folded, inner whitespace collapsed."""
-    return " ".join(text.replace(_REMOVED, "").split()).casefold()
+    return " ".join(text.replace(REMOVED, "").split()).casefold()
 
 
 def _blocks(
