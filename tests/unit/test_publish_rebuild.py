@@ -1,8 +1,9 @@
 """Rebuilds fanned out over the record shards, and site.yaml changes re-rendered from the state.
 
-Every rebuild here is cut into several parts (MIN_RECORDS_PER_PART is lowered so that a few dozen
-records make several), run by LocalRebuilds: the same plan, part and merge steps the state
-machine runs in Lambda. The yardstick is always a from-scratch build of the bucket as it is.
+Every rebuild here is cut into several parts and several render parts (MIN_RECORDS_PER_PART and
+MIN_DOCUMENTS_PER_PART are lowered so that a few dozen records make several), run by LocalRebuilds:
+the same plan, part, merge, render and finish steps the state machine runs in Lambda. The
+yardstick is always a from-scratch build of the bucket as it is.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ TAGS = ("Film", "News", "Interviews", "Reviews", "Festivals")
 
 @pytest.fixture(autouse=True)
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A few dozen records make several parts, as thousands do in production.
+    # A few dozen records make several parts, and their archive documents several render parts,
+    # as thousands do in production.
     monkeypatch.setattr(rebuild_module, "MIN_RECORDS_PER_PART", 1)
+    monkeypatch.setattr(rebuild_module, "MIN_DOCUMENTS_PER_PART", 1)
 
 
 class Counting(MemoryStore):
@@ -99,6 +102,13 @@ def with_rebuilds(site: Site, rebuilds: object, content: MemoryStore | None = No
         websub=False,
         rebuilds=rebuilds,  # type: ignore[arg-type]
     )
+
+
+def render_and_finish(steps: RebuildSteps, plan_id: str, workers: int = 2) -> None:
+    """The steps the state machine runs after a merge: its render parts, then its finish."""
+    for part in range(parts := steps.render_parts(plan_id, workers)):
+        steps.render(plan_id, part, parts)
+    assert not steps.finish(plan_id).failed_keys
 
 
 def retime(site: Site, zone: str, site_yaml: bytes = SITE) -> None:
@@ -270,7 +280,9 @@ def test_a_crash_of_the_merge_keeps_the_last_good_feeds_and_the_next_run_finishe
     # Then readers still get the last good feeds
     assert site.public() == before
     # When the state machine retries the merge, Then it finishes the job
-    assert not RebuildSteps(publisher).merge(planned.id).failed_keys
+    retried = RebuildSteps(publisher)
+    assert not retried.merge(planned.id).failed_keys
+    render_and_finish(retried, planned.id)
     site.assert_matches_build()
 
 
@@ -290,6 +302,7 @@ def test_the_merge_reads_no_record_again_when_its_parts_rendered_what_the_feeds_
     counting.gets.clear()
     # When the merge commits their entries
     assert not steps.merge(planned.id).failed_keys
+    render_and_finish(steps, planned.id)
     # Then it takes the feeds' items from the parts instead of reading and rendering the records again
     assert counting.articles_read() == 0
     site.assert_matches_build()
@@ -310,6 +323,7 @@ def test_the_merge_reads_no_episode_again_when_the_show_holds_more_than_feed_lim
     counting.gets.clear()
     # When the merge commits their entries
     assert not steps.merge(planned.id).failed_keys
+    render_and_finish(steps, planned.id)
     # Then every episode came rendered from the parts, none read again
     assert counting.articles_read() == 0
     show.assert_matches_build()
@@ -330,31 +344,59 @@ def test_an_episode_whose_file_changes_before_the_merge_gets_the_new_enclosure()
     # When the file is replaced by a longer cut (same record, same record ETag) before the merge
     show.content.put("media/ep12.mp3", tone_mp3(30.0))
     assert not steps.merge(planned.id).failed_keys
+    render_and_finish(steps, planned.id)
     # Then the feeds carry the new file's length and duration, not what the part rendered
     show.assert_matches_build()
     assert b"<itunes:duration>30</itunes:duration>" in show.public()["podcast.xml"]
 
 
-def test_a_merge_that_dies_after_its_commit_is_finished_by_the_next_run() -> None:
-    # Given a rebuild whose merge commits, then dies while writing the feeds
+def test_a_rebuild_that_cannot_write_after_its_commit_is_finished_by_the_next_run() -> None:
+    # Given a rebuild whose merge commits, then whose render parts and finish cannot write a feed
     site = Site()
     site.publisher.apply(populate(site, 30))
     retime(site, "Asia/Kolkata")
     publisher = with_rebuilds(site, LocalRebuilds(3))
-    writes = {"feeds": 0}
 
-    def die_writing_feeds(key: str) -> None:
+    def bucket_refuses_feeds(key: str) -> None:
         if not key.startswith("_state/"):
-            writes["feeds"] += 1
-            if writes["feeds"] == 3:
-                raise ConnectionError("the function timed out while writing feeds")
+            raise ConnectionError("the publish bucket is unreachable")
 
-    site.output.before_put = die_writing_feeds
+    site.output.before_put = bucket_refuses_feeds
     report = publisher.apply(["site.yaml"])
     site.output.before_put = None
     assert report.failed_keys
     # When the next run comes (the five-minute due check), Then it writes what the merge committed
     assert not site.publisher.publish_due().failed_keys
+    site.assert_matches_build()
+
+
+def test_a_render_part_that_dies_is_retried_alone_and_the_result_equals_a_build() -> None:
+    # Given a rebuild whose archive documents are written by several render parts
+    site = Site()
+    site.publisher.apply(populate(site, 60))
+    retime(site, "Asia/Kolkata")
+    attempts: dict[int, int] = {}
+    writes = {"archives": 0}
+
+    def count(part: int) -> None:
+        attempts[part] = attempts.get(part, 0) + 1
+
+    def die_once_writing_an_archive(key: str) -> None:
+        if "/archive/" in f"/{key}" and not key.startswith("_state/"):
+            writes["archives"] += 1
+            if writes["archives"] == 2:
+                raise ConnectionError("the function timed out while writing archive documents")
+
+    publisher = with_rebuilds(site, LocalRebuilds(3, on_render=count))
+    site.output.before_put = die_once_writing_an_archive
+    # When it runs
+    report = publisher.apply(["site.yaml"])
+    site.output.before_put = None
+    # Then the part that died ran again, alone, and the outputs equal a from-scratch build
+    assert not report.failed_keys
+    assert len(attempts) > 1
+    assert sorted(attempts.values()).count(2) == 1
+    assert set(attempts.values()) <= {1, 2}
     site.assert_matches_build()
 
 
@@ -402,6 +444,7 @@ def test_a_rebuild_in_flight_is_not_started_twice_and_holds_a_first_builds_event
     for part in range(planned.parts):
         steps.part(planned.id, part)
     assert not steps.merge(planned.id).failed_keys
+    render_and_finish(steps, planned.id)
     site.assert_matches_build()
     # And once it has committed, the retried events publish as usual
     assert not deployed.apply(keys[2:4]).failed_keys
@@ -510,3 +553,124 @@ def test_random_changes_with_rebuilds_in_between_always_equal_a_fresh_build(seed
         # Then the outputs equal a from-scratch build
         assert not report.failed_keys, step
         site.assert_matches_build()
+
+
+def merged_rebuild(site: Site, zone: str) -> tuple[RebuildSteps, str]:
+    """A rebuild of `site` under a new time zone whose merge has committed; its render step not run."""
+    retime(site, zone)
+    steps = RebuildSteps(with_rebuilds(site, LocalRebuilds(3)))
+    planned = steps.plan("site-yaml-render", RebuildRequest("site.yaml changed"), 3, take_over=False)
+    assert planned is not None
+    for part in range(planned.parts):
+        steps.part(planned.id, part)
+    assert not steps.merge(planned.id).failed_keys
+    return steps, planned.id
+
+
+def test_the_merge_leaves_the_archive_documents_to_render_parts_that_each_write_a_share() -> None:
+    # Given a published site with archive pages, rebuilt under a new time zone
+    site = Site()
+    site.publisher.apply(populate(site, 60))
+    before = site.public()
+    steps, plan_id = merged_rebuild(site, "Asia/Kolkata")
+    # When the merge has committed, Then readers still get the last good feeds: it wrote none
+    assert site.public() == before
+    # When its render parts run, Then each writes a share of the archive documents and no feed document
+    parts = steps.render_parts(plan_id, 3)
+    assert parts > 1
+    shares = []
+    for part in range(parts):
+        written_before = site.public()
+        steps.render(plan_id, part, parts)
+        changed = {path for path, body in site.public().items() if written_before.get(path) != body}
+        assert changed
+        assert all("/archive/" in f"/{path}" for path in changed)
+        shares.append(changed)
+    assert sum(len(share) for share in shares) == len(set().union(*shares))
+    # And once the finish step has written the feed documents, the site equals a from-scratch build
+    assert not steps.finish(plan_id).failed_keys
+    site.assert_matches_build()
+    root = json.loads(site.output.get("_state/root.json").body)
+    assert root["pending"] == []
+    assert "rendering" not in root
+    # And the CDN is told about every document the render parts wrote
+    invalidated = set(site.cdn.batches[-1])
+    assert all(f"/{path}" in invalidated or "/*" in invalidated for share in shares for path in share)
+
+
+def test_a_publish_committed_while_the_render_parts_run_survives_them() -> None:
+    # Given a rebuild whose merge committed, and whose first render part has run
+    site = Site()
+    keys = populate(site, 60)
+    site.publisher.apply(keys)
+    steps, plan_id = merged_rebuild(site, "Asia/Kolkata")
+    parts = steps.render_parts(plan_id, 3)
+    steps.render(plan_id, 0, parts)
+    # When an author edits every post and adds one while the other parts have not run yet
+    for number, key in enumerate(keys):
+        if number % 17:
+            site.put(key, article(f"Post {number}, edited during the render", "2025-02-02 10:00", ("News",)))
+    site.put("articles/new.md", article("Written during the render", "2025-05-05 10:00", ("Film",)))
+    deployed = with_rebuilds(site, StartedElsewhere())
+    during = deployed.apply([*keys, "articles/new.md"])
+    assert not during.failed_keys
+    # Then that publish wrote the archive documents its own change rendered, and left the others
+    root = json.loads(site.output.get("_state/root.json").body)
+    assert root["rendering"]["plan"] == plan_id
+    # When the remaining parts and the finish run
+    for part in range(1, parts):
+        steps.render(plan_id, part, parts)
+    assert not steps.finish(plan_id).failed_keys
+    # Then nothing the author did is lost: the outputs equal a from-scratch build of the bucket
+    site.assert_matches_build()
+    assert any(b"edited during the render" in site.public()[path] for path in archive_documents(site))
+
+
+def test_a_run_during_the_render_step_writes_no_archive_document_it_did_not_change() -> None:
+    # Given a rebuild whose merge committed, its render parts not yet run
+    site = Site()
+    site.publisher.apply(populate(site, 60))
+    steps, plan_id = merged_rebuild(site, "Asia/Kolkata")
+    pending = json.loads(site.output.get("_state/root.json").body)["pending"]
+    archived = [path for path in pending if "/archive/" in f"/{path}"]
+    assert archived
+    # When the five-minute due check runs in the meantime
+    report = with_rebuilds(site, StartedElsewhere()).publish_due()
+    # Then it writes the feed documents but leaves every archive document to the render parts
+    assert not report.failed_keys
+    assert not [path for path in report.written if "/archive/" in f"/{path}"]
+    root = json.loads(site.output.get("_state/root.json").body)
+    assert sorted(root["pending"]) == sorted(archived)
+    # And the render step then finishes the job
+    render_and_finish(steps, plan_id)
+    site.assert_matches_build()
+
+
+def test_a_render_part_racing_a_publish_never_leaves_its_older_documents_served() -> None:
+    # Given a rebuild whose merge committed, and an author whose edits are published while a render
+    # part is writing: after it rendered its documents, before its writes land
+    site = Site()
+    keys = populate(site, 60)
+    site.publisher.apply(keys)
+    steps, plan_id = merged_rebuild(site, "Asia/Kolkata")
+    parts = steps.render_parts(plan_id, 3)
+    deployed = with_rebuilds(site, StartedElsewhere())
+    race = {"done": False}
+
+    def publish_first(key: str) -> None:
+        if not race["done"] and "/archive/" in f"/{key}" and not key.startswith("_state/"):
+            race["done"] = True
+            for number, edited in enumerate(keys):
+                if number % 17:
+                    site.put(edited, article(f"Post {number}, raced", "2025-02-02 10:00", ("News",)))
+            assert not deployed.apply(keys).failed_keys
+
+    site.output.before_put = publish_first
+    # When the render parts and the finish run
+    for part in range(parts):
+        steps.render(plan_id, part, parts)
+    site.output.before_put = None
+    assert race["done"]
+    assert not steps.finish(plan_id).failed_keys
+    # Then what readers get equals a from-scratch build: no archive document is left from before the edits
+    site.assert_matches_build()

@@ -24,8 +24,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -227,7 +228,28 @@ class Publisher:
         site.yaml or another rebuild commits nothing (`superseded`). `items` gives the items the
         parts rendered, for the records the feeds will show.
         """
-        return _Run(self).merge(planned, parts, items)
+        run = _Run(self)
+        run.rendering = planned.id
+        return run.merge(planned, parts, items)
+
+    def write_archives(
+        self, plan_id: str, part: int, parts: int, note: Callable[[set[str]], None] = lambda written: None
+    ) -> PublishReport:
+        """A rebuild's render step, part `part` of `parts`: write the archive documents its merge
+        left pending (`_Run.write_archives`); `note` is told what was written before `pending` is."""
+        return _Run(self).write_archives(plan_id, part, parts, note)
+
+    def finish_rendering(self, plan_id: str, written_elsewhere: Iterable[str] = ()) -> PublishReport:
+        """A rebuild's last step: write whatever its commit left pending (feed documents, the OPML
+        list, archive documents its render step did not write) and end its render step. The report
+        also counts `written_elsewhere` (what the render step wrote) for the CDN's invalidation."""
+        run = _Run(self)
+        run.finishing = plan_id
+        run.report.written.extend(written_elsewhere)
+        report = run.apply(())
+        if (self.state.load_root()[0].get("rendering") or {}).get("plan") == plan_id:
+            report.failed_keys = sorted({*report.failed_keys, SITE_FILE})  # not ended: to be retried
+        return report
 
     def read_entries(self, keys: Sequence[str], site: SiteConfig) -> PartEntries:
         """A rebuild part's work: the shard entry of each record that exists under `site`, with
@@ -322,6 +344,9 @@ class _Run:
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
         self.rendered: dict[tuple[str, str], bytes] = {}  # those items (JSON text), by (record key, ETag)
+        # A merge's plan: its commit leaves the archive documents to the rebuild's render step.
+        self.rendering: str | None = None
+        self.finishing: str | None = None  # the plan whose render step this run ends
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -439,7 +464,8 @@ class _Run:
                 if committed is not None:
                     root, etag = committed
                 self._note_outcomes(tx, rebuilt, show_news)
-                self._flush(root, etag, tx.saved_heads())
+                if self.rendering is None:  # a merge's outputs are written by its render and finish steps
+                    self._flush(root, etag, tx.saved_heads())
                 return root, []
             except PreconditionFailedError:
                 conflicts += 1
@@ -653,6 +679,12 @@ class _Run:
         self.previous_archives = self._published_archives(tx.root)
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
         tx.root.pop("rebuild", None)
+        if self.rendering is not None:
+            from feedpub.publish.rebuild import LEASE_S
+
+            # Until the rebuild's finish step (or the lease lapses), other runs' flushes leave the
+            # archive documents pending to its render step (`_left_to_render`).
+            tx.root["rendering"] = {"plan": self.rendering, "until": self.now.timestamp() + LEASE_S}
         tx.cut_pages_at_once()
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
         tx.mark_standing()
@@ -910,6 +942,12 @@ class _Run:
                     doc = rendering.get(name)
                     if doc is None:
                         continue
+                    if self.rendering is not None:  # a merge: rendered and written by the render step
+                        inputs = outputs.deferred_digest(root["site"]["text"], feed_id, doc, members)
+                        pages.record_documents(
+                            doc.name, {fmt.name: inputs for fmt in feed.kind.archive_formats}
+                        )
+                        continue
                     rendered = self._render_archive(feed_id, doc, members, tx.entry)
                     keep(rendered)
                     pages.record_documents(
@@ -1003,12 +1041,17 @@ class _Run:
         `heads` are head objects already in memory, by state key (the rest are read).
         """
         for _ in range(self.pub.attempts):
-            todo = set(root["pending"])
-            if not todo:
+            todo = set(root["pending"]) - self._left_to_render(root)
+            ending = (
+                self.finishing is not None and (root.get("rendering") or {}).get("plan") == self.finishing
+            )
+            if not todo and not ending:
                 return
             self._after_the_last_outputs_second(root)
             self._write_outputs(root, todo, heads)
-            cleared = dict(root, pending=[], outputs_written_at=time.time())
+            cleared = dict(root, pending=sorted(set(root["pending"]) - todo), outputs_written_at=time.time())
+            if ending:
+                del cleared["rendering"]
             try:
                 self.state.commit_root(cleared, etag)
                 return
@@ -1019,19 +1062,38 @@ class _Run:
                 self.site = _stored_site(root) or self.site
         raise CommitConflictError("outputs kept changing under this run")
 
+    def _left_to_render(self, root: dict[str, Any]) -> set[str]:
+        """The pending archive documents this run leaves to a rebuild's render step in flight: all
+        but those its own commit rendered (the finish step's run leaves none)."""
+        lease = root.get("rendering")
+        if lease is None or lease["plan"] == self.finishing or lease["until"] <= self.pub.clock().timestamp():
+            return set()
+        return {
+            path
+            for path in root["pending"]
+            if outputs.archive_of(path) is not None and path not in self.bodies
+        }
+
     def _leave_pending(self, written: set[str]) -> tuple[dict[str, Any], str | None]:
         """Add the outputs this run just wrote to the newest root's `pending`, and return that root.
 
         A run that committed while they were written may have written some of them first, from
         its newer state: this run's bytes then replaced its. Recorded as pending, they are written
         again from the newest state by whichever run flushes next, even if this one gives up (a
-        root is small, so this commit rarely loses the race that the writes lost).
+        root is small, so this commit rarely loses the race that the writes lost). While a rebuild
+        renders, the archive documents among them are also named as `overwritten`: its render step
+        may have written them already, and must not take them for done (`_clear_rendered`).
         """
+        archived = {path for path in written if outputs.archive_of(path) is not None}
         for _ in range(LEAVE_PENDING_ATTEMPTS):
             root, etag = self.state.load_root()
-            if written <= set(root["pending"]):
+            lease = root.get("rendering")
+            marked = set(lease.get("overwritten", ())) if lease else archived
+            if written <= set(root["pending"]) and archived <= marked:
                 return root, etag
             root["pending"] = sorted(set(root["pending"]) | written)
+            if lease is not None:
+                lease["overwritten"] = sorted(marked | archived)
             try:
                 return root, self.state.commit_root(root, etag)
             except PreconditionFailedError:
@@ -1164,6 +1226,99 @@ class _Run:
         documents = outputs.archive_documents(self._site(), feed_id, head, self.state.load)
         doc = next(d for d in documents if d.name == page)
         return doc, self.state.load(descriptor["object"])["members"]
+
+    # -- a rebuild's render step ----------------------------------------------------------------
+
+    def write_archives(
+        self, plan_id: str, part: int, parts: int, note: Callable[[set[str]], None]
+    ) -> PublishReport:
+        """Render and write, from the committed state, the pending archive documents of part `part`
+        (of `parts`: rebuild.render_part_of) that the merge of `plan_id` left to its render step, a
+        few at a time; then take them out of `pending` (`_clear_rendered`). A document whose page is
+        gone, or that fails to render, stays pending for the finish step, which deletes the former
+        once no feed document names it, and rejects the record at fault in the latter as any run does."""
+        from feedpub.publish.rebuild import render_part_of
+
+        root, _ = self.state.load_root()
+        if (root.get("rendering") or {}).get("plan") != plan_id:
+            log.info("rebuild %s: its render step is over (finished, abandoned or superseded)", plan_id)
+            return self._finish()
+        self.site = _stored_site(root)
+        mine: dict[str, dict[str, set[str]]] = {}  # feed id -> page -> its pending documents
+        for path in root["pending"]:
+            archived = outputs.archive_of(path)
+            if archived is not None and render_part_of(*archived, parts) == part:
+                mine.setdefault(archived[0], {}).setdefault(archived[1], set()).add(path)
+        written: set[str] = set()
+        in_flight: deque[Future[None]] = deque()
+        with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
+            for feed_id in sorted(mine):
+                for path, body in self._archives_of(root, feed_id, mine[feed_id]):
+                    in_flight.append(pool.submit(self._put, path, body))
+                    written.add(path)
+                    while len(in_flight) > 2 * self.pub.workers:  # a few documents in memory at a time
+                        in_flight.popleft().result()
+            for put in in_flight:
+                put.result()
+        note(written)
+        self._clear_rendered(root, written)
+        return self._finish()
+
+    def _archives_of(
+        self, root: dict[str, Any], feed_id: str, wanted: dict[str, set[str]]
+    ) -> Iterator[tuple[str, bytes]]:
+        """(path, body) of the documents `wanted` (page -> paths) of one feed, rendered from `root`."""
+        feed = root["feeds"].get(feed_id)
+        if feed is None:
+            return
+        descriptors = pages.all_descriptors(self.state.load(feed["head"]), self.state.load)
+        window = catalogue.feed(feed_id).item_limit(self._site())
+        documents = {doc.name: doc for doc in pages.documents(descriptors, window)[0]}
+        by_name = {descriptor["name"]: descriptor for descriptor in descriptors}
+        for name in sorted(wanted):
+            descriptor, doc = by_name.get(name), documents.get(name)
+            if descriptor is None or doc is None or not descriptor.get("documents"):
+                continue  # gone: deleted by the finish step, after the feed documents
+            try:
+                rendered = self._render_archive(
+                    feed_id, doc, self.state.load(descriptor["object"])["members"], self._entry_in(root)
+                )
+            except Exception:
+                log.exception("%s: archive page %s failed to render; left to the finish step", feed_id, name)
+                continue
+            for path in sorted(wanted[name] & rendered.keys()):
+                yield path, rendered[path]
+
+    def _clear_rendered(self, rendered_from: dict[str, Any], written: set[str]) -> None:
+        """Take the archive documents this render step wrote out of the newest root's `pending`.
+
+        One stays (or is put back) there for the finish step when what decides it changed since
+        `rendered_from` (its feed or site.yaml: a publish committed meanwhile), or when a run that
+        lost its flush may have written an older version over it (`overwritten`, _leave_pending).
+        The other parts clear theirs at the same time: a lost race is tried again on the newer root.
+        """
+        plan_id = rendered_from["rendering"]["plan"]
+        feed_of = {path: outputs.archive_of(path)[0] for path in written}  # type: ignore[index]
+        for _ in range(LEAVE_PENDING_ATTEMPTS):
+            root, etag = self.state.load_root()
+            lease = root.get("rendering")
+            overwritten = set(lease.get("overwritten", ())) if lease and lease["plan"] == plan_id else written
+            same_site = root["site"] == rendered_from["site"]
+            settled = {
+                path
+                for path in written - overwritten
+                if same_site and root["feeds"].get(feed_of[path]) == rendered_from["feeds"].get(feed_of[path])
+            }
+            pending = (set(root["pending"]) - settled) | (written - settled)
+            if pending == set(root["pending"]):
+                return
+            root["pending"] = sorted(pending)
+            try:
+                self.state.commit_root(root, etag)
+                return
+            except PreconditionFailedError:
+                continue
+        raise CommitConflictError("the render step could not record what it wrote")
 
     def _put(self, path: str, body: bytes) -> None:
         content_type, cache_control = outputs.headers(path, self.state.report_key, path in self.full_archives)

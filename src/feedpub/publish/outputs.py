@@ -89,6 +89,31 @@ def digest(body: bytes, full_archive: bool = False) -> str:
     return md5(body) + ("+immutable" if full_archive else "")
 
 
+def deferred_digest(site_text: str, feed_id: str, doc: archive.Document, members: list[Any]) -> str:
+    """What the state records of an archive document a rebuild's merge leaves to its render step
+    (feedpub.publish.rebuild): a hash of everything that decides its bytes (this version of feedpub,
+    site.yaml, the feed, the document's place and the members it shows), marked as such. It never
+    equals an md5, so a document recorded either way is written again when the other way records
+    it; and a rebuild that leaves a document as it was records the same digest, so it is not written."""
+    from feedpub import __version__
+
+    decided = json.dumps(
+        [
+            __version__,
+            site_text,
+            feed_id,
+            members[-1].get("label"),
+            [doc.name, doc.shown, doc.older, doc.newer],
+            members[: doc.shown],
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    digest = hashlib.sha256(decided.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"inputs:{digest}" + ("+immutable" if doc.full else "")
+
+
 def render_list(site: SiteConfig, feeds: Mapping[str, str | None]) -> bytes:
     """feeds.opml: `feeds` (feed id -> label) in catalogue order."""
     from feedpub.render import render_opml

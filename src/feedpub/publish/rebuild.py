@@ -25,6 +25,8 @@ rebuild the state waits for. It lapses after LEASE_S, the state machine's own ti
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -34,12 +36,13 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from feedpub.config import SITE_FILE, parse_site
 from feedpub.errors import SiteConfigError
+from feedpub.publish import outputs
 from feedpub.publish.engine import PartEntries
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import SHARD_DIGITS, encode, shard_of
@@ -57,7 +60,11 @@ SHARDS = 16**SHARD_DIGITS
 # and a small site is not cut into parts of fewer than MIN_RECORDS_PER_PART.
 RECORDS_PER_PART = 5000
 MIN_RECORDS_PER_PART = 250
-PART_ATTEMPTS = 3  # LocalRebuilds' retries of a part, as the state machine's Retry
+# A render part writes at most this many archive documents (about a minute of a 1024 MB Lambda,
+# docs/benchmarks.md), and no fewer than MIN_DOCUMENTS_PER_PART unless the site has fewer.
+DOCUMENTS_PER_PART = 4000
+MIN_DOCUMENTS_PER_PART = 200
+PART_ATTEMPTS = 3  # LocalRebuilds' retries of a part (or the finish), as the state machine's Retry
 
 
 @dataclass(frozen=True)
@@ -116,9 +123,26 @@ def new_plan_id(reason: str, now: datetime | None = None) -> str:
 def part_count(records: int, workers: int) -> int:
     """How many parts a rebuild of `records` is cut into for `workers` parallel workers: each worker
     gets the same number of parts of at most RECORDS_PER_PART records, and no part is needlessly small."""
+    return _parts(records, workers, RECORDS_PER_PART, MIN_RECORDS_PER_PART, SHARDS)
+
+
+def render_part_count(documents: int, workers: int) -> int:
+    """How many render parts write `documents` archive documents (0 for none), as part_count cuts records."""
+    if documents == 0:
+        return 0
+    return _parts(documents, workers, DOCUMENTS_PER_PART, MIN_DOCUMENTS_PER_PART, documents)
+
+
+def _parts(work: int, workers: int, most: int, least: int, limit: int) -> int:
     workers = max(1, workers)
-    rounds = max(1, math.ceil(records / (workers * RECORDS_PER_PART)))
-    return max(1, min(SHARDS, workers * rounds, math.ceil(records / MIN_RECORDS_PER_PART)))
+    rounds = max(1, math.ceil(work / (workers * most)))
+    return max(1, min(limit, workers * rounds, math.ceil(work / least)))
+
+
+def render_part_of(feed_id: str, page: str, parts: int) -> int:
+    """The render part that writes a page's archive documents (all its formats: rendered together)."""
+    digest = hashlib.sha1(f"{feed_id}\n{page}".encode("utf-8", "surrogatepass"), usedforsecurity=False)
+    return int.from_bytes(digest.digest()[:8], "big") % parts
 
 
 def shards_of_part(part: int, parts: int) -> range:
@@ -224,6 +248,38 @@ class RebuildSteps:
             self.clean_up(plan_id)
         return report
 
+    def render_parts(self, plan_id: str, workers: int) -> int:
+        """How many render parts write the archive documents the merge of `plan_id` left pending."""
+        root, _ = self.state.load_root()
+        if (root.get("rendering") or {}).get("plan") != plan_id:
+            return 0
+        documents = sum(1 for path in root["pending"] if outputs.archive_of(path) is not None)
+        return render_part_count(documents, workers)
+
+    def render(self, plan_id: str, part: int, parts: int) -> int:
+        """Write one render part's archive documents; returns how many it wrote. What it wrote is
+        noted in the plan (before it leaves `pending`) for the finish step's CDN invalidation."""
+        name = f"{self._dir(plan_id)}rendered-{part}.json"
+
+        def note(written: set[str]) -> None:
+            with contextlib.suppress(NotFoundError):  # an earlier attempt of this part noted some
+                written = written | set(json.loads(self.pub.output.get(name).body))
+            if written:
+                self._put_all([(name, sorted(written))])
+
+        return len(self.pub.write_archives(plan_id, part, parts, note).written)
+
+    def finish(self, plan_id: str) -> PublishReport:
+        """Write what the commit left pending besides the render parts' documents (feed documents,
+        the OPML list, pages that are gone), end the render step and delete the plan."""
+        prefix = f"{self._dir(plan_id)}rendered-"
+        noted = [listing.key for listing in self.pub.output.list(prefix)]
+        written = [path for name in noted for path in json.loads(self.pub.output.get(name).body)]
+        report = self.pub.finish_rendering(plan_id, written)
+        if not report.failed_keys:
+            self.clean_up(plan_id)
+        return report
+
     def _items(self, plan_id: str, parts: int, needed: set[str]) -> dict[str, tuple[str, bytes]]:
         """The items the parts rendered of the records in `needed`, each as JSON text (a part that
         wrote none, planned by an earlier version of the function, leaves its records to the merge).
@@ -254,11 +310,16 @@ class RebuildSteps:
         self.clean_up(plan_id)
 
     def release(self, plan_id: str) -> None:
+        """Give up the lease, or end the render step (the next flush then writes what it left pending)."""
         for _ in range(self.pub.attempts):
             root, etag = self.state.load_root()
-            if (root.get("rebuild") or {}).get("plan") != plan_id:
+            held = [
+                name for name in ("rebuild", "rendering") if (root.get(name) or {}).get("plan") == plan_id
+            ]
+            if not held:
                 return
-            del root["rebuild"]
+            for name in held:
+                del root[name]
             try:
                 self.state.commit_root(root, etag)
                 return
@@ -323,9 +384,16 @@ class LocalRebuilds:
 
     concurrent = False
 
-    def __init__(self, workers: int = 4, on_part: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = 4,
+        on_part: Callable[[int], None] | None = None,
+        on_render: Callable[[int], None] | None = None,
+    ) -> None:
         self.workers = workers
-        self.on_part = on_part  # called before each attempt at a part (tests inject failures here)
+        # Called before each attempt at a part and at a render part (tests inject failures here).
+        self.on_part = on_part
+        self.on_render = on_render
 
     def run(self, publisher: Publisher, request: RebuildRequest) -> PublishReport:
         steps = RebuildSteps(publisher)
@@ -338,7 +406,18 @@ class LocalRebuilds:
         if not all(done):
             steps.abandon(plan_id)
             return PublishReport(failed_keys=[SITE_FILE])
-        return steps.merge(plan_id)
+        merged = steps.merge(plan_id)
+        if merged.failed_keys or merged.superseded or merged.site_error:
+            return merged
+        parts = steps.render_parts(plan_id, self.workers)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            list(pool.map(lambda part: self._render(steps, plan_id, part, parts), range(parts)))
+        finished = steps.finish(plan_id)
+        if finished.failed_keys:  # once more, as the state machine retries it; then the next flush's
+            finished = steps.finish(plan_id)
+            if finished.failed_keys:
+                steps.abandon(plan_id)
+        return combined(merged, finished)
 
     def _part(self, steps: RebuildSteps, plan_id: str, part: int) -> bool:
         for attempt in range(PART_ATTEMPTS):
@@ -351,6 +430,34 @@ class LocalRebuilds:
                 log.exception("rebuild %s part %d failed (attempt %d)", plan_id, part, attempt + 1)
                 time.sleep(0.05 * 2**attempt)
         return False
+
+    def _render(self, steps: RebuildSteps, plan_id: str, part: int, parts: int) -> None:
+        """A render part, retried alone; one that keeps failing leaves its documents to the finish."""
+        for attempt in range(PART_ATTEMPTS):
+            try:
+                if self.on_render is not None:
+                    self.on_render(part)
+                steps.render(plan_id, part, parts)
+                return
+            except Exception:
+                log.exception("rebuild %s render part %d failed (attempt %d)", plan_id, part, attempt + 1)
+                time.sleep(0.05 * 2**attempt)
+
+
+def combined(merged: PublishReport, finished: PublishReport) -> PublishReport:
+    """A rebuild's report: what its merge committed, and what its render parts and finish wrote."""
+    return replace(
+        merged,
+        written=finished.written,
+        deleted=finished.deleted,
+        unchanged=merged.unchanged + finished.unchanged,
+        invalidation_paths=finished.invalidation_paths,
+        failed_keys=finished.failed_keys,
+        next_due=finished.next_due,
+        published=finished.published,
+        hub_failures=finished.hub_failures,
+        duration_s=merged.duration_s + finished.duration_s,
+    )
 
 
 class StepFunctionsRebuilds:
