@@ -4,7 +4,10 @@
   lists the records and answers the parts for the Map: `{"plan", "parts": [...], "workers"}`
   (`"plan": null` when there is nothing to do);
 - `{"step": "part", "plan": ..., "part": n}` reads and parses one part's records;
-- `{"step": "merge", "plan": ...}` commits every part's entries and writes the outputs;
+- `{"step": "merge", "plan": ...}` commits every part's entries and answers the render parts for
+  the second Map: `{"render": [...], ...}`;
+- `{"step": "render", "plan": ..., "part": n, "parts": m}` writes one share of the archive documents;
+- `{"step": "finish", "plan": ...}` writes the feed documents and what else the commit left pending;
 - `{"step": "abandon", "plan": ...}` gives the lease up after a step failed for good.
 
 A step that cannot finish raises: the state machine retries it (a part alone), then abandons.
@@ -22,7 +25,7 @@ from handlers.observability import logger, metrics, record_report, tracer
 from handlers.publish import current_publisher
 from handlers.settings import Settings
 
-STEPS = ("plan", "part", "merge", "abandon")
+STEPS = ("plan", "part", "merge", "render", "finish", "abandon")
 
 
 class UnknownStepError(ValueError):
@@ -31,6 +34,10 @@ class UnknownStepError(ValueError):
 
 class MergeFailedError(RuntimeError):
     """The merge could not commit (records unreadable for now, commit conflicts): it is retried."""
+
+
+class FinishFailedError(RuntimeError):
+    """The finish step could not write what the commit left pending: it is retried."""
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -57,14 +64,26 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             raise MergeFailedError(
                 f"merge of {plan_id} could not finish: {', '.join(report.failed_keys[:5])}"
             )
+        parts = steps.render_parts(plan_id, Settings.from_env().rebuild_workers)
         return {
+            "render": [
+                {"step": "render", "plan": plan_id, "part": part, "parts": parts} for part in range(parts)
+            ],
             "published": report.published,
-            "written": len(report.written),
-            "deleted": len(report.deleted),
             "rejected": len(report.rejected),
             "records_read": report.records_read,
             "superseded": report.superseded,
         }
+    if step == "render":
+        # Seen in the execution's history; the finish step's report counts them all.
+        written = steps.render(plan_id, int(event["part"]), int(event["parts"]))
+        return {"part": int(event["part"]), "written": written}
+    if step == "finish":
+        report = steps.finish(plan_id)
+        record_report(report, "rebuild")
+        if report.failed_keys:
+            raise FinishFailedError(f"finish of {plan_id} could not write what its commit left pending")
+        return {"published": report.published, "written": len(report.written), "deleted": len(report.deleted)}
     steps.abandon(plan_id)
     logger.error("rebuild abandoned: the last good feeds stay served")
     return {}

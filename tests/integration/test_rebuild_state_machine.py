@@ -119,6 +119,7 @@ class Deployed:
 def deployed(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     monkeypatch.setitem(default_user_config["stepfunctions"], "execute_state_machine", True)
     monkeypatch.setattr(rebuild_module, "MIN_RECORDS_PER_PART", 1)  # a few records, several parts
+    monkeypatch.setattr(rebuild_module, "MIN_DOCUMENTS_PER_PART", 1)  # and several render parts
     for name, value in {
         "CONTENT_BUCKET": pipeline.content_bucket,
         "PUBLISH_BUCKET": pipeline.publish_bucket,
@@ -296,28 +297,28 @@ def test_a_publish_committed_while_the_parts_run_survives_the_merge(deployed: De
     assert b"+09:00" in site.public()["feed.json"]
 
 
-def test_a_merge_that_dies_after_its_commit_is_retried_and_writes_the_feeds_it_committed(
+def test_a_finish_that_dies_after_the_render_parts_is_retried_and_writes_the_feeds_committed(
     deployed: Deployed,
 ) -> None:
-    # Given a published site, and a first merge attempt that dies while writing the feeds
+    # Given a published site, and a first finish attempt that dies while writing the feeds
     site = deployed.site
     site.publish(*publish_site(site, 9))
     deployed.wait()
     before = site.public()
-    merges: list[dict[str, Any]] = []
+    finishes: list[dict[str, Any]] = []
     feed_writes: list[str] = []
 
-    def count_merges(event: dict[str, Any]) -> None:
-        if event.get("step") == "merge":
-            merges.append(event)
+    def count_finishes(event: dict[str, Any]) -> None:
+        if event.get("step") == "finish":
+            finishes.append(event)
 
     def die_writing_feeds(params: dict[str, Any], **_: Any) -> None:
-        if len(merges) == 1 and not params["Key"].startswith("_state/"):
+        if len(finishes) == 1 and not params["Key"].startswith("_state/"):
             feed_writes.append(params["Key"])
             if len(feed_writes) == 3:
                 raise ConnectionError("the function timed out while writing feeds")
 
-    deployed.function.fail = count_merges
+    deployed.function.fail = count_finishes
     site.s3.meta.events.register("before-parameter-build.s3.PutObject", die_writing_feeds)
     try:
         # When site.yaml changes how records are read, and its execution runs
@@ -326,16 +327,18 @@ def test_a_merge_that_dies_after_its_commit_is_retried_and_writes_the_feeds_it_c
         executions = deployed.wait(count=2)
     finally:
         site.s3.meta.events.unregister("before-parameter-build.s3.PutObject", die_writing_feeds)
-    # Then the first merge committed and died, the state machine retried it, and the retry wrote the rest
+    # Then the render parts wrote the archive documents, the first finish died, the state machine
+    # retried it, and the retry wrote the rest
+    (rebuild,) = [e for e in executions if e["name"] == finishes[0]["plan"]]
+    assert deployed.function.steps("render", rebuild["name"])
     assert len(feed_writes) >= 3
-    assert len(merges) == 2
+    assert len(finishes) == 2
     assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
-    (rebuild,) = [e for e in executions if e["name"] == merges[0]["plan"]]
-    assert json.loads(rebuild["output"])["records_read"] == 0  # it only finished the writes
+    assert json.loads(rebuild["output"])["written"] > 0
     assert site.public() != before
     site.assert_matches_build()
     root = json.loads(
         site.admin.get_object(Bucket=site.publish_bucket, Key="_state/root.json")["Body"].read()
     )
     assert root["pending"] == []
-    assert "rebuild" not in root
+    assert "rendering" not in root

@@ -45,7 +45,7 @@ def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every Task state, those inside the Map's processor included."""
+    """Every Task state, those inside the Maps' processors included."""
     found = {}
     for name, state in states.items():
         if state["Type"] == "Task":
@@ -112,7 +112,8 @@ def test_every_step_calls_rebuild_function_with_a_known_step_and_retries(definit
         assert task["Resource"] == "arn:aws:states:::lambda:invoke", name
         assert task["Parameters"]["FunctionName"] == "${RebuildFunctionArn}", name
         payload = task["Parameters"].get("Payload") or {}
-        steps_called.add(payload.get("step", "part"))  # parts take their payload from the plan
+        # The Maps' tasks take their payload from the step before: the plan's parts, the merge's render parts
+        steps_called.add(payload.get("step") or {"Part": "part", "RenderPart": "render"}[name])
         # And retries Lambda's own throttling and service errors, then anything else a few times
         retriers = task["Retry"]
         assert set(retriers[0]["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS, name
@@ -152,12 +153,36 @@ def test_the_map_runs_the_plans_parts_concurrently_each_retried_alone(
     assert SHARDS * (4 + 3 * attempts) < 25_000
 
 
+def test_the_archive_documents_are_written_by_a_second_map_before_the_finish_step(
+    definition: dict[str, Any],
+) -> None:
+    states = definition["States"]
+    # Then the merge's render parts go to a Map that runs RebuildWorkers of them at once
+    merge = states["Merge"]
+    assert merge["ResultSelector"]["render.$"] == "$.Payload.render"
+    assert merge["ResultPath"] == "$.merged"  # the plan and the workers stay in the state's input
+    assert merge["Next"] == "Render"
+    render = states["Render"]
+    assert render["Type"] == "Map"
+    assert render["ItemsPath"] == "$.merged.render"
+    assert render["MaxConcurrencyPath"] == "$.workers"
+    assert render["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
+    (part,) = render["ItemProcessor"]["States"].values()
+    assert part["Parameters"]["Payload.$"] == "$"
+    assert part["End"] is True  # retried inside the iteration: a failed render part is retried alone
+    # And the finish step, which writes the feed documents linking to them, comes only after all of them
+    assert render["Next"] == "Finish"
+    finish = states["Finish"]
+    assert finish["Parameters"]["Payload"] == {"step": "finish", "plan.$": "$.plan"}
+    assert finish["End"] is True
+
+
 def test_a_failed_step_gives_the_lease_up_and_fails_the_execution_within_the_lease(
     definition: dict[str, Any],
 ) -> None:
     states = definition["States"]
     # Then whatever fails for good after the plan has run leads to Abandon, then to a failed execution
-    for name in ("Plan", "Parts", "Merge"):
+    for name in ("Plan", "Parts", "Merge", "Render", "Finish"):
         (catch,) = states[name]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert catch["Next"] == "Abandon"
