@@ -3,15 +3,16 @@ scales with its workers.
 
 1. S3 requests per kind of site.yaml change, at 1,000 and 10,000 articles, on the embedded S3
    (moto): feed-level changes (the title; feed_limit within and beyond the heads' reserve), and one
-   that needs the records (the time zone: a rebuild in parts, plan + parts + merge).
+   that needs the records (the time zone: a rebuild in parts, plan + parts + merge + render parts + finish).
 2. The client CPU of one S3 request (botocore, against moto, in a fresh process).
 3. Rebuild wall time for each size and 1, 4 and 16 workers: the plan and the merge in this process,
    the parts in a pool of W worker processes (fresh interpreters, as Lambda runs each invocation),
-   handed out as the state machine's Map does. Once on moto, whose one server process bounds
-   everything, and once on a simulated S3: each request waits 20-50 ms (uniform) and spends the
-   client CPU measured in 2, so the scaling law shows apart from moto. From the parts' own CPU
-   time, the projected Lambda time of a part at 1024 MB (0.58 vCPU) against the 900 s timeout,
-   and the projected time of the whole rebuild on AWS.
+   handed out as the state machine's Map does; then the render parts, one after the other in this
+   process (each measured alone: its CPU and requests), and the finish step. Once on moto, whose
+   one server process bounds everything, and once on a simulated S3: each request waits 20-50 ms
+   (uniform) and spends the client CPU measured in 2, so the scaling law shows apart from moto.
+   From each step's own CPU time, the projected Lambda time of a part, the merge and a render part
+   at 1024 MB (0.58 vCPU) against the 900 s timeout, and of the whole rebuild on AWS.
 
 Results go to docs/benchmarks.md between the rebuild markers.
 """
@@ -254,6 +255,11 @@ class Rebuild:
     merge_s: float = 0.0
     merge_cpu_s: float = 0.0
     merge_requests: int = 0  # on the simulated store only
+    render_s: float = 0.0  # the render parts, one after the other here
+    finish_s: float = 0.0
+    finish_cpu_s: float = 0.0
+    finish_requests: int = 0
+    renders: list[dict[str, Any]] = field(default_factory=list)  # each render part: cpu_s, requests
     # This process's RSS when the merge starts (it holds the stores' objects and the corpus) and its
     # peak during the merge (None where the peak cannot be reset: off Linux).
     rss_before_merge_mib: float | None = None
@@ -271,20 +277,43 @@ class Rebuild:
         waiting = slowest["records"] * sum(LATENCY_S) / 2 / 16  # 16 GETs in flight
         return max(slowest["cpu_s"] / LAMBDA_VCPU, waiting)
 
-    @property
-    def merge_lambda_s(self) -> float | None:
-        """The merge's projected Lambda duration at 1024 MB: its CPU on 0.58 vCPU plus its requests'
+    def _lambda_s(self, cpu_s: float, requests: int) -> float | None:
+        """A step's projected Lambda duration at 1024 MB: its CPU on 0.58 vCPU plus its requests'
         waits (16 in flight). Only on the simulated store: on moto, the server runs in this process
-        and its CPU would count as the merge's."""
+        and its CPU would count as the step's."""
         if self.mode != "simulated":
             return None
-        return self.merge_cpu_s / LAMBDA_VCPU + self.merge_requests * sum(LATENCY_S) / 2 / 16
+        return cpu_s / LAMBDA_VCPU + requests * sum(LATENCY_S) / 2 / 16
+
+    @property
+    def merge_lambda_s(self) -> float | None:
+        return self._lambda_s(self.merge_cpu_s, self.merge_requests)
+
+    @property
+    def render_lambda_s(self) -> float | None:
+        """The slowest render part's projected Lambda duration (0 when the site has no archive)."""
+        times = [self._lambda_s(part["cpu_s"], part["requests"]) for part in self.renders]
+        return max((t for t in times if t is not None), default=0.0) if self.mode == "simulated" else None
+
+    @property
+    def finish_lambda_s(self) -> float | None:
+        return self._lambda_s(self.finish_cpu_s, self.finish_requests)
 
     def projected_s(self, workers: int) -> float:
-        """The whole rebuild on AWS: plan, the rounds of parts the Map runs, the merge (CPU on 0.58 vCPU)."""
+        """The whole rebuild on AWS: plan, the rounds of parts the Map runs, the merge, the rounds of
+        render parts, the finish (on moto: their CPU on 0.58 vCPU)."""
         rounds = math.ceil(len(self.parts) / workers)
+        render_rounds = math.ceil(len(self.renders) / workers)
         merge = self.merge_lambda_s if self.merge_lambda_s is not None else self.merge_cpu_s / LAMBDA_VCPU
-        return self.plan_s / LAMBDA_VCPU + rounds * self.part_lambda_s + merge
+        render = (
+            self.render_lambda_s
+            if self.render_lambda_s is not None
+            else max((part["cpu_s"] for part in self.renders), default=0.0) / LAMBDA_VCPU
+        )
+        finish = self.finish_lambda_s if self.finish_lambda_s is not None else self.finish_cpu_s / LAMBDA_VCPU
+        return (
+            self.plan_s / LAMBDA_VCPU + rounds * self.part_lambda_s + merge + render_rounds * render + finish
+        )
 
 
 def _rebuild(mode: str, size: int, workers: int, setup: dict[str, Any], log: Any) -> Rebuild:
@@ -345,20 +374,44 @@ def _rebuild_in(mode: str, size: int, workers: int, setup: dict[str, Any], log: 
     gc.collect()
     result.rss_before_merge_mib = current_rss_mib() if reset_peak_rss() else None
     merge_started, merge_cpu = time.perf_counter(), _cpu_s()
-    report = steps.merge(plan_id)
+    merged = steps.merge(plan_id)
     result.merge_s = time.perf_counter() - merge_started
     result.merge_cpu_s = _cpu_s() - merge_cpu
     result.merge_requests = _requests(content, output) - requests_before
     if result.rss_before_merge_mib is not None:
         result.merge_peak_rss_mib = peak_rss_mib()
-    result.wall_s = result.plan_s + result.parts_s + result.merge_s  # the workers' start-up left out
+    if merged.failed_keys:
+        raise SystemExit(f"{mode} merge of {size} failed: {merged.failed_keys[:5]}")
+    render_parts = steps.render_parts(plan_id, workers)
+    for part in range(render_parts):
+        cpu, requests, started = _cpu_s(), _requests(content, output), time.perf_counter()
+        documents = steps.render(plan_id, part, render_parts)
+        result.renders.append(
+            {
+                "documents": documents,
+                "cpu_s": _cpu_s() - cpu,
+                "requests": _requests(content, output) - requests,
+                "wall_s": time.perf_counter() - started,
+            }
+        )
+    result.render_s = sum(part["wall_s"] for part in result.renders)
+    cpu, requests, started = _cpu_s(), _requests(content, output), time.perf_counter()
+    report = steps.finish(plan_id)
+    result.finish_s = time.perf_counter() - started
+    result.finish_cpu_s = _cpu_s() - cpu
+    result.finish_requests = _requests(content, output) - requests
+    # The workers' start-up left out
+    result.wall_s = result.plan_s + result.parts_s + result.merge_s + result.render_s + result.finish_s
     if report.failed_keys or report.published != size:
         raise SystemExit(f"{mode} rebuild of {size} published {report.published}: {report.failed_keys[:5]}")
     log(
         f"  {mode:<9} {size:>7,} articles {workers:>2} workers: {result.wall_s:7.1f} s "
         f"(plan {result.plan_s:.1f}, {len(result.parts)} parts {result.parts_s:.1f}, "
-        f"merge {result.merge_s:.1f}, {result.merge_requests:,} requests); "
-        f"slowest part {result.slowest_part_cpu_s:.1f} s CPU; "
+        f"merge {result.merge_s:.1f}, {result.merge_requests:,} requests, "
+        f"{render_parts} render parts {result.render_s:.1f} "
+        f"({sum(part['documents'] for part in result.renders):,} documents), finish {result.finish_s:.1f}); "
+        f"slowest part {result.slowest_part_cpu_s:.1f} s CPU, "
+        f"render part {max((part['cpu_s'] for part in result.renders), default=0.0):.1f} s CPU; "
         f"merge's peak RSS {_fmt_mib(result.merge_peak_rss_mib)} MiB "
         f"(from {_fmt_mib(result.rss_before_merge_mib)})"
     )
@@ -383,6 +436,10 @@ class Row:
     slowest_part_cpu_s: float
     part_lambda_s: float
     merge_lambda_s: float | None
+    render_parts: int
+    render_finish_s: float
+    render_lambda_s: float | None
+    finish_lambda_s: float | None
     projected_s: float
     rss_before_merge_mib: float | None
     merge_peak_rss_mib: float | None
@@ -416,6 +473,10 @@ def _medians(rebuilds: list[Rebuild]) -> list[Row]:
                 slowest_part_cpu_s=statistics.median(r.slowest_part_cpu_s for r in runs),
                 part_lambda_s=statistics.median(r.part_lambda_s for r in runs),
                 merge_lambda_s=_median([r.merge_lambda_s for r in runs]),
+                render_parts=len(runs[0].renders),
+                render_finish_s=statistics.median(r.render_s + r.finish_s for r in runs),
+                render_lambda_s=_median([r.render_lambda_s for r in runs]),
+                finish_lambda_s=_median([r.finish_lambda_s for r in runs]),
                 projected_s=statistics.median(r.projected_s(workers) for r in runs),
                 rss_before_merge_mib=_median([r.rss_before_merge_mib for r in runs]),
                 merge_peak_rss_mib=_median([r.merge_peak_rss_mib for r in runs]),
@@ -540,15 +601,18 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         f"Client CPU of one S3 request (botocore against moto, in a fresh process, 300 GETs): "
         f"**{cpu_s * 1000:.1f} ms**. Each rebuild starts from no published state; the plan and the "
         "merge run in the benchmark's process, the parts in a pool of that many worker processes, "
-        "started (and their imports paid) before the clock runs: *wall here* is plan + parts + merge. "
+        "started (and their imports paid) before the clock runs; then the render parts one after the "
+        "other in the benchmark's process, each measured alone, and the finish step: *wall here* is plan + "
+        "parts + merge + render parts + finish (the render parts would run side by side on AWS). "
         "*moto*: the embedded S3, one server process in the benchmark's own, which bounds every "
         f"row. *simulated*: every request waits {LATENCY_S[0] * 1000:.0f}–{LATENCY_S[1] * 1000:.0f} ms "
         "(uniform) and spends the client CPU above (the parsing is real). A part's *Lambda* time is "
         f"projected from its own CPU time at 1024 MB ({LAMBDA_VCPU:.2f} vCPU), or from its waits "
         f"(16 GETs in flight) if longer; the timeout is {LAMBDA_TIMEOUT_S} s. *On AWS* adds the plan, "
-        "the rounds of parts the Map runs with that many workers, and the merge. The *merge's Lambda "
-        "time* is its CPU at 1024 MB plus its requests' waits (16 in flight), on the simulated store "
-        "only (on moto the server shares the merge's process and CPU). *Speed-up*: wall time of 1 "
+        "the rounds of parts the Map runs with that many workers, the merge, the rounds of render parts "
+        "and the finish. The *merge's*, the slowest *render part's* and the *finish's Lambda time* are "
+        "each one's CPU at 1024 MB plus its requests' waits (16 in flight), on the simulated store "
+        "only (on moto the server shares their process and CPU). *Speed-up*: wall time of 1 "
         "worker over this row's, same store and size. *Merge's peak RSS*: the benchmark process's peak "
         "resident memory during the merge (VmHWM reset when it starts); *before* is its RSS then, "
         "which already holds what the merge does not (the stores' objects, the parts' outputs, the "
@@ -562,10 +626,11 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "first round (the *runs* column says which).",
         "",
         "| store | articles | workers | parts | runs | wall here (s) | speed-up | plan (s) | parts (s) "
-        "| merge (s) "
-        "| CPU of the slowest part (s) | its Lambda time (s) | merge's Lambda time (s) | on AWS (s) "
+        "| merge (s) | render parts | render + finish (s) "
+        "| CPU of the slowest part (s) | its Lambda time (s) | merge's Lambda time (s) "
+        "| slowest render part's Lambda time (s) | finish's Lambda time (s) | on AWS (s) "
         "| RSS before the merge (MiB) | merge's peak RSS (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rows = _medians(rebuilds)
     one_worker = {(r.mode, r.size): r.wall_s for r in rows if r.workers == 1}
@@ -576,7 +641,9 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         lines.append(
             f"| {r.mode} | {r.size:,} | {r.workers} | {r.parts} | {r.runs} | {r.wall_s:.1f}{spread} "
             f"| {speed_up} | {r.plan_s:.1f} | {r.parts_s:.1f} | {r.merge_s:.1f} "
+            f"| {r.render_parts} | {r.render_finish_s:.1f} "
             f"| {r.slowest_part_cpu_s:.1f} | {r.part_lambda_s:.1f} | {_fmt_s(r.merge_lambda_s)} "
+            f"| {_fmt_s(r.render_lambda_s)} | {_fmt_s(r.finish_lambda_s)} "
             f"| {r.projected_s:.0f} | {_fmt_mib(r.rss_before_merge_mib)} | {_fmt_mib(r.merge_peak_rss_mib)} |"
         )
     return "\n".join(lines)

@@ -1,7 +1,8 @@
-"""Rebuilds that fan out: every record read again, in parts that run in parallel, merged in one commit.
+"""Rebuilds that fan out: every record read again, in parts that run in parallel, merged in one
+commit, whose archive documents are then written by render parts that run in parallel.
 
 A rebuild (a site.yaml change that needs the records, a lost state, many records changed without
-their events) has three steps, the same code wherever they run:
+their events) has five steps, the same code wherever they run:
 
 1. plan: take the rebuild lease in the state root (If-Match), LIST the content, group the records
    by the state's record shard (a part is a contiguous range of shards) and write one manifest per
@@ -10,13 +11,20 @@ their events) has three steps, the same code wherever they run:
    write their shard entries. A part that fails is retried alone; it writes nothing else.
 3. merge: one commit from every part's entries with the publisher's protocol (`Publisher.merge`):
    records committed or changed since the parts read them are read again after the root, and the
-   root is replaced with If-Match, so a publish committed during the rebuild is never lost. The
-   outputs are written after the commit as by any run; a merge that dies leaves the last good
-   outputs (or its committed `pending`) for the next run.
+   root is replaced with If-Match, so a publish committed during the rebuild is never lost. It
+   renders no archive document: it records what decides each one (outputs.deferred_digest),
+   leaves it pending and takes the render lease (root["rendering"]); it writes nothing public, so
+   a merge that dies leaves the last good outputs served.
+4. render, many at once: a share of the pending archive documents (render_part_of), rendered from
+   the committed state and written, then taken out of `pending` unless what decides them changed
+   meanwhile (engine `_Run.write_archives`). Retried alone.
+5. finish: an ordinary flush (feed documents after the archive documents they link to, whatever
+   the render parts left, deletions), which ends the render lease; one CDN invalidation for all.
 
 `StepFunctionsRebuilds` starts RebuildStateMachine (template.yaml), whose steps call RebuildFunction
 (handlers/rebuild.py); `LocalRebuilds` runs the same steps in this process on a pool of threads
-(`feedpub dev`, the command line, tests).
+(`feedpub dev`, the command line, tests). Abandon (after a step fails for good) gives both leases
+up: the next run's flush then writes whatever is still pending.
 
 The lease (root["rebuild"]: plan, site.yaml ETag, expiry) keeps a second rebuild of the same
 site.yaml from starting while one is in flight, and tells the merge whether it is still the
@@ -151,7 +159,7 @@ def shards_of_part(part: int, parts: int) -> range:
 
 
 class RebuildSteps:
-    """The three steps (and the clean-up after a failure) over one publisher's stores and state."""
+    """The five steps (and the clean-up after a failure) over one publisher's stores and state."""
 
     def __init__(self, publisher: Publisher) -> None:
         self.pub = publisher
