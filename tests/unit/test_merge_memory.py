@@ -1,4 +1,5 @@
-"""What a rebuild's merge holds at once (issue 14): a few archive pages' items, and compressed outputs.
+"""What a rebuild's merge and a feed-level site.yaml change hold at once (issue 14): a few archive
+pages' items, and compressed outputs.
 
 A merge renders every archive document of the site before its commit and writes them after it;
 held as they were, the items of every page and the documents of every feed made its memory grow by
@@ -18,6 +19,7 @@ import pytest
 from feedpub.publish import Publisher
 from feedpub.publish import rebuild as rebuild_module
 from feedpub.publish.bodies import Bodies
+from feedpub.publish.pages import FeedPages
 from feedpub.publish.rebuild import LocalRebuilds
 from feedpub.publish.tx import Transaction
 from tests.unit.test_publish_engine import SITE, Site
@@ -115,3 +117,61 @@ def test_rendered_outputs_are_held_compressed_and_read_back_unchanged() -> None:
     # Then they take less than a third of their size, and each is written back byte for byte
     assert held < raw / 3
     assert {path: bodies[path] for path in bodies} == documents
+
+
+def test_a_feed_level_site_yaml_change_reads_a_few_archive_pages_at_a_time_and_equals_a_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a published site of 360 articles in 5 tags, with archive pages of 4 members on average:
+    # over a hundred pages in six feeds
+    site = Site(SITE + b"archive_page_size: 4\n")
+    site.publisher.apply(populate(site, 360))
+    # (the pages whose members are in memory are counted, over every feed, as they are read and let go)
+    instances: list[FeedPages] = []
+    held = most = read = 0
+    members, release, init = FeedPages.members, FeedPages.release, FeedPages.__init__
+
+    def count() -> None:
+        nonlocal held, most
+        held = sum(len(pages._members) for pages in instances)
+        most = max(most, held)
+
+    def registered(pages: FeedPages, *args: Any, **kwargs: Any) -> None:
+        init(pages, *args, **kwargs)
+        instances.append(pages)
+
+    def counted_members(pages: FeedPages, name: str) -> list[Any]:
+        nonlocal read
+        read += name not in pages._members
+        found = members(pages, name)
+        count()
+        return found
+
+    def counted_release(pages: FeedPages, name: str) -> None:
+        release(pages, name)
+        count()
+
+    monkeypatch.setattr(FeedPages, "__init__", registered)
+    monkeypatch.setattr(FeedPages, "members", counted_members)
+    monkeypatch.setattr(FeedPages, "release", counted_release)
+    publisher = Publisher(
+        content=site.content,
+        output=site.output,
+        cdn=site.cdn,
+        clock=lambda: site.now,
+        websub=False,
+        workers=WORKERS,
+    )
+    # When the site's title changes (every feed and archive document carries it)
+    site.put("site.yaml", site.content.get("site.yaml").body.replace(b"Test Site", b"Renamed Site"))
+    report = publisher.apply(["site.yaml"])
+    # Then every document is what a from-scratch build under the new site.yaml publishes
+    assert not report.failed_keys
+    site.assert_matches_build()
+    documents = archive_documents(site)
+    assert len(documents) > 3 * 100
+    assert all(b"Renamed Site" in site.public()[path] for path in documents)
+    # And every page was read, but never more at once than the pages waiting for their object to
+    # be written (twice the workers) and the page being finished and the one before it
+    assert read > 100
+    assert most <= 2 * WORKERS + 2

@@ -336,10 +336,19 @@ class FeedPages:
         self.gone -= self.dirty
 
     def touch_all(self) -> None:
-        """Load every page and count it as changed (its document is rendered again)."""
-        for name in self.names():
-            self.members(name)
-            self.dirty.add(name)
+        """Count every page as changed (its document is rendered again, and it takes the budget
+        anew): its members are read when its turn comes (Transaction.pages_in_turn), not here."""
+        self.dirty.update(self.names())
+
+    def unread_objects(self, names: Iterable[str]) -> list[str]:
+        """The objects of the pages `names` whose members are not in memory."""
+        return [
+            descriptor["object"]
+            for name in names
+            if name not in self._members
+            and (descriptor := self._descriptor(name)) is not None
+            and descriptor.get("object")
+        ]
 
     def expand_all(self) -> None:
         """Read every index object: every page is described in `descriptors`."""

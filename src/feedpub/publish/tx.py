@@ -344,8 +344,8 @@ class Transaction:
         self.state.prefetch(e["object"] for f in feed_ids for e in self.head(f).pages if is_index(e))
         for feed_id in feed_ids:
             self.pages(feed_id).expand_all()
-        self.state.prefetch(d["object"] for f in feed_ids for d in self.pages(f).descriptors)
-        if regroup:
+        if regroup:  # every page's members are read: the records' fullest items are taken from them
+            self.state.prefetch(d["object"] for f in feed_ids for d in self.pages(f).descriptors)
             self._regroup()
         for feed_id in self.root["feeds"]:
             limit = self.limit(feed_id)
@@ -474,7 +474,10 @@ class Transaction:
         holding a few pages' items at a time, not every item of the site."""
         pages = self.pages(feed_id)
         self._pages_saved.add(feed_id)
-        for name in sorted(pages.dirty | set(names)):
+        order = sorted(pages.dirty | set(names))
+        for position, name in enumerate(order):
+            if position % in_flight == 0:  # the objects of the next pages not in memory, read at once
+                self.state.prefetch(pages.unread_objects(order[position : position + in_flight]))
             changed = name in pages.dirty
             if changed:
                 self.finish_page(feed_id, name)
