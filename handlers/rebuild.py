@@ -6,6 +6,8 @@
 - `{"step": "part", "plan": ..., "part": n}` reads and parses one part's records;
 - `{"step": "merge", "plan": ...}` commits every part's entries and answers the render parts for
   the second Map: `{"render": [...], ...}`;
+- `{"step": "render_parts", "plan": ...}` answers the render parts of a feed-level site.yaml change
+  the publisher committed (an execution started with `{"render": <plan>}`): `{"render": [...], ...}`;
 - `{"step": "render", "plan": ..., "part": n, "parts": m}` writes one share of the archive documents;
 - `{"step": "finish", "plan": ...}` writes the feed documents and what else the commit left pending;
 - `{"step": "abandon", "plan": ...}` gives the lease up after a step failed for good.
@@ -25,7 +27,7 @@ from handlers.observability import logger, metrics, record_report, tracer
 from handlers.publish import current_publisher
 from handlers.settings import Settings
 
-STEPS = ("plan", "part", "merge", "render", "finish", "abandon")
+STEPS = ("plan", "part", "merge", "render_parts", "render", "finish", "abandon")
 
 
 class UnknownStepError(ValueError):
@@ -64,16 +66,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             raise MergeFailedError(
                 f"merge of {plan_id} could not finish: {', '.join(report.failed_keys[:5])}"
             )
-        parts = steps.render_parts(plan_id, Settings.from_env().rebuild_workers)
         return {
-            "render": [
-                {"step": "render", "plan": plan_id, "part": part, "parts": parts} for part in range(parts)
-            ],
+            **_render_parts(steps, plan_id),
             "published": report.published,
             "rejected": len(report.rejected),
             "records_read": report.records_read,
             "superseded": report.superseded,
         }
+    if step == "render_parts":
+        return _render_parts(steps, plan_id)
     if step == "render":
         # Seen in the execution's history; the finish step's report counts them all.
         written = steps.render(plan_id, int(event["part"]), int(event["parts"]))
@@ -87,6 +88,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     steps.abandon(plan_id)
     logger.error("rebuild abandoned: the last good feeds stay served")
     return {}
+
+
+def _render_parts(steps: RebuildSteps, plan_id: str) -> dict[str, Any]:
+    """The render parts for the Render Map, and how many run at once."""
+    workers = Settings.from_env().rebuild_workers
+    parts = steps.render_parts(plan_id, workers)
+    render = [{"step": "render", "plan": plan_id, "part": part, "parts": parts} for part in range(parts)]
+    return {"render": render, "workers": workers}
 
 
 def _plan(steps: RebuildSteps, plan_id: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -342,3 +342,44 @@ def test_a_finish_that_dies_after_the_render_parts_is_retried_and_writes_the_fee
     )
     assert root["pending"] == []
     assert "rendering" not in root
+
+
+def test_a_title_change_is_committed_by_the_publisher_and_its_archive_written_by_render_parts(
+    deployed: Deployed,
+) -> None:
+    # Given a published site with archive pages, whose second render part fails once
+    site = deployed.site
+    site.publish(*publish_site(site, 18))
+    deployed.wait()
+    calls_before = len(deployed.function.calls)
+    failed_once: set[int] = set()
+
+    def render_part_one_fails_once(event: dict[str, Any]) -> None:
+        if event.get("step") == "render" and event["part"] == 1 and 1 not in failed_once:
+            failed_once.add(1)
+            raise ConnectionError("S3 unreachable while render part 1 wrote its documents")
+
+    deployed.function.fail = render_part_one_fails_once
+    # When the site's title changes (a feed-level change: no record is read again)
+    site.upload("site.yaml", SITE_YAML.replace(b"Integration Site", b"Renamed Site"))
+    assert site.publish("site.yaml") == {"batchItemFailures": []}
+    executions = deployed.wait(count=2)
+    assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+    # Then its execution started at the render parts (no plan, part or merge), ran render part 1
+    # twice and the others once, then the finish
+    steps = [call["step"] for call in deployed.function.calls[calls_before:]]
+    assert not {"plan", "part", "merge"} & set(steps)
+    renders: dict[int, int] = {}
+    for call in deployed.function.calls[calls_before:]:
+        if call["step"] == "render":
+            renders[call["part"]] = renders.get(call["part"], 0) + 1
+    assert len(renders) > 1
+    assert renders[1] == 2
+    assert set(renders.values()) <= {1, 2}
+    assert steps[0] == "render_parts"
+    assert steps[-1] == "finish"
+    # And every document, archive documents included, is what a from-scratch build publishes
+    site.assert_matches_build()
+    archived = [body for path, body in site.public().items() if "/archive/" in f"/{path}"]
+    assert archived
+    assert all(b"Renamed Site" in body for body in archived)

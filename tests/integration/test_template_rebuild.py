@@ -165,7 +165,7 @@ def test_the_archive_documents_are_written_by_a_second_map_before_the_finish_ste
     render = states["Render"]
     assert render["Type"] == "Map"
     assert render["ItemsPath"] == "$.merged.render"
-    assert render["MaxConcurrencyPath"] == "$.workers"
+    assert render["MaxConcurrencyPath"] == "$.merged.workers"
     assert render["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     (part,) = render["ItemProcessor"]["States"].values()
     assert part["Parameters"]["Payload.$"] == "$"
@@ -173,8 +173,24 @@ def test_the_archive_documents_are_written_by_a_second_map_before_the_finish_ste
     # And the finish step, which writes the feed documents linking to them, comes only after all of them
     assert render["Next"] == "Finish"
     finish = states["Finish"]
-    assert finish["Parameters"]["Payload"] == {"step": "finish", "plan.$": "$.plan"}
+    assert finish["Parameters"]["Payload"] == {"step": "finish", "plan.$": "$$.Execution.Name"}
     assert finish["End"] is True
+
+
+def test_a_feed_level_change_starts_an_execution_at_its_render_parts(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    # Then an execution whose input names a render plan goes to RenderParts, any other to Plan
+    assert definition["StartAt"] == "WhatToDo"
+    choice = states["WhatToDo"]
+    assert choice["Choices"] == [{"Variable": "$.render", "IsPresent": True, "Next": "RenderParts"}]
+    assert choice["Default"] == "Plan"
+    # And RenderParts hands the Render Map its parts and workers, as the merge does
+    render_parts = states["RenderParts"]
+    assert render_parts["Parameters"]["Payload"] == {"step": "render_parts", "plan.$": "$$.Execution.Name"}
+    selected = render_parts["ResultSelector"]
+    assert selected == {"render.$": "$.Payload.render", "workers.$": "$.Payload.workers"}
+    assert render_parts["ResultPath"] == "$.merged"
+    assert render_parts["Next"] == "Render"
 
 
 def test_a_failed_step_gives_the_lease_up_and_fails_the_execution_within_the_lease(
@@ -182,7 +198,7 @@ def test_a_failed_step_gives_the_lease_up_and_fails_the_execution_within_the_lea
 ) -> None:
     states = definition["States"]
     # Then whatever fails for good after the plan has run leads to Abandon, then to a failed execution
-    for name in ("Plan", "Parts", "Merge", "Render", "Finish"):
+    for name in ("Plan", "Parts", "Merge", "RenderParts", "Render", "Finish"):
         (catch,) = states[name]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert catch["Next"] == "Abandon"

@@ -441,15 +441,20 @@ def test_reconcile_rebuilds_after_a_site_yaml_change_no_run_finished(site: Site)
 
 
 class StartedElsewhere:
-    """A RebuildRunner like StepFunctionsRebuilds: it records the rebuilds it is asked to start."""
+    """A RebuildRunner like StepFunctionsRebuilds: it records the rebuilds and render steps it is
+    asked to start."""
 
     concurrent = True
 
     def __init__(self) -> None:
         self.requests: list[RebuildRequest] = []
+        self.renders: list[str] = []
 
     def run(self, publisher: Publisher, request: RebuildRequest) -> None:
         self.requests.append(request)
+
+    def render(self, publisher: Publisher, plan_id: str) -> None:
+        self.renders.append(plan_id)
 
 
 def test_publisher_whose_rebuilds_run_elsewhere_starts_one_and_reads_and_writes_nothing(site: Site) -> None:

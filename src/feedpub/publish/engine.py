@@ -229,7 +229,7 @@ class Publisher:
         parts rendered, for the records the feeds will show.
         """
         run = _Run(self)
-        run.rendering = planned.id
+        run.merging = planned.id
         return run.merge(planned, parts, items)
 
     def write_archives(
@@ -344,8 +344,11 @@ class _Run:
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
         self.rendered: dict[tuple[str, str], bytes] = {}  # those items (JSON text), by (record key, ETag)
-        # A merge's plan: its commit leaves the archive documents to the rebuild's render step.
+        # The plan whose render step writes the archive documents this attempt's commit changes
+        # (a rebuild's merge, `merging`, or a feed-level site.yaml change, `restyling`).
         self.rendering: str | None = None
+        self.merging: str | None = None
+        self.restyling: str | None = None
         self.finishing: str | None = None  # the plan whose render step this run ends
 
     # -- entry points ----------------------------------------------------------------------
@@ -362,6 +365,8 @@ class _Run:
         root, failed = self._attempt(keys, lambda root, keys: self._plan(root, keys, force_rebuild))
         if self.request is not None:
             return self._hand_over(keys)
+        if root is not None and self.rendering is not None:
+            return self._render_elsewhere(root)
         return self._finish(failed=failed, root=root)
 
     def merge(self, planned: PlannedRebuild, part: PartEntries, items: ItemSource | None) -> PublishReport:
@@ -425,6 +430,27 @@ class _Run:
         self.report.rebuild_deferred = True
         return self._finish()
 
+    def _render_elsewhere(self, root: dict[str, Any]) -> PublishReport:
+        """After a feed-level site.yaml change committed (`restyle`): have the publisher's runner
+        write what it left pending, the archive documents in render parts, as after a rebuild's
+        merge (here and now, or in RebuildStateMachine: the report then says `rebuild_deferred`)."""
+        from feedpub.publish.rebuild import RebuildSteps, combined
+
+        plan_id = self.rendering
+        assert plan_id is not None
+        committed = self._finish(root=root)
+        try:
+            written = self.pub.rebuilds.render(self.pub, plan_id)
+        except Exception:
+            log.exception("could not start the render step %s; the next run writes what is pending", plan_id)
+            RebuildSteps(self.pub).release(plan_id)
+            return committed
+        if written is None:
+            log.info("render step started elsewhere: %s", plan_id)
+            committed.rebuild_deferred = True
+            return committed
+        return combined(committed, written)
+
     def _attempt(self, keys: list[str], planner: Planner) -> tuple[dict[str, Any] | None, list[str]]:
         """Attempts until one commits and writes its outputs: (its root, []), or (None, the keys to retry)."""
         conflicts = taken_in = 0
@@ -434,6 +460,7 @@ class _Run:
             self.media.clear()
             self.links.clear()
             self.report.failed_keys = []
+            self.rendering = self.merging
             try:
                 root, etag = self.state.load_root()
                 self.known_media = dict(root.get("media", {}))
@@ -455,6 +482,12 @@ class _Run:
                     tx.root["site_warnings"] = []  # they were about the previous site.yaml
                 if plan.change is not None:
                     tx.restyle(regroup=plan.change is SiteChange.MEMBERSHIP)
+                    # Every archive document changes: written in render parts, not by this run.
+                    from feedpub.publish.rebuild import new_plan_id
+
+                    self.restyling = self.restyling or new_plan_id("site-yaml-feeds", self.now)
+                    self.rendering = self.restyling
+                    self._take_render_lease(tx)
                 records = [key for key in plan.records if key not in self.report.failed_keys]
                 self._apply_changes(tx, records, plan.precomputed)
                 if old_ids is not None:
@@ -679,17 +712,20 @@ class _Run:
         self.previous_archives = self._published_archives(tx.root)
         tx.root.update({k: v for k, v in empty_root().items() if k not in ("outputs", "pending")})
         tx.root.pop("rebuild", None)
-        if self.rendering is not None:
-            from feedpub.publish.rebuild import LEASE_S
-
-            # Until the rebuild's finish step (or the lease lapses), other runs' flushes leave the
-            # archive documents pending to its render step (`_left_to_render`).
-            tx.root["rendering"] = {"plan": self.rendering, "until": self.now.timestamp() + LEASE_S}
+        self._take_render_lease(tx)
         tx.cut_pages_at_once()
         tx.root["site"] = {"etag": stored.etag, "text": stored.body.decode("utf-8-sig")}
         tx.mark_standing()
         tx.root["site_warnings"] = kept_warnings
         return old_ids
+
+    def _take_render_lease(self, tx: Transaction) -> None:
+        """Until the render step's finish (or the lease lapses), other runs' flushes leave the
+        pending archive documents to its render parts (`_left_to_render`)."""
+        from feedpub.publish.rebuild import LEASE_S
+
+        if self.rendering is not None:
+            tx.root["rendering"] = {"plan": self.rendering, "until": self.now.timestamp() + LEASE_S}
 
     def _published_archives(self, root: dict[str, Any]) -> dict[str, str]:
         """Path -> digest of every archive document a committed root's feeds record (one head read

@@ -112,6 +112,12 @@ class RebuildRunner(Protocol):
         """Rebuild: the merge's report when done here, None when started elsewhere."""
         ...
 
+    def render(self, publisher: Publisher, plan_id: str) -> PublishReport | None:
+        """Write what a committed feed-level site.yaml change left pending (the render parts and the
+        finish of a rebuild, without its plan, parts and merge): the finish's report when done here,
+        None when started elsewhere."""
+        ...
+
 
 class PartFailedError(Exception):
     """Records of a part could not be read (throttling, 5xx): the part is retried."""
@@ -417,6 +423,10 @@ class LocalRebuilds:
         merged = steps.merge(plan_id)
         if merged.failed_keys or merged.superseded or merged.site_error:
             return merged
+        return combined(merged, self.render(publisher, plan_id))
+
+    def render(self, publisher: Publisher, plan_id: str) -> PublishReport:
+        steps = RebuildSteps(publisher)
         parts = steps.render_parts(plan_id, self.workers)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(pool.map(lambda part: self._render(steps, plan_id, part, parts), range(parts)))
@@ -425,7 +435,7 @@ class LocalRebuilds:
             finished = steps.finish(plan_id)
             if finished.failed_keys:
                 steps.abandon(plan_id)
-        return combined(merged, finished)
+        return finished
 
     def _part(self, steps: RebuildSteps, plan_id: str, part: int) -> bool:
         for attempt in range(PART_ATTEMPTS):
@@ -479,13 +489,23 @@ class StepFunctionsRebuilds:
         self._client_config = client_config
 
     def run(self, publisher: Publisher, request: RebuildRequest) -> None:
+        name = new_plan_id(request.reason, publisher.clock())
+        self._start(name, {"reason": request.reason, "site_etag": request.site_etag})
+        log.info("rebuild %s started: %s", name, request.reason)
+
+    def render(self, publisher: Publisher, plan_id: str) -> None:
+        # An execution named after the plan (the render lease names it; Abandon ends it) that
+        # starts at the render parts.
+        self._start(plan_id, {"render": plan_id})
+        log.info("render step %s started", plan_id)
+
+    def _start(self, name: str, payload: dict[str, str]) -> None:
         if self._client is None:
             import boto3
 
             # Made when a process first needs it: most never start a rebuild, and a client costs
             # a cold start tens of milliseconds.
             self._client = boto3.client("stepfunctions", config=self._client_config)
-        name = new_plan_id(request.reason, publisher.clock())
-        payload = json.dumps({"reason": request.reason, "site_etag": request.site_etag})
-        self._client.start_execution(stateMachineArn=self.state_machine_arn, name=name, input=payload)
-        log.info("rebuild %s started: %s", name, request.reason)
+        self._client.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
+        )

@@ -27,7 +27,8 @@ class PublishReport:
     records_read: int = 0
     duration_s: float = 0.0
     site_error: str | None = None  # site.yaml missing or invalid: nothing was published
-    rebuild_deferred: bool = False  # a rebuild was started elsewhere (RebuildStateMachine): nothing here
+    # A rebuild, or a feed-level change's render step, was started elsewhere (RebuildStateMachine)
+    rebuild_deferred: bool = False
     superseded: bool = False  # a rebuild's merge found a newer site.yaml or rebuild: it committed nothing
     hub_failures: int = 0  # changed feeds the WebSub hub was not told about (logged, never retried)
 
