@@ -33,6 +33,19 @@ class _Item(dict[str, Any]):
     """An item as a member holds it, whose end can be watched (weakref.finalize)."""
 
 
+def writing_two_at_once(site: Site, rebuilds: LocalRebuilds | None = None) -> Publisher:
+    """The site's publisher, with WORKERS parallel writes."""
+    return Publisher(
+        content=site.content,
+        output=site.output,
+        cdn=site.cdn,
+        clock=lambda: site.now,
+        websub=False,
+        workers=WORKERS,
+        rebuilds=rebuilds,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     # A few hundred records make several parts, as thousands do in production.
@@ -71,15 +84,7 @@ def test_a_merge_holds_the_items_of_a_few_archive_pages_at_a_time_and_still_equa
     monkeypatch.setattr(Transaction, "_item_json", counted_item)
     monkeypatch.setattr(Transaction, "finish_page", counted_page)
     # When its first event starts a rebuild in parts, merged by a publisher writing 2 objects at once
-    publisher = Publisher(
-        content=site.content,
-        output=site.output,
-        cdn=site.cdn,
-        clock=lambda: site.now,
-        websub=False,
-        workers=WORKERS,
-        rebuilds=LocalRebuilds(3),
-    )
+    publisher = writing_two_at_once(site, LocalRebuilds(3))
     report = publisher.apply(keys[:1])
     # Then every record is published as a from-scratch build publishes it, archives included
     assert not report.failed_keys
@@ -154,14 +159,7 @@ def test_a_feed_level_site_yaml_change_reads_a_few_archive_pages_at_a_time_and_e
     monkeypatch.setattr(FeedPages, "__init__", registered)
     monkeypatch.setattr(FeedPages, "members", counted_members)
     monkeypatch.setattr(FeedPages, "release", counted_release)
-    publisher = Publisher(
-        content=site.content,
-        output=site.output,
-        cdn=site.cdn,
-        clock=lambda: site.now,
-        websub=False,
-        workers=WORKERS,
-    )
+    publisher = writing_two_at_once(site)
     # When the site's title changes (every feed and archive document carries it)
     site.put("site.yaml", site.content.get("site.yaml").body.replace(b"Test Site", b"Renamed Site"))
     report = publisher.apply(["site.yaml"])
