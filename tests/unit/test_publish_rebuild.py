@@ -680,3 +680,25 @@ def test_a_render_part_racing_a_publish_never_leaves_its_older_documents_served(
     assert not steps.finish(plan_id).failed_keys
     # Then what readers get equals a from-scratch build: no archive document is left from before the edits
     site.assert_matches_build()
+
+
+def test_a_feed_limit_change_rewrites_only_the_archive_documents_it_changes() -> None:
+    # Given a published site of many archive pages, whose documents were last written by a
+    # feed-level change
+    paged = SITE + b"archive_page_size: 4\n"
+    site = Site(paged)
+    site.publisher.apply(populate(site, 60))
+    renamed = paged.replace(b"title: Test Site", b"title: Renamed Site")
+    site.put("site.yaml", renamed)
+    assert not site.publisher.apply(["site.yaml"]).failed_keys
+    archived = set(archive_documents(site))
+    # When feed_limit grows by one
+    site.put("site.yaml", renamed.replace(b"feed_limit: 3", b"feed_limit: 4"))
+    report = site.publisher.apply(["site.yaml"])
+    # Then readers get what a from-scratch build publishes, and only the documents whose members
+    # or links moved were written again (each feed's older documents stay as they were)
+    assert not report.failed_keys
+    site.assert_matches_build()
+    rewritten = {path for path in report.written if path in archived}
+    assert rewritten
+    assert len(rewritten) < len(archived) / 2

@@ -235,13 +235,14 @@ class Publisher:
     def write_archives(
         self, plan_id: str, part: int, parts: int, note: Callable[[set[str]], None] = lambda written: None
     ) -> PublishReport:
-        """A rebuild's render step, part `part` of `parts`: write the archive documents its merge
-        left pending (`_Run.write_archives`); `note` is told what was written before `pending` is."""
+        """A render step's part `part` of `parts`: write the archive documents a rebuild's merge or a
+        feed-level change left pending (`_Run.write_archives`); `note` is told what was written
+        before `pending` is."""
         return _Run(self).write_archives(plan_id, part, parts, note)
 
     def finish_rendering(self, plan_id: str, written_elsewhere: Iterable[str] = ()) -> PublishReport:
-        """A rebuild's last step: write whatever its commit left pending (feed documents, the OPML
-        list, archive documents its render step did not write) and end its render step. The report
+        """A render step's last step: write whatever its commit left pending (feed documents, the
+        OPML list, archive documents its render parts did not write) and end the render step. The report
         also counts `written_elsewhere` (what the render step wrote) for the CDN's invalidation."""
         run = _Run(self)
         run.finishing = plan_id
@@ -497,7 +498,7 @@ class _Run:
                 if committed is not None:
                     root, etag = committed
                 self._note_outcomes(tx, rebuilt, show_news)
-                if self.rendering is None:  # a merge's outputs are written by its render and finish steps
+                if self.rendering is None:  # else written by the render step and its finish
                     self._flush(root, etag, tx.saved_heads())
                 return root, []
             except PreconditionFailedError:
@@ -961,6 +962,7 @@ class _Run:
         # root: what the feeds this change touches had published before it, and have after it.
         archived_before = dict(self.previous_archives) if fresh else {}
         archived_after: dict[str, str] = {}
+        fingerprint = outputs.site_fingerprint(site)
         # Page by page (Transaction.pages_in_turn): each changed page gets its items, its document
         # is rendered and its object written (on one pool for all feeds, as many in flight as one
         # save of them all), and its items are let go: a rebuild holds a few pages' at a time.
@@ -978,8 +980,8 @@ class _Run:
                     doc = rendering.get(name)
                     if doc is None:
                         continue
-                    if self.rendering is not None:  # a merge: rendered and written by the render step
-                        inputs = outputs.deferred_digest(root["site"]["text"], feed_id, doc, members)
+                    if self.rendering is not None:  # rendered and written by the render step
+                        inputs = outputs.deferred_digest(fingerprint, feed_id, doc, members)
                         pages.record_documents(
                             doc.name, {fmt.name: inputs for fmt in feed.kind.archive_formats}
                         )
@@ -1099,8 +1101,8 @@ class _Run:
         raise CommitConflictError("outputs kept changing under this run")
 
     def _left_to_render(self, root: dict[str, Any]) -> set[str]:
-        """The pending archive documents this run leaves to a rebuild's render step in flight: all
-        but those its own commit rendered (the finish step's run leaves none)."""
+        """The pending archive documents this run leaves to a render step in flight: all but those
+        its own commit rendered (the finish step's run leaves none)."""
         lease = root.get("rendering")
         if lease is None or lease["plan"] == self.finishing or lease["until"] <= self.pub.clock().timestamp():
             return set()
@@ -1269,10 +1271,11 @@ class _Run:
         self, plan_id: str, part: int, parts: int, note: Callable[[set[str]], None]
     ) -> PublishReport:
         """Render and write, from the committed state, the pending archive documents of part `part`
-        (of `parts`: rebuild.render_part_of) that the merge of `plan_id` left to its render step, a
-        few at a time; then take them out of `pending` (`_clear_rendered`). A document whose page is
-        gone, or that fails to render, stays pending for the finish step, which deletes the former
-        once no feed document names it, and rejects the record at fault in the latter as any run does."""
+        (of `parts`: rebuild.render_part_of) that the commit of `plan_id` (a rebuild's merge or a
+        feed-level change) left to its render step, a few at a time; then take them out of
+        `pending` (`_clear_rendered`). A document whose page is gone, or that fails to render,
+        stays pending for the finish step, which deletes the former once no feed document names
+        it, and rejects the record at fault in the latter as any run does."""
         from feedpub.publish.rebuild import render_part_of
 
         root, _ = self.state.load_root()

@@ -89,18 +89,26 @@ def digest(body: bytes, full_archive: bool = False) -> str:
     return md5(body) + ("+immutable" if full_archive else "")
 
 
-def deferred_digest(site_text: str, feed_id: str, doc: archive.Document, members: list[Any]) -> str:
-    """What the state records of an archive document a rebuild's merge leaves to its render step
-    (feedpub.publish.rebuild): a hash of everything that decides its bytes (this version of feedpub,
-    site.yaml, the feed, the document's place and the members it shows), marked as such. It never
-    equals an md5, so a document recorded either way is written again when the other way records
-    it; and a rebuild that leaves a document as it was records the same digest, so it is not written."""
+def site_fingerprint(site: SiteConfig) -> str:
+    """What of site.yaml may decide an archive document's bytes: every setting but `feed_limit`,
+    which decides only which members a document shows and where it links (deferred_digest has
+    those), so that a feed_limit change rewrites only the documents it changes."""
     from feedpub import __version__
 
+    settings = site.model_dump_json(exclude={"feed_limit"})
+    return hashlib.sha256(f"{__version__}\n{settings}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def deferred_digest(fingerprint: str, feed_id: str, doc: archive.Document, members: list[Any]) -> str:
+    """What the state records of an archive document whose commit leaves it to a render step
+    (feedpub.publish.rebuild): a hash of everything that decides its bytes (this version of feedpub
+    and site.yaml's settings, `site_fingerprint`; the feed, the document's place and the members it
+    shows), marked as such. It never equals an md5, so a document recorded either way is written
+    again when the other way records it; and a change that leaves a document as it was records the
+    same digest, so it is not written."""
     decided = json.dumps(
         [
-            __version__,
-            site_text,
+            fingerprint,
             feed_id,
             members[-1].get("label"),
             [doc.name, doc.shown, doc.older, doc.newer],
