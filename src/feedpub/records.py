@@ -185,7 +185,8 @@ def _build(path: str, fields: dict[str, Any], body: str, site: SiteConfig, kind:
     flavour, declared = _flavour(source, front, kind, body, site)
     # Only `variables`: a change of site.yaml's title re-renders feeds without reading records.
     variables = site.variables or {}
-    converted = convert(xml_safe(body), home, flavour, declared=declared, site=variables, page=front.fields)
+    page = _jekyll_page(front, source) if flavour == JEKYLL else front.fields
+    converted = convert(xml_safe(body), home, flavour, declared=declared, site=variables, page=page)
     body = _html_as_one_block(converted.text) if source.html else converted.text
     notes.warnings += converted.warnings
     draft = _draft(front, source)
@@ -535,6 +536,24 @@ def _own_permalink(front: FrontMatter) -> str | None:
 
 
 # -- tags --------------------------------------------------------------------------------------
+
+
+def _jekyll_page(front: FrontMatter, source: SourcePath) -> dict[str, Any]:
+    """The front matter as Jekyll's Liquid sees a post: `page.tags` and `page.categories` are lists
+    (a text split at spaces, a singular `tag` or `category` taken whole, the folders above _posts
+    first among the categories), whatever the front matter wrote."""
+    tag, tags = front.get("tag"), front.get("tags")
+    if tag is not None:
+        listed: list[Any] = tag if isinstance(tag, list) else [tag]
+    elif isinstance(tags, str):
+        listed = tags.split()
+    else:
+        listed = tags if isinstance(tags, list) else []
+    return {
+        **front.fields,
+        "tags": [each for each in listed if each is not None],
+        "categories": list(_jekyll_categories(front, source)),
+    }
 
 
 def _jekyll_categories(front: FrontMatter, source: SourcePath) -> tuple[str, ...]:

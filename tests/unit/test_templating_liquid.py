@@ -282,3 +282,41 @@ def test_python_liquid_is_loaded_only_for_a_body_that_needs_it() -> None:
     )
     # Then python-liquid (a fifth of the parser's import time) is imported by the post with Liquid only
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "path", "shown"),
+    [
+        # a text of tags is split at spaces, as Jekyll splits it
+        ("tags: release notes\n", "articles/_posts/2024-02-03-a.md", "tags [release][notes] categories "),
+        (
+            "tags: [Film, Box Office]\n",
+            "articles/_posts/2024-02-03-a.md",
+            "tags [Film][Box Office] categories ",
+        ),
+        # a singular tag or category is taken whole; the folders above _posts come first
+        (
+            "tag: release notes\ncategory: big news\n",
+            "articles/news/_posts/2024-02-03-a.md",
+            "tags [release notes] categories [news][big news]",
+        ),
+        (
+            "categories: jekyll update\n",
+            "articles/_posts/2024-02-03-a.md",
+            "tags  categories [jekyll][update]",
+        ),
+    ],
+)
+def test_page_tags_and_categories_are_the_lists_jekyll_gives_liquid(
+    front_matter: str, path: str, shown: str
+) -> None:
+    # Given a Jekyll post looping over its own tags and categories
+    loop = (
+        "tags {% for t in page.tags %}[{{ t }}]{% endfor %} "
+        "categories {% for c in page.categories %}[{{ c }}]{% endfor %}\n"
+    )
+    # When it is read, Then each loop went over the list Jekyll builds, and no Liquid is warned about
+    # (a singular `tag:` gets its usual note)
+    record = parse(f"{front_matter}---\n{loop}", path=path)
+    assert record.body.strip() == shown.strip()
+    assert all("'tag' is read as 'tags'" in warning for warning in record.warnings)
