@@ -584,7 +584,9 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "",
         "Generated sites (200 tags, `feed_limit` 20) on the embedded S3 (moto); each change is "
         "published from the same state by `Publisher.apply(['site.yaml'])`; S3 requests counted per "
-        "HTTP attempt. A `records` change runs the whole rebuild here (plan, 4 parts, merge).",
+        "HTTP attempt. A `records` change runs the whole rebuild here (plan, 4 parts, merge, render "
+        "parts, finish); a `feeds` change commits from the state, then runs the render parts and "
+        "the finish.",
         "",
         "| articles | site.yaml change | kind | S3 requests | by operation | wall (s) |",
         "|---:|---|---|---:|---|---:|",

@@ -68,8 +68,9 @@ SHARDS = 16**SHARD_DIGITS
 # and a small site is not cut into parts of fewer than MIN_RECORDS_PER_PART.
 RECORDS_PER_PART = 5000
 MIN_RECORDS_PER_PART = 250
-# A render part writes at most this many archive documents (about a minute of a 1024 MB Lambda,
-# docs/benchmarks.md), and no fewer than MIN_DOCUMENTS_PER_PART unless the site has fewer.
+# A render part writes at most this many archive documents (about two minutes of a 1024 MB Lambda:
+# 1,516 took 41 s at 100,000 articles, docs/benchmarks.md), and no fewer than MIN_DOCUMENTS_PER_PART
+# unless the site has fewer.
 DOCUMENTS_PER_PART = 4000
 MIN_DOCUMENTS_PER_PART = 200
 PART_ATTEMPTS = 3  # LocalRebuilds' retries of a part (or the finish), as the state machine's Retry
