@@ -1,16 +1,16 @@
 """The outputs a run has rendered and not written yet, held compressed.
 
 A run renders every output it changes before its commit (the state records their digests) and
-writes them only after it (publish/engine.py). A rebuild's merge, or a feed-level site.yaml change,
-renders every archive document of the site in between: about 12 MiB of XML and JSON per 1,000
-articles on the benchmark's site (held as they were, they took the merge of 20,000 articles more
-than 400 MiB). Feed documents are repetitive text: zlib at its fastest level keeps them at about a
-sixth of their size, for a small share of the run's CPU (docs/benchmarks.md, "Choosing memory").
+writes them only after it (publish/engine.py), and a run that writes what a failed render step
+left pending renders those after it: up to every archive document of the site, about 12 MiB of
+XML and JSON per 1,000 articles on the benchmark's site (held as they were, they took a merge of
+20,000 articles, when merges still rendered them, more than 400 MiB). Feed documents are
+repetitive text: zlib at its fastest level keeps them at about a sixth of their size, for a small
+share of the run's CPU (docs/benchmarks.md, "Choosing memory").
 
 Kept in memory rather than spilled to a file under /tmp: nothing to size (Lambda's ephemeral
-storage) or to clean up after a crash, and a sixth of the bodies is small beside what else the merge
-holds (every record's entry and item); re-rendering at write time instead would render every
-archive document twice and read every page object again.
+storage) or to clean up after a crash; rendering at write time instead would render every
+document twice.
 """
 
 from __future__ import annotations

@@ -328,7 +328,7 @@ class _Run:
         self.records: dict[str, Record] = {}
         self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
         # The outputs rendered for the commit, written as they are unless a newer root takes over;
-        # compressed (publish/bodies.py): a rebuild renders every archive document before its commit.
+        # compressed (publish/bodies.py): a run may render hundreds of feed documents (one per tag).
         self.bodies = Bodies()
         self.site: SiteConfig | None = None
         # Archive documents among the outputs rendered that are full (served as immutable).
@@ -1208,7 +1208,7 @@ class _Run:
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
         site = self._site()
         # What this run rendered for its commit, and what it renders again here, compressed too: the
-        # run after a merge that died renders every archive document of the site here.
+        # run after a render step that failed for good writes every archive document it left here.
         bodies = Bodies()
         kept = self.bodies
         report_key = self.state.report_key
