@@ -40,6 +40,12 @@ from feedpub.podcast.media import inspect as inspect_media
 from feedpub.publish import outputs, pages
 from feedpub.publish.bodies import Bodies
 from feedpub.publish.cdn import CloudFrontInvalidator
+from feedpub.publish.failures import (
+    RECORD_FAILURES_PASS,
+    CommitConflictError,
+    PoisonedRecordError,
+    StaleRecordError,
+)
 from feedpub.publish.heads import Head
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import StateStore, empty_root, referenced_objects, shard_of
@@ -80,32 +86,6 @@ def is_media_path(key: str) -> bool:
 LEAVE_PENDING_ATTEMPTS = 32
 
 
-class CommitConflictError(Exception):
-    """Too many concurrent commits in a row: the keys fail and SQS retries them later."""
-
-
-class StaleRecordError(Exception):
-    """A record the state lists has changed or gone and its event is not in this run: take it in."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"{key} changed since the state recorded it")
-        self.key = key
-
-
-class PoisonedRecordError(Exception):
-    """A record the parser accepted failed while its feed item or a feed showing it was rendered.
-
-    The run starts again with this version of the record rejected (`reason`), so it leaves every
-    feed instead of failing each run that shows it.
-    """
-
-    def __init__(self, key: str, etag: str, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
-        self.key = key
-        self.etag = etag
-        self.reason = reason
-
-
 class _Missing:
     """A content GET that answered 404: the record was deleted."""
 
@@ -123,9 +103,6 @@ class _Unreadable:
         # No ETag comes with the error: "" never matches a listing, so the hourly reconcile reads the
         # object again and publishes it once it is readable (restored from an archive, say).
         return {"etag": "", "status": REJECTED, "reason": f"cannot be read: {self.reason}"}
-
-
-_RECORD_FAILURES_PASS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 def entry_for(
@@ -848,7 +825,7 @@ class _Run:
             return to_feed_item(record, site, self._link_of)
         except RecordError as exc:
             raise PoisonedRecordError(key, etag, exc.reason) from exc
-        except (RendererFailedError, *_RECORD_FAILURES_PASS):
+        except (RendererFailedError, *RECORD_FAILURES_PASS):
             raise
         except BaseException as exc:  # nh3 panics arrive as pyo3's PanicException, a BaseException
             raise PoisonedRecordError(key, etag, f"cannot be rendered: {describe_failure(exc)}") from exc
@@ -1160,7 +1137,7 @@ class _Run:
         site = self._site()
         try:
             return outputs.render_head(site, feed_id, label, head, self.state.load)
-        except _RECORD_FAILURES_PASS:
+        except RECORD_FAILURES_PASS:
             raise
         except BaseException:
             self._find_poisoned(head.shown_items(catalogue.feed(feed_id).item_limit(site)), entry_of)
@@ -1176,7 +1153,7 @@ class _Run:
         """An archive document in every format; if it fails, the item at fault is found and rejected."""
         try:
             documents = outputs.render_archive(self._site(), feed_id, doc, members)
-        except _RECORD_FAILURES_PASS:
+        except RECORD_FAILURES_PASS:
             raise
         except BaseException:
             self._find_poisoned(members[: doc.shown], entry_of)
