@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from feedpub import archive, catalogue
 from feedpub.config import SITE_FILE, SiteChange, SiteConfig, parse_site, site_change
-from feedpub.errors import RecordError, SiteConfigError, describe_failure
-from feedpub.model import FeedItem, Record
-from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX, MediaInfo, with_media
-from feedpub.podcast.media import inspect as inspect_media
+from feedpub.errors import SiteConfigError
+from feedpub.model import FeedItem
+from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX
 from feedpub.publish import outputs, pages
 from feedpub.publish.bodies import Bodies
 from feedpub.publish.cdn import CloudFrontInvalidator
+from feedpub.publish.context import RunContext, stored_site
 from feedpub.publish.failures import (
     RECORD_FAILURES_PASS,
     CommitConflictError,
@@ -47,6 +47,7 @@ from feedpub.publish.failures import (
     StaleRecordError,
 )
 from feedpub.publish.heads import Head
+from feedpub.publish.reader import Missing, RecordReader, Unreadable, entry_for
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import StateStore, empty_root, referenced_objects, shard_of
 from feedpub.publish.store import (
@@ -70,7 +71,6 @@ report_log = logging.getLogger("feedpub.publish.report")
 ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
 MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
-KEEP_PARSED = 256  # parsed records kept per run: a whole site's parsed bodies would not fit in memory
 # Records a reconcile applies in place; more differences are read by a rebuild, in parallel parts.
 REBUILD_ABOVE = 1000
 
@@ -84,64 +84,6 @@ def is_media_path(key: str) -> bool:
 
 # Tries to leave a lost flush's writes pending (each one GET and one PUT of the root).
 LEAVE_PENDING_ATTEMPTS = 32
-
-
-class _Missing:
-    """A content GET that answered 404: the record was deleted."""
-
-
-MISSING = _Missing()
-
-
-class _Unreadable:
-    """A content GET that can never succeed as the object is (archived, undecryptable): a rejection."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def entry(self) -> Entry:
-        # No ETag comes with the error: "" never matches a listing, so the hourly reconcile reads the
-        # object again and publishes it once it is readable (restored from an archive, say).
-        return {"etag": "", "status": REJECTED, "reason": f"cannot be read: {self.reason}"}
-
-
-def entry_for(
-    key: str, stored: StoredObject, site: SiteConfig, attach: Callable[[Record], tuple[Record, str | None]]
-) -> tuple[Entry, Record | None]:
-    """A record's shard entry from its bytes: parsed metadata, or the reason it is rejected.
-
-    `attach` completes a media enclosure from its file: (the record, the ETag of the file's version),
-    or RecordError. An entry names the media file even when it is missing, so that its upload
-    brings the record back."""
-    from feedpub.podcast.check import episode_warnings
-    from feedpub.records import parse_record
-
-    try:
-        record = parse_record(key, stored.body, site)
-    except RecordError as exc:
-        return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason}, None
-    media = {"key": record.media.key, "etag": None} if record.media else None
-    try:
-        record, media_etag = attach(record)
-    except RecordError as exc:
-        return {"etag": stored.etag, "status": REJECTED, "reason": exc.reason, "media": media}, None
-    entry: Entry = {
-        "etag": stored.etag,
-        "status": DRAFT if record.draft else PUBLISHED,  # settled against the id index later
-        "id": record.id,
-        "date": record.date.isoformat(),
-        "facets": catalogue.facets_of(record),  # what decides the feeds it belongs to
-    }
-    if media is not None:
-        entry["media"] = {"key": media["key"], "etag": media_etag}
-    if record.publish_at is not None:
-        entry["due"] = record.publish_at.isoformat()
-    if record.expires_at is not None:
-        entry["expires"] = record.expires_at.isoformat()
-    warnings = [*record.warnings, *episode_warnings(record, site)]  # the podcast apps' too
-    if warnings:
-        entry["warnings"] = warnings
-    return entry, record
 
 
 class Publisher:
@@ -292,36 +234,26 @@ class PartEntries:
 ItemSource = Callable[[set[str]], dict[str, tuple[str, bytes]]]
 
 
-class _Run:
-    """One publish run: its content reads, its report, and the commit/flush protocol."""
+class _Run(RunContext):
+    """One publish run: its attempts, its report, and the commit/flush protocol."""
 
     def __init__(self, publisher: Publisher) -> None:
-        self.pub = publisher
-        self.state = publisher.state
-        self.report = PublishReport()
+        super().__init__(publisher)
         self.started = time.perf_counter()
-        self.now = publisher.clock()
-        self.fetched: dict[str, StoredObject | _Missing | _Unreadable] = {}
-        self.records: dict[str, Record] = {}
-        self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
+        self.reader = RecordReader(self)
         # The outputs rendered for the commit, written as they are unless a newer root takes over;
         # compressed (publish/bodies.py): a run may render hundreds of feed documents (one per tag).
         self.bodies = Bodies()
-        self.site: SiteConfig | None = None
         # Archive documents among the outputs rendered that are full (served as immutable).
         self.full_archives: set[str] = set()
         # A rebuild's record of the archive documents published before it (path -> digest).
         self.previous_archives: dict[str, str] = {}
         # Record versions found unrenderable by an earlier attempt of this run: key -> (ETag, reason).
         self.poisoned: dict[str, tuple[str, str]] = {}
-        # Media files as this attempt found them (None: not there), and what the state knew of them.
-        self.media: dict[str, MediaInfo | None] = {}
-        self.known_media: dict[str, Any] = {}
         # Records that changed behind an earlier attempt's back (a merge reads them again).
         self.taken_in: set[str] = set()
         self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         self.item_source: ItemSource | None = None  # a merge's: the items its parts rendered
-        self.rendered: dict[tuple[str, str], bytes] = {}  # those items (JSON text), by (record key, ETag)
         # The plan whose render step writes the archive documents this attempt's commit changes
         # (a rebuild's merge, `merging`, or a feed-level site.yaml change, `restyling`).
         self.rendering: str | None = None
@@ -356,20 +288,20 @@ class _Run:
 
     def read_entries(self, keys: Sequence[str], site: SiteConfig) -> PartEntries:
         root, _ = self.state.load_root()
-        self.known_media = dict(root.get("media", {}))
+        self.reader.known_media = dict(root.get("media", {}))
         self.site = site
-        self._fetch(keys)
+        self.reader.fetch(keys)
         entries: dict[str, Entry] = {}
         for key in keys:
-            stored = self.fetched.get(key)
-            if isinstance(stored, _Unreadable):
+            stored = self.reader.fetched.get(key)
+            if isinstance(stored, Unreadable):
                 entries[key] = stored.entry()
             elif isinstance(stored, StoredObject):
-                entries[key], record = entry_for(key, stored, site, self._attach)
+                entries[key], record = entry_for(key, stored, site, self.reader.attach)
                 if record is not None:
-                    self.records[key] = record
+                    self.reader.records[key] = record
         items = self._render_shown(entries, site)
-        media = {key: info for key, info in self.known_media.items() if key in self.media}
+        media = {key: info for key, info in self.reader.known_media.items() if key in self.reader.media}
         return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
 
     def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
@@ -386,7 +318,7 @@ class _Run:
         items: dict[str, list[Any]] = {}
         for key in sorted(keys):
             try:
-                item = self._render(key, entries[key]["etag"])
+                item = self.reader.render(key, entries[key]["etag"])
             except (PoisonedRecordError, StaleRecordError):
                 continue
             items[key] = [entries[key]["etag"], item.model_dump_json()]
@@ -433,15 +365,12 @@ class _Run:
         """Attempts until one commits and writes its outputs: (its root, []), or (None, the keys to retry)."""
         conflicts = taken_in = 0
         while conflicts < self.pub.attempts:
-            self.fetched.clear()
-            self.records.clear()
-            self.media.clear()
-            self.links.clear()
+            self.reader.forget()
             self.report.failed_keys = []
             self.rendering = self.merging
             try:
                 root, etag = self.state.load_root()
-                self.known_media = dict(root.get("media", {}))
+                self.reader.known_media = dict(root.get("media", {}))
                 plan = planner(root, keys)
             except Exception:
                 log.exception("cannot read the publisher state or list the content")
@@ -450,7 +379,7 @@ class _Run:
                 unreadable, self.report.failed_keys = self.report.failed_keys, []
                 return None, keys if unreadable else []
             try:
-                tx = Transaction(self.state, root, self._site(), self.now, self._render)
+                tx = Transaction(self.state, root, self.site_config(), self.now, self.reader.render)
                 # A rebuild over published feeds starts its tables empty: what each record was
                 # before is not at hand, so its report says "rebuilt" rather than per record.
                 rebuilt = plan.fresh and root["site"] is not None
@@ -506,12 +435,12 @@ class _Run:
 
         try:
             root, _ = self.state.load_root()
-            self.site = _stored_site(root)
+            self.site = stored_site(root)
             if self.site is None:
                 return self.apply([SITE_FILE], force_rebuild=False)
             listed = {item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX)}
             listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
-            tx = Transaction(self.state, root, self.site, self.now, self._render)
+            tx = Transaction(self.state, root, self.site, self.now, self.reader.render)
             self.state.prefetch(root["shards"].values())
             known: dict[str, str] = {}
             named: dict[str, str | None] = {}  # media file -> the version its records were made with
@@ -538,17 +467,17 @@ class _Run:
         the run hands a rebuild over: `self.request`)."""
         from feedpub.publish.rebuild import RebuildRequest
 
-        stored_site = _stored_site(root)
-        self.site = stored_site
+        state_site = stored_site(root)
+        self.site = state_site
         new_site: StoredObject | None = None
         change: SiteChange | None = None
-        if force_rebuild or stored_site is None or SITE_FILE in keys:
+        if force_rebuild or state_site is None or SITE_FILE in keys:
             new_site = self._read_site()
             if new_site is None:  # a site error (reported) or a failed read (retried)
                 return None
-            change = SiteChange.RECORDS if stored_site is None else site_change(stored_site, self._site())
+            change = SiteChange.RECORDS if state_site is None else site_change(state_site, self.site_config())
             if force_rebuild or change is SiteChange.RECORDS:
-                if stored_site is None:
+                if state_site is None:
                     reason = "no published state"
                 elif force_rebuild:
                     reason = "rebuild requested"
@@ -557,11 +486,11 @@ class _Run:
                 if force_rebuild or not self._rebuild_in_flight(root, new_site.etag):
                     self.request = RebuildRequest(reason, "" if force_rebuild else new_site.etag)
                     return None
-                if stored_site is None:  # a first build is in flight: these keys wait for its commit
+                if state_site is None:  # a first build is in flight: these keys wait for its commit
                     self.report.failed_keys = list(keys)
                     return None
                 # The rebuild in flight takes in what this run commits under the published site.yaml.
-                self.site, new_site, change = stored_site, None, None
+                self.site, new_site, change = state_site, None, None
             if new_site is not None and root["site"] is not None and root["site"]["etag"] == new_site.etag:
                 new_site = None  # nothing new to record
         # A media file that changed or went: the records naming it are taken in again.
@@ -569,7 +498,7 @@ class _Run:
         media = [key for key in keys if is_media_path(key)]
         records = sorted({key for key in keys if key not in media and key != SITE_FILE})
         records = sorted({*records, *(record for key in media for record in named.get(key, []))})
-        self._fetch(records)
+        self.reader.fetch(records)
         return _Plan(records, site=new_site, change=change)
 
     def _rebuild_in_flight(self, root: dict[str, Any], site_etag: str | None = None) -> bool:
@@ -593,7 +522,7 @@ class _Run:
         if lease is None or lease["plan"] != planned.id:
             if root["site"] is not None and root["site"]["etag"] == planned.site.etag:
                 # Committed by an earlier attempt of this merge (or an equal rebuild): finish its writes.
-                self.site = _stored_site(root)
+                self.site = stored_site(root)
                 return _Plan([])
             log.warning("rebuild %s superseded: the state no longer holds its lease", planned.id)
             self.report.superseded = True
@@ -620,14 +549,14 @@ class _Run:
             return media is not None and listed_media.get(media["key"]) != media["etag"]
 
         differ = {key for key in listed.keys() | entries.keys() if read_again(key)} | self.taken_in
-        self.known_media.update(part.media)
+        self.reader.known_media.update(part.media)
         log.info("merge %s: %d entries, %d records read again", planned.id, len(entries), len(differ))
-        self._fetch(sorted(differ))
+        self.reader.fetch(sorted(differ))
         if self.report.failed_keys:
             return None
         keys = sorted(listed.keys() | entries.keys())
         if len(keys) > 1 and all(
-            isinstance(self.fetched.get(key), _Unreadable) or entries.get(key, {}).get("etag") == ""
+            isinstance(self.reader.fetched.get(key), Unreadable) or entries.get(key, {}).get("etag") == ""
             for key in keys
         ):
             # One unreadable record is reported and the rebuild goes on without it; all of them at
@@ -637,10 +566,6 @@ class _Run:
             return None
         precomputed = {key: entry for key, entry in entries.items() if key not in differ}
         return _Plan(keys, fresh=True, site=current, precomputed=precomputed)
-
-    def _site(self) -> SiteConfig:
-        assert self.site is not None, "the plan reads the site configuration first"
-        return self.site
 
     # -- site.yaml ---------------------------------------------------------------------------
 
@@ -679,8 +604,8 @@ class _Run:
         """
         old_site = tx.root["site"]
         old_ids = None
-        old_config = _stored_site(tx.root)
-        if old_config is not None and _ids_may_change(old_config, self._site()):
+        old_config = stored_site(tx.root)
+        if old_config is not None and _ids_may_change(old_config, self.site_config()):
             # Read straight from the state: the transaction's own tables start empty below.
             self.state.prefetch(tx.root["shards"].values())
             shards = [self.state.load(shard) for shard in tx.root["shards"].values()]
@@ -731,140 +656,11 @@ class _Run:
             tx.root["site_warnings"] = [warning]
             self.report.warnings.append({"path": SITE_FILE, "warning": warning})
 
-    # -- reading content -----------------------------------------------------------------------
-
-    def _fetch(self, keys: Iterable[str], prefetch: bool = False) -> None:
-        """GET the records (in parallel); a failed GET fails its key, a 404 means deleted.
-
-        `prefetch`: a failed GET is left out instead (the record is read again when it is needed)."""
-        todo = [key for key in keys if key not in self.fetched]
-        if not todo:
-            return
-
-        def get(key: str) -> tuple[str, StoredObject | _Missing | _Unreadable | None]:
-            try:
-                return key, self.pub.content.get(key)
-            except NotFoundError:
-                return key, MISSING
-            except UnreadableObjectError as exc:
-                log.warning("cannot read %s, and retrying will not help: %s", key, exc.reason)
-                return key, _Unreadable(exc.reason)
-            except Exception as exc:
-                log.warning("cannot read %s: %s", key, exc)
-                return key, None
-
-        with ThreadPoolExecutor(max_workers=max(1, min(self.pub.workers, len(todo)))) as pool:
-            for key, result in pool.map(get, todo):
-                if result is None:
-                    if not prefetch:
-                        self.report.failed_keys.append(key)
-                else:
-                    self.fetched[key] = result
-                    self.report.records_read += isinstance(result, StoredObject)
-
-    def _media_info(self, media_key: str) -> MediaInfo | None:
-        """What a media file says of itself now (None: not in the content bucket), read by a HEAD and,
-        for a version the state has not seen, a few ranged GETs of that version."""
-        if media_key in self.media:
-            return self.media[media_key]
-        try:
-            head = self.pub.content.head(media_key)
-        except (NotFoundError, UnreadableObjectError):
-            info = None
-        else:
-            known = self.known_media.get(media_key)
-            if known and known.get("etag") == head.etag:
-                info = MediaInfo.model_validate(known)
-            else:
-
-                def read_range(start: int, end: int) -> bytes:
-                    return self.pub.content.get_range(media_key, start, end, if_match=head.etag)
-
-                info = inspect_media(media_key, head.size, head.etag, read_range)
-                self.known_media[media_key] = info.model_dump()
-        self.media[media_key] = info
-        return info
-
-    def _attach(self, record: Record) -> tuple[Record, str | None]:
-        """The record with its media enclosure completed from the file, and that file's ETag."""
-        if record.media is None:
-            return record, None
-        info = self._media_info(record.media.key)
-        return with_media(record, self._site(), info, "the content bucket"), info.etag if info else None
-
-    def _media_moved(self, entry: Entry) -> bool:
-        """Whether the media file an entry names is not the version it was made with (or is gone)."""
-        media = entry.get("media")
-        if not media:
-            return False
-        info = self._media_info(media["key"])
-        return (info.etag if info else None) != media["etag"]
-
-    def _has_item(self, key: str, tx: Transaction) -> bool:
-        entry = tx.entry(key)
-        return entry is not None and (
-            (key, entry["etag"]) in self.rendered or tx.rendered(key, entry["etag"])
-        )
-
-    def _render(self, key: str, etag: str) -> FeedItem:
-        """The record's feed item, for a record joining a feed (the transaction keeps it, as JSON, for
-        every feed and page it joins); what reading or rendering this version raises is its rejection."""
-        from feedpub.bounded_render import RendererFailedError
-        from feedpub.items import to_feed_item
-        from feedpub.records import parse_record
-
-        site = self._site()
-        if (key, etag) in self.rendered:  # by a rebuild's part (the transaction keeps it from now on)
-            return FeedItem.model_validate_json(self.rendered.pop((key, etag)))
-        record = self.records.get(key)
-        stored = None if record is not None else self._version(key, etag)
-        try:
-            if stored is not None:  # accepted once, but the parser may be stricter now
-                record, _ = self._attach(parse_record(key, stored.body, site))
-            assert record is not None
-            return to_feed_item(record, site, self._link_of)
-        except RecordError as exc:
-            raise PoisonedRecordError(key, etag, exc.reason) from exc
-        except (RendererFailedError, *RECORD_FAILURES_PASS):
-            raise
-        except BaseException as exc:  # nh3 panics arrive as pyo3's PanicException, a BaseException
-            raise PoisonedRecordError(key, etag, f"cannot be rendered: {describe_failure(exc)}") from exc
-
-    def _version(self, key: str, etag: str) -> StoredObject:
-        """The bytes of exactly this version of a record, as fetched by this run or read now."""
-        stored = self.fetched.get(key)
-        if not isinstance(stored, StoredObject):
-            try:
-                stored = self.pub.content.get(key)  # transient errors fail the run: it is retried
-            except NotFoundError as exc:
-                raise StaleRecordError(key) from exc
-            except UnreadableObjectError as exc:
-                raise PoisonedRecordError(key, etag, f"cannot be read: {exc.reason}") from exc
-            self.report.records_read += 1
-        if stored.etag != etag:
-            raise StaleRecordError(key)
-        return stored
-
-    def _link_of(self, key: str) -> str | None:
-        """The permalink of another record a body links to: read and parsed as a build would."""
-        from feedpub.records import parse_record
-
-        if key not in self.links:
-            record = self.records.get(key)
-            if record is None:
-                try:
-                    stored = self.pub.content.get(key)  # other errors fail the run: it is retried
-                    self.report.records_read += 1
-                    record = parse_record(key, stored.body, self._site())
-                except (NotFoundError, UnreadableObjectError, RecordError):
-                    record = None
-            self.links[key] = None if record is None else record.url
-        return self.links[key]
-
     # -- the transaction ------------------------------------------------------------------------
 
     def _apply_changes(self, tx: Transaction, keys: Iterable[str], precomputed: dict[str, Entry]) -> None:
-        site = self._site()
+        site = self.site_config()
+        reader = self.reader
         for key in keys:
             old = tx.entry(key)
             if key in precomputed:
@@ -875,26 +671,26 @@ class _Run:
                 if old != entry:
                     tx.replace(key, entry)
                 continue
-            stored = self.fetched[key]
-            if isinstance(stored, _Missing):
+            stored = reader.fetched[key]
+            if isinstance(stored, Missing):
                 if old is not None:
                     tx.replace(key, None)
                 continue
             poisoned = self.poisoned.get(key)
-            if isinstance(stored, _Unreadable) or (poisoned and poisoned[0] == stored.etag):
+            if isinstance(stored, Unreadable) or (poisoned and poisoned[0] == stored.etag):
                 rejected: Entry = (
                     stored.entry()
-                    if isinstance(stored, _Unreadable)
+                    if isinstance(stored, Unreadable)
                     else {"etag": stored.etag, "status": REJECTED, "reason": poisoned[1] if poisoned else ""}
                 )
                 if old != rejected:
                     tx.replace(key, rejected)
                 continue
-            if old is not None and old["etag"] == stored.etag and not self._media_moved(old):
+            if old is not None and old["etag"] == stored.etag and not reader.media_moved(old):
                 continue  # a replayed or duplicated event
-            entry, record = entry_for(key, stored, site, self._attach)
-            if record is not None and len(self.records) < KEEP_PARSED:
-                self.records[key] = record  # spares a second parse; a rebuild re-parses the few it shows
+            entry, record = entry_for(key, stored, site, reader.attach)
+            if record is not None:
+                reader.keep_parsed(key, record)
             tx.replace(key, entry)
         tx.mark_due()
         # A rebuild's merge: every published record joins its feeds' archive pages with its item, as
@@ -903,14 +699,14 @@ class _Run:
         reusable = {key for key, entry in precomputed.items() if entry["status"] == PUBLISHED}
         if self.item_source is not None and reusable:
             for key, (etag, item) in self.item_source(reusable).items():
-                self.rendered.setdefault((key, etag), item)
+                reader.rendered.setdefault((key, etag), item)
         tx.settle()
         tx.refill_heads()
         # The records the feeds will show and no part rendered, read in parallel rather than one by
         # one while rendering.
         needed = set(tx.unrendered())
-        self._fetch(
-            (key for key in sorted(needed) if key not in self.records and not self._has_item(key, tx)),
+        reader.fetch(
+            (key for key in sorted(needed) if key not in reader.records and not reader.has_item(key, tx)),
             prefetch=True,
         )
         tx.finish_heads()
@@ -921,7 +717,7 @@ class _Run:
     ) -> tuple[dict[str, Any], str] | None:
         """Compute the new outputs' digests; write objects and the root. None when nothing changed,
         unless the state starts over (`fresh`) or must record a new site.yaml (`force`)."""
-        site = self._site()
+        site = self.site_config()
         root = tx.root
         bodies = self.bodies
         bodies.clear()
@@ -990,7 +786,7 @@ class _Run:
             else:
                 new_outputs[media_key] = MEDIA_OUTPUT + media_etag
         root["media"] = {
-            key: info for key, info in self.known_media.items() if key in root.get("media_refs", {})
+            key: info for key, info in self.reader.known_media.items() if key in root.get("media_refs", {})
         }
         changed = {
             path
@@ -1021,9 +817,9 @@ class _Run:
             held = head.shown_items(tx.limit(feed_id))
             episodes = [(member["key"], FeedItem.model_validate(member["item"])) for member in held]
             left_out = head.count - len(held) if tx.limit(feed_id) is None else 0
-            found = show_warnings(self._site(), episodes, left_out)
+            found = show_warnings(self.site_config(), episodes, left_out)
             tx.root["show_warnings"] = [list(warning) for warning in found]
-        elif self._site().podcast is None:
+        elif self.site_config().podcast is None:
             tx.root["show_warnings"] = []
         after = [(path, warning) for path, warning in tx.root.get("show_warnings", [])]
         return [
@@ -1074,7 +870,7 @@ class _Run:
                 root, etag = self._leave_pending(todo)  # a newer run committed: its state wins
                 self.bodies.clear()
                 self.full_archives.clear()
-                self.site = _stored_site(root) or self.site
+                self.site = stored_site(root) or self.site
         raise CommitConflictError("outputs kept changing under this run")
 
     def _left_to_render(self, root: dict[str, Any]) -> set[str]:
@@ -1134,7 +930,7 @@ class _Run:
         self, feed_id: str, label: str | None, head: Head, entry_of: Callable[[str], Entry | None]
     ) -> dict[str, bytes]:
         """A feed's documents; if they fail, the item at fault is found and its record rejected."""
-        site = self._site()
+        site = self.site_config()
         try:
             return outputs.render_head(site, feed_id, label, head, self.state.load)
         except RECORD_FAILURES_PASS:
@@ -1152,7 +948,7 @@ class _Run:
     ) -> dict[str, bytes]:
         """An archive document in every format; if it fails, the item at fault is found and rejected."""
         try:
-            documents = outputs.render_archive(self._site(), feed_id, doc, members)
+            documents = outputs.render_archive(self.site_config(), feed_id, doc, members)
         except RECORD_FAILURES_PASS:
             raise
         except BaseException:
@@ -1167,7 +963,7 @@ class _Run:
         from feedpub.items import render_problem
 
         for member in members:
-            problem = render_problem(self._site(), member["item"])
+            problem = render_problem(self.site_config(), member["item"])
             entry = entry_of(member["key"])
             if problem is not None and entry is not None:
                 raise PoisonedRecordError(member["key"], entry["etag"], problem) from None
@@ -1183,7 +979,7 @@ class _Run:
         return entry
 
     def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
-        site = self._site()
+        site = self.site_config()
         # What this run rendered for its commit, and what it renders again here, compressed too: the
         # run after a render step that failed for good writes every archive document it left here.
         bodies = Bodies()
@@ -1238,7 +1034,7 @@ class _Run:
         descriptor = pages.find(head.pages, page, self.state.load, head.gone)
         if descriptor is None or not descriptor.get("documents"):
             return None
-        documents = outputs.archive_documents(self._site(), feed_id, head, self.state.load)
+        documents = outputs.archive_documents(self.site_config(), feed_id, head, self.state.load)
         doc = next(d for d in documents if d.name == page)
         return doc, self.state.load(descriptor["object"])["members"]
 
@@ -1259,7 +1055,7 @@ class _Run:
         if (root.get("rendering") or {}).get("plan") != plan_id:
             log.info("rebuild %s: its render step is over (finished, abandoned or superseded)", plan_id)
             return self._finish()
-        self.site = _stored_site(root)
+        self.site = stored_site(root)
         mine: dict[str, dict[str, set[str]]] = {}  # feed id -> page -> its pending documents
         for path in root["pending"]:
             archived = outputs.archive_of(path)
@@ -1288,7 +1084,7 @@ class _Run:
         if feed is None:
             return
         descriptors = pages.all_descriptors(self.state.load(feed["head"]), self.state.load)
-        window = catalogue.feed(feed_id).item_limit(self._site())
+        window = catalogue.feed(feed_id).item_limit(self.site_config())
         documents = {doc.name: doc for doc in pages.documents(descriptors, window)[0]}
         by_name = {descriptor["name"]: descriptor for descriptor in descriptors}
         for name in sorted(wanted):
@@ -1416,19 +1212,6 @@ def record_changes(tx: Transaction) -> list[dict[str, str]]:
             change["due"] = due_of(entry)
         changes.append(change)
     return changes
-
-
-def _stored_site(root: dict[str, Any]) -> SiteConfig | None:
-    """The site.yaml the state was built with; None if there is none, or if it no longer passes
-    validation (a stricter feedpub): then the run rebuilds from the current site.yaml, which is
-    reported as a site error if it is still invalid."""
-    if root["site"] is None:
-        return None
-    try:
-        return parse_site(root["site"]["text"].encode())
-    except SiteConfigError as exc:
-        log.warning("the published site.yaml no longer passes validation (%s): rebuilding", exc.reason)
-        return None
 
 
 def _ids_may_change(old: SiteConfig, new: SiteConfig) -> bool:
