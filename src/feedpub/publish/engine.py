@@ -24,32 +24,28 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from feedpub import archive, catalogue
+from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteChange, SiteConfig, parse_site, site_change
 from feedpub.errors import SiteConfigError
 from feedpub.model import FeedItem
-from feedpub.podcast.media import MEDIA_KEY, MEDIA_PREFIX
+from feedpub.podcast.media import MEDIA_PREFIX
 from feedpub.publish import outputs, pages
-from feedpub.publish.bodies import Bodies
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.context import RunContext, stored_site
 from feedpub.publish.failures import (
-    RECORD_FAILURES_PASS,
-    CommitConflictError,
     PoisonedRecordError,
     StaleRecordError,
 )
-from feedpub.publish.heads import Head
+from feedpub.publish.outputs import MEDIA_OUTPUT, is_media_path
 from feedpub.publish.reader import Missing, RecordReader, Unreadable, entry_for
 from feedpub.publish.report import PublishReport
-from feedpub.publish.state import StateStore, empty_root, referenced_objects, shard_of
+from feedpub.publish.state import StateStore, empty_root, referenced_objects
 from feedpub.publish.store import (
     NotFoundError,
     ObjectStore,
@@ -59,6 +55,7 @@ from feedpub.publish.store import (
 )
 from feedpub.publish.tx import DRAFT, EXPIRED, PUBLISHED, REJECTED, SCHEDULED, Entry, Transaction, due_of
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
+from feedpub.publish.writer import OutputWriter
 
 if TYPE_CHECKING:
     from feedpub.publish.rebuild import PlannedRebuild, RebuildRequest, RebuildRunner
@@ -73,17 +70,6 @@ GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belon
 MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
 # Records a reconcile applies in place; more differences are read by a rebuild, in parallel parts.
 REBUILD_ABOVE = 1000
-
-
-MEDIA_OUTPUT = "media:"  # root["outputs"] of a media file: this prefix and the ETag of the version copied
-
-
-def is_media_path(key: str) -> bool:
-    return MEDIA_KEY.fullmatch(key) is not None
-
-
-# Tries to leave a lost flush's writes pending (each one GET and one PUT of the root).
-LEAVE_PENDING_ATTEMPTS = 32
 
 
 class Publisher:
@@ -147,9 +133,7 @@ class Publisher:
         site.yaml or another rebuild commits nothing (`superseded`). `items` gives the items the
         parts rendered, for the records the feeds will show.
         """
-        run = _Run(self)
-        run.merging = planned.id
-        return run.merge(planned, parts, items)
+        return _Run(self, merging=planned.id).merge(planned, parts, items)
 
     def write_archives(
         self, plan_id: str, part: int, parts: int, note: Callable[[set[str]], None] = lambda written: None
@@ -163,8 +147,7 @@ class Publisher:
         """A render step's last step: write whatever its commit left pending (feed documents, the
         OPML list, archive documents its render parts did not write) and end the render step. The report
         also counts `written_elsewhere` (what the render step wrote) for the CDN's invalidation."""
-        run = _Run(self)
-        run.finishing = plan_id
+        run = _Run(self, finishing=plan_id)
         run.report.written.extend(written_elsewhere)
         report = run.apply(())
         if (self.state.load_root()[0].get("rendering") or {}).get("plan") == plan_id:
@@ -237,15 +220,13 @@ ItemSource = Callable[[set[str]], dict[str, tuple[str, bytes]]]
 class _Run(RunContext):
     """One publish run: its attempts, its report, and the commit/flush protocol."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(
+        self, publisher: Publisher, merging: str | None = None, finishing: str | None = None
+    ) -> None:
         super().__init__(publisher)
         self.started = time.perf_counter()
         self.reader = RecordReader(self)
-        # The outputs rendered for the commit, written as they are unless a newer root takes over;
-        # compressed (publish/bodies.py): a run may render hundreds of feed documents (one per tag).
-        self.bodies = Bodies()
-        # Archive documents among the outputs rendered that are full (served as immutable).
-        self.full_archives: set[str] = set()
+        self.writer = OutputWriter(self, finishing)
         # A rebuild's record of the archive documents published before it (path -> digest).
         self.previous_archives: dict[str, str] = {}
         # Record versions found unrenderable by an earlier attempt of this run: key -> (ETag, reason).
@@ -257,9 +238,8 @@ class _Run(RunContext):
         # The plan whose render step writes the archive documents this attempt's commit changes
         # (a rebuild's merge, `merging`, or a feed-level site.yaml change, `restyling`).
         self.rendering: str | None = None
-        self.merging: str | None = None
+        self.merging = merging
         self.restyling: str | None = None
-        self.finishing: str | None = None  # the plan whose render step this run ends
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -405,7 +385,7 @@ class _Run(RunContext):
                     root, etag = committed
                 self._note_outcomes(tx, rebuilt, show_news)
                 if self.rendering is None:  # else written by the render step and its finish
-                    self._flush(root, etag, tx.saved_heads())
+                    self.writer.flush(root, etag, tx.saved_heads())
                 return root, []
             except PreconditionFailedError:
                 conflicts += 1
@@ -719,9 +699,9 @@ class _Run(RunContext):
         unless the state starts over (`fresh`) or must record a new site.yaml (`force`)."""
         site = self.site_config()
         root = tx.root
-        bodies = self.bodies
+        bodies = self.writer.bodies
         bodies.clear()
-        self.full_archives.clear()
+        self.writer.full_archives.clear()
         feeds = tx.feeds()
         digests: dict[str, str] = {}  # of the outputs the root records (not archive documents)
 
@@ -745,7 +725,7 @@ class _Run(RunContext):
                 archived_before.update(outputs.archive_outputs(feed_id, pages.original))
                 if feed_id not in feeds:
                     continue
-                keep(self._render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
+                keep(self.writer.render_head(feed_id, feeds[feed_id], tx.head(feed_id), tx.entry))
                 docs, to_render = tx.archive_documents(feed_id)
                 rendering = {doc.name: doc for doc in to_render}
                 feed = catalogue.feed(feed_id)
@@ -759,12 +739,12 @@ class _Run(RunContext):
                             doc.name, {fmt.name: inputs for fmt in feed.kind.archive_formats}
                         )
                         continue
-                    rendered = self._render_archive(feed_id, doc, members, tx.entry)
+                    rendered = self.writer.render_archive(feed_id, doc, members, tx.entry)
                     keep(rendered)
                     pages.record_documents(
                         doc.name,
                         {
-                            fmt.name: outputs.digest(rendered[path], path in self.full_archives)
+                            fmt.name: outputs.digest(rendered[path], path in self.writer.full_archives)
                             for fmt in feed.formats
                             if (path := feed.page_path(doc.name, fmt)) in rendered
                         },
@@ -844,200 +824,6 @@ class _Run(RunContext):
             report_log.warning("WARN %s: %s", path, warning)
             self.report.warnings.append({"path": path, "warning": warning})
 
-    # -- writing outputs ----------------------------------------------------------------------
-
-    def _flush(self, root: dict[str, Any], etag: str | None, heads: dict[str, Head]) -> None:
-        """Write the pending outputs of `root`; clear `pending` with If-Match, or redo from a newer root.
-
-        `heads` are head objects already in memory, by state key (the rest are read).
-        """
-        for _ in range(self.pub.attempts):
-            todo = set(root["pending"]) - self._left_to_render(root)
-            ending = (
-                self.finishing is not None and (root.get("rendering") or {}).get("plan") == self.finishing
-            )
-            if not todo and not ending:
-                return
-            self._after_the_last_outputs_second(root)
-            self._write_outputs(root, todo, heads)
-            cleared = dict(root, pending=sorted(set(root["pending"]) - todo), outputs_written_at=time.time())
-            if ending:
-                del cleared["rendering"]
-            try:
-                self.state.commit_root(cleared, etag)
-                return
-            except PreconditionFailedError:
-                root, etag = self._leave_pending(todo)  # a newer run committed: its state wins
-                self.bodies.clear()
-                self.full_archives.clear()
-                self.site = stored_site(root) or self.site
-        raise CommitConflictError("outputs kept changing under this run")
-
-    def _left_to_render(self, root: dict[str, Any]) -> set[str]:
-        """The pending archive documents this run leaves to a render step in flight: all but those
-        its own commit rendered (the finish step's run leaves none)."""
-        lease = root.get("rendering")
-        if lease is None or lease["plan"] == self.finishing or lease["until"] <= self.pub.clock().timestamp():
-            return set()
-        return {
-            path
-            for path in root["pending"]
-            if outputs.archive_of(path) is not None and path not in self.bodies
-        }
-
-    def _leave_pending(self, written: set[str]) -> tuple[dict[str, Any], str | None]:
-        """Add the outputs this run just wrote to the newest root's `pending`, and return that root.
-
-        A run that committed while they were written may have written some of them first, from
-        its newer state: this run's bytes then replaced its. Recorded as pending, they are written
-        again from the newest state by whichever run flushes next, even if this one gives up (a
-        root is small, so this commit rarely loses the race that the writes lost). While a rebuild
-        renders, the archive documents among them are also named as `overwritten`: its render step
-        may have written them already, and must not take them for done (`_clear_rendered`).
-        """
-        archived = {path for path in written if outputs.archive_of(path) is not None}
-        for _ in range(LEAVE_PENDING_ATTEMPTS):
-            root, etag = self.state.load_root()
-            lease = root.get("rendering")
-            marked = set(lease.get("overwritten", ())) if lease else archived
-            if written <= set(root["pending"]) and archived <= marked:
-                return root, etag
-            root["pending"] = sorted(set(root["pending"]) | written)
-            if lease is not None:
-                lease["overwritten"] = sorted(marked | archived)
-            try:
-                return root, self.state.commit_root(root, etag)
-            except PreconditionFailedError:
-                continue
-        raise CommitConflictError("outputs kept changing under this run")
-
-    def _after_the_last_outputs_second(self, root: dict[str, Any]) -> None:
-        """Wait, if need be, for the wall-clock second after the previous run's output writes.
-
-        S3's Last-Modified counts whole seconds. A feed rewritten within the second of its previous
-        version keeps the same Last-Modified, and readers built on curl (newsboat) then take the
-        new bytes for the old ones whenever they sent If-Modified-Since: they would miss the change
-        until the next one. Only stores that keep such times ask for this.
-        """
-        resolution = self.pub.output.modified_resolution_s
-        previous = root.get("outputs_written_at")
-        if resolution and isinstance(previous, int | float):
-            wait = (previous // resolution + 1) * resolution - time.time()
-            if 0 < wait <= resolution:
-                time.sleep(wait)
-
-    def _render_head(
-        self, feed_id: str, label: str | None, head: Head, entry_of: Callable[[str], Entry | None]
-    ) -> dict[str, bytes]:
-        """A feed's documents; if they fail, the item at fault is found and its record rejected."""
-        site = self.site_config()
-        try:
-            return outputs.render_head(site, feed_id, label, head, self.state.load)
-        except RECORD_FAILURES_PASS:
-            raise
-        except BaseException:
-            self._find_poisoned(head.shown_items(catalogue.feed(feed_id).item_limit(site)), entry_of)
-            raise  # no one item fails alone: not a record's fault, so the run fails and is retried
-
-    def _render_archive(
-        self,
-        feed_id: str,
-        doc: archive.Document,
-        members: list[Any],
-        entry_of: Callable[[str], Entry | None],
-    ) -> dict[str, bytes]:
-        """An archive document in every format; if it fails, the item at fault is found and rejected."""
-        try:
-            documents = outputs.render_archive(self.site_config(), feed_id, doc, members)
-        except RECORD_FAILURES_PASS:
-            raise
-        except BaseException:
-            self._find_poisoned(members[: doc.shown], entry_of)
-            raise
-        if doc.full:
-            self.full_archives.update(documents)
-        return documents
-
-    def _find_poisoned(self, members: list[Any], entry_of: Callable[[str], Entry | None]) -> None:
-        """Raise PoisonedRecordError for the first member whose item fails to render alone."""
-        from feedpub.items import render_problem
-
-        for member in members:
-            problem = render_problem(self.site_config(), member["item"])
-            entry = entry_of(member["key"])
-            if problem is not None and entry is not None:
-                raise PoisonedRecordError(member["key"], entry["etag"], problem) from None
-
-    def _entry_in(self, root: dict[str, Any]) -> Callable[[str], Entry | None]:
-        """Look up a record's entry in a committed root's shards (only when a feed fails to render)."""
-
-        def entry(key: str) -> Entry | None:
-            shard = root["shards"].get(shard_of(key))
-            found: Entry | None = self.state.load(shard).get(key) if shard else None
-            return found
-
-        return entry
-
-    def _write_outputs(self, root: dict[str, Any], paths: set[str], heads: dict[str, Head]) -> None:
-        site = self.site_config()
-        # What this run rendered for its commit, and what it renders again here, compressed too: the
-        # run after a render step that failed for good writes every archive document it left here.
-        bodies = Bodies()
-        kept = self.bodies
-        report_key = self.state.report_key
-        deletes: list[str] = []
-        for path in sorted(paths):
-            if path in kept or path in bodies:
-                continue
-            archived = outputs.archive_of(path)
-            if archived is not None:  # recorded in its feed's head, not in the root
-                committed = self._committed_archive(root, *archived, heads)
-                if committed is None:
-                    deletes.append(path)
-                else:
-                    bodies.update(self._render_archive(archived[0], *committed, self._entry_in(root)))
-                continue
-            if path not in root["outputs"]:
-                deletes.append(path)
-                continue
-            feed_id = outputs.feed_of(path)
-            if feed_id is not None:
-                feed = root["feeds"][feed_id]
-                head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
-                bodies.update(self._render_head(feed_id, feed["label"], head, self._entry_in(root)))
-            elif path == catalogue.OPML.path:
-                bodies[path] = outputs.render_list(
-                    site, {f: feed["label"] for f, feed in root["feeds"].items()}
-                )
-            elif path == catalogue.XSL.path:
-                bodies[path] = outputs.render_stylesheet()
-            elif path == report_key:
-                bodies[path] = outputs.render_report(root)
-        ranks: dict[int, list[str]] = {}
-        for path in sorted({*kept, *bodies} & paths):
-            ranks.setdefault(outputs.write_rank(path), []).append(path)
-        media = sorted(p for p in paths if p in root["outputs"] and is_media_path(p))
-        with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
-            list(pool.map(lambda p: self._copy(p, root), media))  # before any feed names them
-            for rank in sorted(ranks):  # each rank is complete before the next one starts
-                list(pool.map(lambda p: self._put(p, kept[p] if p in kept else bodies[p]), ranks[rank]))
-            list(pool.map(self._delete, deletes))
-
-    def _committed_archive(
-        self, root: dict[str, Any], feed_id: str, page: str, heads: dict[str, Head]
-    ) -> tuple[archive.Document, list[Any]] | None:
-        """The document and members of an archive page that a committed root publishes, or None."""
-        feed = root["feeds"].get(feed_id)
-        if feed is None:
-            return None
-        head = heads.get(feed["head"]) or Head(self.state.load(feed["head"]))
-        descriptor = pages.find(head.pages, page, self.state.load, head.gone)
-        if descriptor is None or not descriptor.get("documents"):
-            return None
-        documents = outputs.archive_documents(self.site_config(), feed_id, head, self.state.load)
-        doc = next(d for d in documents if d.name == page)
-        return doc, self.state.load(descriptor["object"])["members"]
-
     # -- a rebuild's render step ----------------------------------------------------------------
 
     def write_archives(
@@ -1046,118 +832,16 @@ class _Run(RunContext):
         """Render and write, from the committed state, the pending archive documents of part `part`
         (of `parts`: rebuild.render_part_of) that the commit of `plan_id` (a rebuild's merge or a
         feed-level change) left to its render step, a few at a time; then take them out of
-        `pending` (`_clear_rendered`). A document whose page is gone, or that fails to render,
-        stays pending for the finish step, which deletes the former once no feed document names
-        it, and rejects the record at fault in the latter as any run does."""
-        from feedpub.publish.rebuild import render_part_of
-
+        `pending` (OutputWriter.write_archives). A document whose page is gone, or that fails to
+        render, stays pending for the finish step, which deletes the former once no feed document
+        names it, and rejects the record at fault in the latter as any run does."""
         root, _ = self.state.load_root()
         if (root.get("rendering") or {}).get("plan") != plan_id:
             log.info("rebuild %s: its render step is over (finished, abandoned or superseded)", plan_id)
             return self._finish()
         self.site = stored_site(root)
-        mine: dict[str, dict[str, set[str]]] = {}  # feed id -> page -> its pending documents
-        for path in root["pending"]:
-            archived = outputs.archive_of(path)
-            if archived is not None and render_part_of(*archived, parts) == part:
-                mine.setdefault(archived[0], {}).setdefault(archived[1], set()).add(path)
-        written: set[str] = set()
-        in_flight: deque[Future[None]] = deque()
-        with ThreadPoolExecutor(max_workers=self.pub.workers) as pool:
-            for feed_id in sorted(mine):
-                for path, body in self._archives_of(root, feed_id, mine[feed_id]):
-                    in_flight.append(pool.submit(self._put, path, body))
-                    written.add(path)
-                    while len(in_flight) > 2 * self.pub.workers:  # a few documents in memory at a time
-                        in_flight.popleft().result()
-            for put in in_flight:
-                put.result()
-        note(written)
-        self._clear_rendered(root, written)
+        self.writer.write_archives(root, part, parts, note)
         return self._finish()
-
-    def _archives_of(
-        self, root: dict[str, Any], feed_id: str, wanted: dict[str, set[str]]
-    ) -> Iterator[tuple[str, bytes]]:
-        """(path, body) of the documents `wanted` (page -> paths) of one feed, rendered from `root`."""
-        feed = root["feeds"].get(feed_id)
-        if feed is None:
-            return
-        descriptors = pages.all_descriptors(self.state.load(feed["head"]), self.state.load)
-        window = catalogue.feed(feed_id).item_limit(self.site_config())
-        documents = {doc.name: doc for doc in pages.documents(descriptors, window)[0]}
-        by_name = {descriptor["name"]: descriptor for descriptor in descriptors}
-        for name in sorted(wanted):
-            descriptor, doc = by_name.get(name), documents.get(name)
-            if descriptor is None or doc is None or not descriptor.get("documents"):
-                continue  # gone: deleted by the finish step, after the feed documents
-            try:
-                rendered = self._render_archive(
-                    feed_id, doc, self.state.load(descriptor["object"])["members"], self._entry_in(root)
-                )
-            except Exception:
-                log.exception("%s: archive page %s failed to render; left to the finish step", feed_id, name)
-                continue
-            for path in sorted(wanted[name] & rendered.keys()):
-                yield path, rendered[path]
-
-    def _clear_rendered(self, rendered_from: dict[str, Any], written: set[str]) -> None:
-        """Take the archive documents this render step wrote out of the newest root's `pending`.
-
-        One stays (or is put back) there for the finish step when what decides it changed since
-        `rendered_from` (its feed or site.yaml: a publish committed meanwhile), or when a run that
-        lost its flush may have written an older version over it (`overwritten`, _leave_pending).
-        The other parts clear theirs at the same time: a lost race is tried again on the newer root.
-        """
-        plan_id = rendered_from["rendering"]["plan"]
-        feed_of = {path: outputs.archive_of(path)[0] for path in written}  # type: ignore[index]
-        for _ in range(LEAVE_PENDING_ATTEMPTS):
-            root, etag = self.state.load_root()
-            lease = root.get("rendering")
-            overwritten = set(lease.get("overwritten", ())) if lease and lease["plan"] == plan_id else written
-            same_site = root["site"] == rendered_from["site"]
-            settled = {
-                path
-                for path in written - overwritten
-                if same_site and root["feeds"].get(feed_of[path]) == rendered_from["feeds"].get(feed_of[path])
-            }
-            pending = (set(root["pending"]) - settled) | (written - settled)
-            if pending == set(root["pending"]):
-                return
-            root["pending"] = sorted(pending)
-            try:
-                self.state.commit_root(root, etag)
-                return
-            except PreconditionFailedError:
-                continue
-        raise CommitConflictError("the render step could not record what it wrote")
-
-    def _put(self, path: str, body: bytes) -> None:
-        content_type, cache_control = outputs.headers(path, self.state.report_key, path in self.full_archives)
-        self.pub.output.put(path, body, content_type=content_type, cache_control=cache_control)
-        self.report.written.append(path)
-
-    def _copy(self, media_key: str, root: dict[str, Any]) -> None:
-        """Copy a media file from the content bucket, inside S3: never through this function."""
-        etag = root["outputs"][media_key].removeprefix(MEDIA_OUTPUT)
-        info = root.get("media", {}).get(media_key) or {}
-        try:
-            self.pub.output.copy_from(
-                self.pub.content,
-                media_key,
-                if_match=etag,
-                content_type=info.get("mime_type") or "application/octet-stream",
-                cache_control=catalogue.MEDIA_CACHE,
-            )
-        except (PreconditionFailedError, NotFoundError, UnreadableObjectError):
-            # Replaced or removed since this run read it: the event for that change republishes it.
-            log.warning("%s changed before it could be copied; its own event will publish it", media_key)
-            return
-        self.report.written.append(media_key)
-
-    def _delete(self, path: str) -> None:
-        self.pub.output.delete(path)
-        self.report.deleted.append(path)
 
     # -- the end of a run -------------------------------------------------------------------------
 

@@ -15,16 +15,22 @@ from typing import Any
 from feedpub import archive, catalogue
 from feedpub.config import SITE_FILE, SiteConfig
 from feedpub.model import FeedItem
+from feedpub.podcast.media import MEDIA_KEY
 from feedpub.publish import pages
 from feedpub.publish.heads import Head
 from feedpub.publish.pages import Load
 
 REPORT_CONTENT_TYPE = "application/json; charset=utf-8"
 REPORT_CACHE_CONTROL = "no-store"
+MEDIA_OUTPUT = "media:"  # root["outputs"] of a media file: this prefix and the ETag of the version copied
 
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def is_media_path(key: str) -> bool:
+    return MEDIA_KEY.fullmatch(key) is not None
 
 
 def feed_of(path: str) -> str | None:
