@@ -90,6 +90,7 @@ class RecordReader:
 
     def __init__(self, run: RunContext) -> None:
         self.run = run
+        self.content, self.report = run.pub.content, run.report
         self.fetched: dict[str, StoredObject | Missing | Unreadable] = {}
         self.records: dict[str, Record] = {}
         self.links: dict[str, str | None] = {}  # permalinks of records other bodies link to
@@ -120,7 +121,7 @@ class RecordReader:
 
         def get(key: str) -> tuple[str, StoredObject | Missing | Unreadable | None]:
             try:
-                return key, self.run.pub.content.get(key)
+                return key, self.content.get(key)
             except NotFoundError:
                 return key, MISSING
             except UnreadableObjectError as exc:
@@ -130,24 +131,22 @@ class RecordReader:
                 log.warning("cannot read %s: %s", key, exc)
                 return key, None
 
-        report = self.run.report
         with ThreadPoolExecutor(max_workers=max(1, min(self.run.pub.workers, len(todo)))) as pool:
             for key, result in pool.map(get, todo):
                 if result is None:
                     if not prefetch:
-                        report.failed_keys.append(key)
+                        self.report.failed_keys.append(key)
                 else:
                     self.fetched[key] = result
-                    report.records_read += isinstance(result, StoredObject)
+                    self.report.records_read += isinstance(result, StoredObject)
 
     def media_info(self, media_key: str) -> MediaInfo | None:
         """What a media file says of itself now (None: not in the content bucket), read by a HEAD and,
         for a version the state has not seen, a few ranged GETs of that version."""
         if media_key in self.media:
             return self.media[media_key]
-        content = self.run.pub.content
         try:
-            head = content.head(media_key)
+            head = self.content.head(media_key)
         except (NotFoundError, UnreadableObjectError):
             info = None
         else:
@@ -157,7 +156,7 @@ class RecordReader:
             else:
 
                 def read_range(start: int, end: int) -> bytes:
-                    return content.get_range(media_key, start, end, if_match=head.etag)
+                    return self.content.get_range(media_key, start, end, if_match=head.etag)
 
                 info = inspect_media(media_key, head.size, head.etag, read_range)
                 self.known_media[media_key] = info.model_dump()
@@ -216,12 +215,12 @@ class RecordReader:
         stored = self.fetched.get(key)
         if not isinstance(stored, StoredObject):
             try:
-                stored = self.run.pub.content.get(key)  # transient errors fail the run: it is retried
+                stored = self.content.get(key)  # transient errors fail the run: it is retried
             except NotFoundError as exc:
                 raise StaleRecordError(key) from exc
             except UnreadableObjectError as exc:
                 raise PoisonedRecordError(key, etag, f"cannot be read: {exc.reason}") from exc
-            self.run.report.records_read += 1
+            self.report.records_read += 1
         if stored.etag != etag:
             raise StaleRecordError(key)
         return stored
@@ -234,8 +233,8 @@ class RecordReader:
             record = self.records.get(key)
             if record is None:
                 try:
-                    stored = self.run.pub.content.get(key)  # other errors fail the run: it is retried
-                    self.run.report.records_read += 1
+                    stored = self.content.get(key)  # other errors fail the run: it is retried
+                    self.report.records_read += 1
                     record = parse_record(key, stored.body, self.run.site_config())
                 except (NotFoundError, UnreadableObjectError, RecordError):
                     record = None
