@@ -5,7 +5,6 @@ and what the run reports of each record it changed.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish import outputs, pages
-from feedpub.publish.context import RunContext, stored_site
+from feedpub.publish.context import RunContext, report_log, stored_site
 from feedpub.publish.outputs import MEDIA_OUTPUT, is_media_path
 from feedpub.publish.reader import Missing, RecordReader, Unreadable, entry_for
 from feedpub.publish.state import empty_root
@@ -24,9 +23,6 @@ from feedpub.publish.writer import OutputWriter
 
 if TYPE_CHECKING:
     from feedpub.publish.engine import ItemSource
-
-# What also goes into the run's report (rejections, warnings): see engine.py.
-report_log = logging.getLogger("feedpub.publish.report")
 
 
 class Committer:

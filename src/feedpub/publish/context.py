@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from feedpub.publish.engine import Publisher
 
 log = logging.getLogger("feedpub.publish")
+# What also goes into the run's report (rejections, site.yaml errors): front ends that print the
+# report themselves (feedpub dev's human output) leave this logger out.
+report_log = logging.getLogger("feedpub.publish.report")
 
 
 class RunContext:

@@ -14,6 +14,11 @@ its head. Anything that needs every record read (a site.yaml change of the RECOR
 state, many records changed without their events) is a rebuild: the publisher hands it to its
 RebuildRunner (publish/rebuild.py), which reads the records in parts and calls `merge`.
 
+A run (`_Run`, here: its entry points, attempts and report) owns one of each of its parts, which
+share the RunContext it is (publish/context.py): its Planner decides what an attempt does
+(planner.py), its RecordReader reads the content (reader.py), its Committer computes and commits
+the new state (commit.py), and its OutputWriter renders and writes the outputs (writer.py).
+
 Record parsing and Markdown rendering (YAML front matter, markdown-it, nh3) are imported by
 the first run, not with this module: the Lambda init (handler import, clients, publisher)
 stays small, and the import is paid by the first event that carries keys.
@@ -30,28 +35,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from feedpub import catalogue
-from feedpub.config import SITE_FILE, SiteChange, SiteConfig, parse_site, site_change
-from feedpub.errors import SiteConfigError
+from feedpub.config import SITE_FILE, SiteChange, SiteConfig
 from feedpub.podcast.media import MEDIA_PREFIX
 from feedpub.publish import outputs
 from feedpub.publish.cdn import CloudFrontInvalidator
 from feedpub.publish.commit import Committer
 from feedpub.publish.context import RunContext, stored_site
-from feedpub.publish.failures import (
-    PoisonedRecordError,
-    StaleRecordError,
-)
+from feedpub.publish.failures import PoisonedRecordError, StaleRecordError
 from feedpub.publish.outputs import is_media_path
+from feedpub.publish.planner import ARTICLES_PREFIX, Plan, Planner
 from feedpub.publish.reader import RecordReader, Unreadable, entry_for
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import StateStore, referenced_objects
-from feedpub.publish.store import (
-    NotFoundError,
-    ObjectStore,
-    PreconditionFailedError,
-    StoredObject,
-    UnreadableObjectError,
-)
+from feedpub.publish.store import ObjectStore, PreconditionFailedError, StoredObject
 from feedpub.publish.tx import PUBLISHED, Entry, Transaction
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 from feedpub.publish.writer import OutputWriter
@@ -60,11 +56,7 @@ if TYPE_CHECKING:
     from feedpub.publish.rebuild import PlannedRebuild, RebuildRequest, RebuildRunner
 
 log = logging.getLogger("feedpub.publish")
-# What also goes into the run's report (rejections, site.yaml errors): front ends that print the
-# report themselves (feedpub dev's human output) leave this logger out.
-report_log = logging.getLogger("feedpub.publish.report")
 
-ARTICLES_PREFIX = "articles/"
 GARBAGE_GRACE_S = 3600  # unreferenced state objects younger than this may belong to a run in flight
 MAX_TAKEN_IN = 64  # records a run takes in because they changed without an event (or failed to render)
 # Records a reconcile applies in place; more differences are read by a rebuild, in parallel parts.
@@ -174,25 +166,8 @@ class Publisher:
         return removed + collect_rebuilds(self, GARBAGE_GRACE_S)
 
 
-class _Plan:
-    """What one attempt will do, decided after reading the root: which records, and whether from scratch."""
-
-    def __init__(
-        self,
-        records: list[str],
-        fresh: bool = False,
-        site: StoredObject | None = None,
-        change: SiteChange | None = None,
-        precomputed: dict[str, Entry] | None = None,
-    ) -> None:
-        self.records = records
-        self.fresh = fresh  # every table emptied first (a rebuild's merge)
-        self.site = site  # site.yaml to record in the state, when it is not the state's
-        self.change = change  # FEEDS or MEMBERSHIP: every feed is re-rendered from the state
-        self.precomputed = precomputed or {}  # entries a rebuild's parts computed, by record key
-
-
-Planner = Callable[[dict[str, Any], list[str]], "_Plan | None"]
+# An attempt's planning, given the root it read and the keys: its Plan, or None if it cannot go on.
+PlanFor = Callable[[dict[str, Any], list[str]], Plan | None]
 
 
 @dataclass
@@ -226,10 +201,10 @@ class _Run(RunContext):
         self.started = time.perf_counter()
         self.reader = RecordReader(self)
         self.writer = OutputWriter(self, finishing)
+        self.planner = Planner(self, self.reader)
         self.committer = Committer(self, self.reader, self.writer)
         # Records that changed behind an earlier attempt's back (a merge reads them again).
         self.taken_in: set[str] = set()
-        self.request: RebuildRequest | None = None  # a rebuild this run hands to the publisher's runner
         # The plan whose render step writes the archive documents this attempt's commit changes
         # (a rebuild's merge, `merging`, or a feed-level site.yaml change, `restyling`).
         self.rendering: str | None = None
@@ -247,9 +222,9 @@ class _Run(RunContext):
         from feedpub.records import is_record_path
 
         keys = sorted({key for key in keys if key == SITE_FILE or is_record_path(key) or is_media_path(key)})
-        root, failed = self._attempt(keys, lambda root, keys: self._plan(root, keys, force_rebuild))
-        if self.request is not None:
-            return self._hand_over(keys)
+        root, failed = self._attempt(keys, lambda root, keys: self.planner.plan(root, keys, force_rebuild))
+        if self.planner.request is not None:
+            return self._hand_over(keys, self.planner.request)
         if root is not None and self.rendering is not None:
             return self._render_elsewhere(root)
         return self._finish(failed=failed, root=root)
@@ -257,7 +232,8 @@ class _Run(RunContext):
     def merge(self, planned: PlannedRebuild, part: PartEntries, items: ItemSource | None) -> PublishReport:
         self.committer.item_source = items
         root, failed = self._attempt(
-            sorted(part.entries), lambda root, keys: self._merge_plan(root, planned, part)
+            sorted(part.entries),
+            lambda root, keys: self.planner.merge_plan(root, planned, part, self.taken_in),
         )
         return self._finish(failed=failed, root=root)
 
@@ -299,19 +275,18 @@ class _Run(RunContext):
             items[key] = [entries[key]["etag"], item.model_dump_json()]
         return items
 
-    def _hand_over(self, keys: list[str]) -> PublishReport:
+    def _hand_over(self, keys: list[str], request: RebuildRequest) -> PublishReport:
         """Have the publisher's runner rebuild: here and now (its report), or elsewhere (deferred)."""
-        assert self.request is not None
         try:
-            report = self.pub.rebuilds.run(self.pub, self.request)
+            report = self.pub.rebuilds.run(self.pub, request)
         except Exception:
-            log.exception("could not start the rebuild (%s); the keys will be retried", self.request.reason)
+            log.exception("could not start the rebuild (%s); the keys will be retried", request.reason)
             return self._finish(failed=keys)
         if report is not None:
             if report.failed_keys:  # the rebuild is retried with these keys
                 report.failed_keys = sorted({*report.failed_keys, *keys})
             return report
-        log.info("rebuild started elsewhere: %s", self.request.reason)
+        log.info("rebuild started elsewhere: %s", request.reason)
         self.report.rebuild_deferred = True
         return self._finish()
 
@@ -336,7 +311,7 @@ class _Run(RunContext):
             return committed
         return combined(committed, written)
 
-    def _attempt(self, keys: list[str], planner: Planner) -> tuple[dict[str, Any] | None, list[str]]:
+    def _attempt(self, keys: list[str], plan_for: PlanFor) -> tuple[dict[str, Any] | None, list[str]]:
         """Attempts until one commits and writes its outputs: (its root, []), or (None, the keys to retry)."""
         committer = self.committer
         conflicts = taken_in = 0
@@ -347,7 +322,7 @@ class _Run(RunContext):
             try:
                 root, etag = self.state.load_root()
                 self.reader.known_media = dict(root.get("media", {}))
-                plan = planner(root, keys)
+                plan = plan_for(root, keys)
             except Exception:
                 log.exception("cannot read the publisher state or list the content")
                 return None, keys
@@ -440,144 +415,12 @@ class _Run(RunContext):
         stale += [key for key, etag in named.items() if listed_media.get(key) != etag]
         log.info("reconcile: %d records listed, %d differ from the state", len(listed), len(stale))
         if len(stale) > REBUILD_ABOVE:
-            if self._rebuild_in_flight(root):
+            if self.planner.rebuild_in_flight(root):
                 return self._finish()
-            self.request = RebuildRequest(f"reconcile found {len(stale)} records to apply")
-            return self._hand_over([SITE_FILE])
+            return self._hand_over(
+                [SITE_FILE], RebuildRequest(f"reconcile found {len(stale)} records to apply")
+            )
         return self.apply([SITE_FILE, *stale])
-
-    def _plan(self, root: dict[str, Any], keys: Sequence[str], force_rebuild: bool) -> _Plan | None:
-        """Read site.yaml if needed and the content the attempt needs; None if it cannot go on (or if
-        the run hands a rebuild over: `self.request`)."""
-        from feedpub.publish.rebuild import RebuildRequest
-
-        state_site = stored_site(root)
-        self.site = state_site
-        new_site: StoredObject | None = None
-        change: SiteChange | None = None
-        if force_rebuild or state_site is None or SITE_FILE in keys:
-            new_site = self._read_site()
-            if new_site is None:  # a site error (reported) or a failed read (retried)
-                return None
-            change = SiteChange.RECORDS if state_site is None else site_change(state_site, self.site_config())
-            if force_rebuild or change is SiteChange.RECORDS:
-                if state_site is None:
-                    reason = "no published state"
-                elif force_rebuild:
-                    reason = "rebuild requested"
-                else:
-                    reason = "site.yaml changed"
-                if force_rebuild or not self._rebuild_in_flight(root, new_site.etag):
-                    self.request = RebuildRequest(reason, "" if force_rebuild else new_site.etag)
-                    return None
-                if state_site is None:  # a first build is in flight: these keys wait for its commit
-                    self.report.failed_keys = list(keys)
-                    return None
-                # The rebuild in flight takes in what this run commits under the published site.yaml.
-                self.site, new_site, change = state_site, None, None
-            if new_site is not None and root["site"] is not None and root["site"]["etag"] == new_site.etag:
-                new_site = None  # nothing new to record
-        # A media file that changed or went: the records naming it are taken in again.
-        named = root.get("media_refs", {})
-        media = [key for key in keys if is_media_path(key)]
-        records = sorted({key for key in keys if key not in media and key != SITE_FILE})
-        records = sorted({*records, *(record for key in media for record in named.get(key, []))})
-        self.reader.fetch(records)
-        return _Plan(records, site=new_site, change=change)
-
-    def _rebuild_in_flight(self, root: dict[str, Any], site_etag: str | None = None) -> bool:
-        """True if a rebuild run elsewhere holds the lease (for this site.yaml version, if given)."""
-        from feedpub.publish.rebuild import live_lease
-
-        if not self.pub.rebuilds.concurrent:
-            return False
-        lease = live_lease(root, self.now)
-        if lease is None or (site_etag is not None and lease["site"] != site_etag):
-            return False
-        log.info("a rebuild is in flight (%s): it takes these changes in", lease["plan"])
-        return True
-
-    def _merge_plan(self, root: dict[str, Any], planned: PlannedRebuild, part: PartEntries) -> _Plan | None:
-        """Check the rebuild still holds the lease, re-read every record committed or changed since
-        its parts read them, and start the state over from the parts' entries."""
-        from feedpub.records import is_record_path
-
-        lease = root.get("rebuild")
-        if lease is None or lease["plan"] != planned.id:
-            if root["site"] is not None and root["site"]["etag"] == planned.site.etag:
-                # Committed by an earlier attempt of this merge (or an equal rebuild): finish its writes.
-                self.site = stored_site(root)
-                return _Plan([])
-            log.warning("rebuild %s superseded: the state no longer holds its lease", planned.id)
-            self.report.superseded = True
-            return None
-        current = self._read_site()
-        if current is None:
-            return None
-        if current.etag != planned.site.etag:
-            log.warning("rebuild %s superseded: site.yaml changed since it was planned", planned.id)
-            self.report.superseded = True
-            return None
-        entries = part.entries
-        listed = {
-            item.key: item.etag for item in self.pub.content.list(ARTICLES_PREFIX) if is_record_path(item.key)
-        }
-        listed_media = {item.key: item.etag for item in self.pub.content.list(MEDIA_PREFIX)}
-
-        def read_again(key: str) -> bool:
-            """The record, or the media file it names, is not the version its part read."""
-            entry = entries.get(key)
-            if entry is None or listed.get(key) != entry["etag"]:
-                return True
-            media = entry.get("media")
-            return media is not None and listed_media.get(media["key"]) != media["etag"]
-
-        differ = {key for key in listed.keys() | entries.keys() if read_again(key)} | self.taken_in
-        self.reader.known_media.update(part.media)
-        log.info("merge %s: %d entries, %d records read again", planned.id, len(entries), len(differ))
-        self.reader.fetch(sorted(differ))
-        if self.report.failed_keys:
-            return None
-        keys = sorted(listed.keys() | entries.keys())
-        if len(keys) > 1 and all(
-            isinstance(self.reader.fetched.get(key), Unreadable) or entries.get(key, {}).get("etag") == ""
-            for key in keys
-        ):
-            # One unreadable record is reported and the rebuild goes on without it; all of them at
-            # once is the function's permissions, not the content: publishing empty feeds would be wrong.
-            log.error("rebuild stopped: none of the %d records can be read (permissions?)", len(keys))
-            self.report.failed_keys = keys
-            return None
-        precomputed = {key: entry for key, entry in entries.items() if key not in differ}
-        return _Plan(keys, fresh=True, site=current, precomputed=precomputed)
-
-    # -- site.yaml ---------------------------------------------------------------------------
-
-    def _read_site(self) -> StoredObject | None:
-        """Read and parse site.yaml into `self.site`; None if it cannot be (the report says why)."""
-        try:
-            stored = self.pub.content.get(SITE_FILE)
-        except NotFoundError:
-            self._site_error(SiteConfigError(SITE_FILE, "is missing from the content bucket"))
-            return None
-        except UnreadableObjectError as exc:
-            self._site_error(SiteConfigError(SITE_FILE, f"cannot be read: {exc.reason}"))
-            return None
-        except Exception:
-            log.exception("cannot read %s", SITE_FILE)
-            self.report.failed_keys.append(SITE_FILE)
-            return None
-        self.report.records_read += 1
-        try:
-            self.site = parse_site(stored.body)
-        except SiteConfigError as exc:
-            self._site_error(exc)
-            return None
-        return stored
-
-    def _site_error(self, exc: SiteConfigError) -> None:
-        report_log.error("nothing published: %s", exc)
-        self.report.site_error = str(exc)
 
     # -- a rebuild's render step ----------------------------------------------------------------
 
