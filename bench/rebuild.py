@@ -84,8 +84,8 @@ TRACED_STEPS = (
     ("feedpub.publish.tx", "Transaction.finish_pages"),
     ("feedpub.publish.outputs", "render_list"),  # once every feed's documents are rendered
     ("feedpub.publish.tx", "Transaction.save_objects"),
-    ("feedpub.publish.engine", "_Run._commit"),
-    ("feedpub.publish.engine", "_Run._flush"),
+    ("feedpub.publish.commit", "Committer.commit"),
+    ("feedpub.publish.writer", "OutputWriter.flush"),
 )
 
 

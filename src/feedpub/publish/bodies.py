@@ -1,7 +1,7 @@
 """The outputs a run has rendered and not written yet, held compressed.
 
 A run renders every output it changes before its commit (the state records their digests) and
-writes them only after it (publish/engine.py), and a run that writes what a failed render step
+writes them only after it (publish/writer.py), and a run that writes what a failed render step
 left pending renders those after it: up to every archive document of the site, about 12 MiB of
 XML and JSON per 1,000 articles on the benchmark's site (held as they were, they took a merge of
 20,000 articles, when merges still rendered them, more than 400 MiB). Feed documents are

@@ -17,7 +17,7 @@ their events) has five steps, the same code wherever they run:
    a merge that dies leaves the last good outputs served.
 4. render, many at once: a share of the pending archive documents (render_part_of), rendered from
    the committed state and written, then taken out of `pending` unless what decides them changed
-   meanwhile (engine `_Run.write_archives`). Retried alone.
+   meanwhile (`OutputWriter.write_archives`, publish/writer.py). Retried alone.
 5. finish: an ordinary flush (feed documents after the archive documents they link to, whatever
    the render parts left, deletions), which ends the render lease; one CDN invalidation for all.
 

@@ -117,7 +117,7 @@ class Listing:
 class ObjectStore(Protocol):
     # The granularity, in seconds, of the Last-Modified readers see for what this store holds (S3: whole
     # seconds); 0 when it keeps no such time. The publisher waits for the next tick before rewriting a
-    # feed it wrote within the current one (see _Run._after_the_last_outputs_second).
+    # feed it wrote within the current one (see OutputWriter._after_the_last_outputs_second).
     modified_resolution_s: float
 
     def get(self, key: str) -> StoredObject: ...
