@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from feedpub import catalogue
 from feedpub.config import SITE_FILE, SiteConfig
@@ -15,14 +15,11 @@ from feedpub.model import FeedItem
 from feedpub.publish import outputs, pages
 from feedpub.publish.context import RunContext, report_log, stored_site
 from feedpub.publish.outputs import MEDIA_OUTPUT, is_media_path
-from feedpub.publish.reader import Missing, RecordReader, Unreadable, entry_for
+from feedpub.publish.reader import ItemSource, Missing, RecordReader, Unreadable, entry_for
 from feedpub.publish.state import empty_root
 from feedpub.publish.store import StoredObject
 from feedpub.publish.tx import DRAFT, EXPIRED, PUBLISHED, REJECTED, SCHEDULED, Entry, Transaction, due_of
 from feedpub.publish.writer import OutputWriter
-
-if TYPE_CHECKING:
-    from feedpub.publish.engine import ItemSource
 
 
 class Committer:

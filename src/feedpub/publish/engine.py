@@ -30,7 +30,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +43,11 @@ from feedpub.publish.context import RunContext, stored_site
 from feedpub.publish.failures import PoisonedRecordError, StaleRecordError
 from feedpub.publish.outputs import is_media_path
 from feedpub.publish.planner import ARTICLES_PREFIX, Plan, Planner
-from feedpub.publish.reader import RecordReader, Unreadable, entry_for
+from feedpub.publish.reader import ItemSource, PartEntries, RecordReader
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import StateStore, referenced_objects
-from feedpub.publish.store import ObjectStore, PreconditionFailedError, StoredObject
-from feedpub.publish.tx import PUBLISHED, Entry, Transaction
+from feedpub.publish.store import ObjectStore, PreconditionFailedError
+from feedpub.publish.tx import Transaction
 from feedpub.publish.websub import PING_DEADLINE_S, notify_hub
 from feedpub.publish.writer import OutputWriter
 
@@ -170,27 +169,6 @@ class Publisher:
 PlanFor = Callable[[dict[str, Any], list[str]], Plan | None]
 
 
-@dataclass
-class PartEntries:
-    """What a rebuild's part found: its records' shard entries, the media files they name as
-    inspected (media key -> podcast.media.MediaInfo as JSON), the keys it could not read, and how
-    many objects it read; and the rendered items of its records that a feed may show (record key
-    -> [ETag, FeedItem as JSON text]), so the merge renders none of them again. As text, the merge
-    reads a part's items without making objects of every field of every item."""
-
-    entries: dict[str, Entry]
-    media: dict[str, Any] = field(default_factory=dict)
-    failed: list[str] = field(default_factory=list)
-    records_read: int = 0
-    items: dict[str, list[Any]] = field(default_factory=dict)
-
-
-# Where a merge finds the items its parts rendered: given the keys of the records the feeds will
-# show, the ones it has, as record key -> (ETag, FeedItem as JSON text): compact, as a merge holds
-# every published record's.
-ItemSource = Callable[[set[str]], dict[str, tuple[str, bytes]]]
-
-
 class _Run(RunContext):
     """One publish run: its attempts, its report, and the commit/flush protocol."""
 
@@ -241,39 +219,7 @@ class _Run(RunContext):
         root, _ = self.state.load_root()
         self.reader.known_media = dict(root.get("media", {}))
         self.site = site
-        self.reader.fetch(keys)
-        entries: dict[str, Entry] = {}
-        for key in keys:
-            stored = self.reader.fetched.get(key)
-            if isinstance(stored, Unreadable):
-                entries[key] = stored.entry()
-            elif isinstance(stored, StoredObject):
-                entries[key], record = entry_for(key, stored, site, self.reader.attach)
-                if record is not None:
-                    self.reader.records[key] = record
-        items = self._render_shown(entries, site)
-        media = {key: info for key, info in self.reader.known_media.items() if key in self.reader.media}
-        return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
-
-    def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
-        """The items of this part's published records: a feed shows its newest, its archive pages
-        every other one (feedpub.archive), so the merge reads and renders none of them again; one
-        that fails to render is left to the merge."""
-        keys = [
-            key
-            for key, entry in entries.items()
-            if entry["status"] == PUBLISHED
-            and datetime.fromisoformat(entry["date"]) <= self.now
-            and catalogue.memberships(entry["facets"], site)
-        ]
-        items: dict[str, list[Any]] = {}
-        for key in sorted(keys):
-            try:
-                item = self.reader.render(key, entries[key]["etag"])
-            except (PoisonedRecordError, StaleRecordError):
-                continue
-            items[key] = [entries[key]["etag"], item.model_dump_json()]
-        return items
+        return self.reader.read_part(keys)
 
     def _hand_over(self, keys: list[str], request: RebuildRequest) -> PublishReport:
         """Have the publisher's runner rebuild: here and now (its report), or elsewhere (deferred)."""

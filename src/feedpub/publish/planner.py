@@ -14,12 +14,11 @@ from feedpub.errors import SiteConfigError
 from feedpub.podcast.media import MEDIA_PREFIX
 from feedpub.publish.context import RunContext, report_log, stored_site
 from feedpub.publish.outputs import is_media_path
-from feedpub.publish.reader import RecordReader, Unreadable
+from feedpub.publish.reader import PartEntries, RecordReader, Unreadable
 from feedpub.publish.store import NotFoundError, StoredObject, UnreadableObjectError
 from feedpub.publish.tx import Entry
 
 if TYPE_CHECKING:
-    from feedpub.publish.engine import PartEntries
     from feedpub.publish.rebuild import PlannedRebuild, RebuildRequest
 
 log = logging.getLogger("feedpub.publish")

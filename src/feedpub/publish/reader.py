@@ -1,5 +1,6 @@
 """A publish run's reads of the content bucket: records (many in parallel, or exactly one version),
-the media files they name, and the feed items rendered from them.
+the media files they name, and the feed items rendered from them; and a rebuild part's reading of its
+records (`read_part`), which the merge takes in (PartEntries).
 
 Record parsing and Markdown rendering are imported by the first read that needs them (see engine.py).
 """
@@ -7,8 +8,10 @@ Record parsing and Markdown rendering are imported by the first read that needs 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from feedpub import catalogue
@@ -85,6 +88,27 @@ def entry_for(
     return entry, record
 
 
+@dataclass
+class PartEntries:
+    """What a rebuild's part found: its records' shard entries, the media files they name as
+    inspected (media key -> podcast.media.MediaInfo as JSON), the keys it could not read, and how
+    many objects it read; and the rendered items of its records that a feed may show (record key
+    -> [ETag, FeedItem as JSON text]), so the merge renders none of them again. As text, the merge
+    reads a part's items without making objects of every field of every item."""
+
+    entries: dict[str, Entry]
+    media: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    records_read: int = 0
+    items: dict[str, list[Any]] = field(default_factory=dict)
+
+
+# Where a merge finds the items its parts rendered: given the keys of the records the feeds will
+# show, the ones it has, as record key -> (ETag, FeedItem as JSON text): compact, as a merge holds
+# every published record's.
+ItemSource = Callable[[set[str]], dict[str, tuple[str, bytes]]]
+
+
 class RecordReader:
     """What one run read of the content bucket, and the reads themselves."""
 
@@ -98,6 +122,44 @@ class RecordReader:
         self.media: dict[str, MediaInfo | None] = {}
         self.known_media: dict[str, Any] = {}
         self.rendered: dict[tuple[str, str], bytes] = {}  # a merge's parts' items (JSON text), by (key, ETag)
+
+    def read_part(self, keys: Sequence[str]) -> PartEntries:
+        """A rebuild part's reading: the shard entry of each record that exists under the run's
+        site.yaml, with what was found of the media files they name, and the items a feed shows."""
+        site = self.run.site_config()
+        self.fetch(keys)
+        entries: dict[str, Entry] = {}
+        for key in keys:
+            stored = self.fetched.get(key)
+            if isinstance(stored, Unreadable):
+                entries[key] = stored.entry()
+            elif isinstance(stored, StoredObject):
+                entries[key], record = entry_for(key, stored, site, self.attach)
+                if record is not None:
+                    self.records[key] = record
+        items = self._render_shown(entries, site)
+        media = {key: info for key, info in self.known_media.items() if key in self.media}
+        return PartEntries(entries, media, sorted(self.report.failed_keys), self.report.records_read, items)
+
+    def _render_shown(self, entries: dict[str, Entry], site: SiteConfig) -> dict[str, list[Any]]:
+        """The items of this part's published records: a feed shows its newest, its archive pages
+        every other one (feedpub.archive), so the merge reads and renders none of them again; one
+        that fails to render is left to the merge."""
+        keys = [
+            key
+            for key, entry in entries.items()
+            if entry["status"] == PUBLISHED
+            and datetime.fromisoformat(entry["date"]) <= self.run.now
+            and catalogue.memberships(entry["facets"], site)
+        ]
+        items: dict[str, list[Any]] = {}
+        for key in sorted(keys):
+            try:
+                item = self.render(key, entries[key]["etag"])
+            except (PoisonedRecordError, StaleRecordError):
+                continue
+            items[key] = [entries[key]["etag"], item.model_dump_json()]
+        return items
 
     def forget(self) -> None:
         """Before an attempt: what the previous one read may have changed since."""

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from feedpub.config import SITE_FILE, parse_site
 from feedpub.errors import SiteConfigError
 from feedpub.publish import outputs
-from feedpub.publish.engine import PartEntries
+from feedpub.publish.reader import PartEntries
 from feedpub.publish.report import PublishReport
 from feedpub.publish.state import SHARD_DIGITS, encode, shard_of
 from feedpub.publish.store import NotFoundError, PreconditionFailedError, StoredObject, UnreadableObjectError
