@@ -2,8 +2,9 @@
 scales with its workers.
 
 1. S3 requests per kind of site.yaml change, at 1,000 and 10,000 articles, on the embedded S3
-   (moto): feed-level changes (the title; feed_limit within and beyond the heads' reserve), and one
-   that needs the records (the time zone: a rebuild in parts, plan + parts + merge + render parts + finish).
+   (moto): feed-level changes (the title; feed_limit within and beyond the heads' reserve), changes
+   of membership (a feed of `feeds:` added; archive_page_size), and one that needs the records
+   (the time zone: a rebuild in parts, plan + parts + merge + render parts + finish).
 2. The client CPU of one S3 request (botocore, against moto, in a fresh process).
 3. Rebuild wall time for each size and 1, 4 and 16 workers: the plan and the merge in this process,
    the parts in a pool of W worker processes (fresh interpreters, as Lambda runs each invocation),
@@ -72,6 +73,16 @@ CHANGES = (
     ("feed_limit 20 → 25 (heads keep 30)", "feeds", (b"feed_limit: 20", b"feed_limit: 25")),
     ("feed_limit 25 → 40 (heads keep 37)", "feeds", (b"feed_limit: 25", b"feed_limit: 40")),
     ("a comment", "none", (b"language: en\n", b"language: en\n# reviewed\n")),
+    (
+        "a feed added to `feeds:` (3 tags)",
+        "membership",
+        (b"# reviewed\n", b"# reviewed\nfeeds:\n  picks: {tags: {any: [Topic 000, Topic 001, Topic 002]}}\n"),
+    ),
+    (
+        "archive_page_size 50 → 40",
+        "membership",
+        (b"feed_limit: 40\n", b"feed_limit: 40\narchive_page_size: 40\n"),
+    ),
     ("timezone", "records", (b"timezone: UTC", b"timezone: Europe/Paris")),
 )
 
@@ -586,7 +597,8 @@ def _report(costs: list[ChangeCost], cpu_s: float, rebuilds: list[Rebuild], load
         "published from the same state by `Publisher.apply(['site.yaml'])`; S3 requests counted per "
         "HTTP attempt. A `records` change runs the whole rebuild here (plan, 4 parts, merge, render "
         "parts, finish); a `feeds` change commits from the state, then runs the render parts and "
-        "the finish.",
+        "the finish; a `membership` change does the same after regrouping the feeds from the state's "
+        "record shards and reading every archive page (their items are kept, not rendered again).",
         "",
         "| articles | site.yaml change | kind | S3 requests | by operation | wall (s) |",
         "|---:|---|---|---:|---|---:|",
