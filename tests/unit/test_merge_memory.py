@@ -19,11 +19,13 @@ import pytest
 from feedpub.publish import Publisher
 from feedpub.publish import rebuild as rebuild_module
 from feedpub.publish.bodies import Bodies
+from feedpub.publish.heads import cap_for
 from feedpub.publish.pages import FeedPages
 from feedpub.publish.rebuild import LocalRebuilds
+from feedpub.publish.state import StateStore
 from feedpub.publish.tx import Transaction
 from tests.unit.test_publish_engine import SITE, Site
-from tests.unit.test_publish_rebuild import archive_documents, populate
+from tests.unit.test_publish_rebuild import Counting, archive_documents, populate
 
 WORKERS = 2  # the publisher's parallel writes: at most twice as many page objects wait for theirs
 FEED_LIMIT = 3  # SITE's: the items each feed's own document shows
@@ -173,3 +175,72 @@ def test_a_feed_level_site_yaml_change_reads_a_few_archive_pages_at_a_time_and_e
     # be written (twice the workers) and the page being finished and the one before it
     assert read > 100
     assert most <= 2 * WORKERS + 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            b"archive_page_size: 4\nfeeds: {films: {tags: {any: [Film, News]}}}\n", id="a feed added"
+        ),
+        pytest.param(b"archive_page_size: 6\n", id="archive pages cut again"),
+    ],
+)
+def test_a_membership_change_takes_its_items_from_a_few_old_pages_at_a_time_and_equals_a_build(
+    change: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a published site of 360 articles in 5 tags, with archive pages of 4 members on average:
+    # over a hundred pages in six feeds
+    site = Site(SITE + b"archive_page_size: 4\n")
+    site.publisher.apply(populate(site, 360))
+    counting = Counting(site.content)
+    # (every item read from a page object is counted while it is alive, and the most alive at once
+    # as each new page is finished)
+    live = read = most = 0
+    load, finish_page = StateStore.load, Transaction.finish_page
+
+    def gone() -> None:
+        nonlocal live
+        live -= 1
+
+    def counted_load(state: StateStore, key: str) -> Any:
+        nonlocal live, read
+        value = load(state, key)
+        for member in value.get("members", ()) if isinstance(value, dict) else ():
+            if member["item"] is not None:
+                member["item"] = _Item(member["item"])
+                weakref.finalize(member["item"], gone)
+                live += 1
+                read += 1
+        return value
+
+    def counted_page(tx: Transaction, feed_id: str, name: str) -> None:
+        nonlocal most
+        finish_page(tx, feed_id, name)
+        most = max(most, live)
+
+    monkeypatch.setattr(StateStore, "load", counted_load)
+    monkeypatch.setattr(Transaction, "finish_page", counted_page)
+    publisher = writing_two_at_once(site, LocalRebuilds(2))
+    publisher.content = counting
+    # When site.yaml changes which records belong to which feed, or how its pages are cut
+    site.put("site.yaml", site.content.get("site.yaml").body.replace(b"archive_page_size: 4\n", change))
+    report = publisher.apply(["site.yaml"])
+    # Then every document is what a from-scratch build under the new site.yaml publishes
+    assert not report.failed_keys
+    site.assert_matches_build()
+    assert len(archive_documents(site)) > 60
+    # And the items came from the old pages, not from the records: none is read again
+    root = json.loads(site.output.get("_state/root.json").body)
+    memberships = sum(feed["count"] for feed in root["feeds"].values())
+    assert read >= memberships / 2
+    assert counting.articles_read() == 0
+    # And never more were alive at once than the new pages waiting for their object to be written
+    # (twice the workers), the page being finished and the one before it, an old page of the feed
+    # and one of the main feed, and what the feed heads keep: a small part of the site's items
+    pages = [site.output.get(key).body for key in site.output.keys("_state/objects/")]
+    largest = max(len(json.loads(body).get("members", [])) for body in pages)
+    heads = len(root["feeds"]) * (cap_for(FEED_LIMIT) or 0)
+    bound = (2 * WORKERS + 4) * largest + heads
+    assert most <= bound
+    assert bound < memberships / 2

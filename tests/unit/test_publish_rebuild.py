@@ -485,8 +485,9 @@ def test_reconcile_hands_many_differences_to_a_rebuild(monkeypatch: pytest.Monke
         ((b"timezone: UTC", b"timezone: UTC\nhub: https://hub.example.net/"), 0),
         ((b"timezone: UTC", b"timezone: UTC\ncontent: {tags: summary}"), 0),
         ((b"timezone: UTC", b"timezone: UTC\nfeed_max_bytes: 16384"), 0),
-        # a new feed of site.yaml over the existing state: regrouped from the shards
-        ((b"timezone: UTC", b"timezone: UTC\nfeeds: {films: {tags: {any: [Film]}}}"), None),
+        # a new feed of site.yaml over the existing state: regrouped from the shards, its items
+        # taken from the pages that held them
+        ((b"timezone: UTC", b"timezone: UTC\nfeeds: {films: {tags: {any: [Film]}}}"), 0),
         # archive pages of another size: cut again from the items the old pages hold
         ((b"timezone: UTC", b"timezone: UTC\narchive_page_size: 4"), 0),
     ],

@@ -171,6 +171,21 @@ def find(elements: list[Descriptor], name: str, load: Load, gone: Iterable[str] 
         expand(elements, entry, load)
 
 
+def _position_of(elements: list[Descriptor], key: SortKey) -> int | None:
+    """The position of the first element (page or index entry) whose closing key is not before
+    `key`: where a member with this sort key belongs; None past the last closed one."""
+    lasts = [_last_key(element) for element in elements]
+    low, high = 0, len(lasts)
+    while low < high:  # the open page, whose `last` is None, ends them all
+        middle = (low + high) // 2
+        last = lasts[middle]
+        if last is not None and last < key:
+            low = middle + 1
+        else:
+            high = middle
+    return low if low < len(lasts) else None
+
+
 def cut_members(members: list[HeadItem], page_size: int) -> list[tuple[Descriptor, list[HeadItem]]]:
     """The pages of a feed built at once from all its members, oldest first (a rebuild's way): each
     page's descriptor (no object or documents yet) and its members. The same pages as members
@@ -466,19 +481,11 @@ class FeedPages:
         """The position of the page a member with this sort key belongs to; None past the last
         closed page (a new open page is needed). An index entry found on the way is expanded."""
         while True:
-            lasts = [_last_key(descriptor) for descriptor in self.descriptors]
-            low, high = 0, len(lasts)
-            while low < high:  # the first page whose boundary is not before `key`; the open page ends all
-                middle = (low + high) // 2
-                last = lasts[middle]
-                if last is not None and last < key:
-                    low = middle + 1
-                else:
-                    high = middle
-            if low < len(lasts) and is_index(self.descriptors[low]):
-                self._expand(self.descriptors[low])
+            position = _position_of(self.descriptors, key)
+            if position is not None and is_index(self.descriptors[position]):
+                self._expand(self.descriptors[position])
                 continue
-            return low if low < len(lasts) else None
+            return position
 
     def _open_after_last(self) -> None:
         if self.descriptors:
@@ -538,3 +545,36 @@ class FeedPages:
         del self.descriptors[position]
         self.dirty.discard(name)
         self.gone.add(name)
+
+
+class FormerPages:
+    """A feed's pages as committed before they were cut again from its members (a change of site.yaml
+    `feeds` or `archive_page_size`: Transaction.restyle): where a former member's item is, so that a
+    new page takes its members' items from the old pages, one old page object in memory at a time,
+    instead of every page of the site at once or every record read again."""
+
+    def __init__(self, descriptors: list[Descriptor], load: Load) -> None:
+        # Expanded before the pages were cut again (restyle); an index entry left here is skipped,
+        # and the members it stands for are rendered from their records instead.
+        self._pages = [descriptor for descriptor in descriptors if not is_index(descriptor)]
+        self._load = load
+        self._object: str | None = None
+        self._members: dict[str, HeadItem] = {}  # the members of `_object` by record key
+
+    def object_of(self, member: HeadItem) -> str | None:
+        """The object of the old page where this member would have been (by its sort key)."""
+        position = _position_of(self._pages, sort_key(member))
+        return None if position is None else self._pages[position].get("object")
+
+    def held(self, member: HeadItem) -> HeadItem | None:
+        """The member as the old page that held it had it (with its item), or None."""
+        found = self.object_of(member)
+        if found is None:
+            return None
+        if found != self._object:
+            self._object, self._members = found, {each["key"]: each for each in self._load(found)["members"]}
+        return self._members.get(member["key"])
+
+    def release(self) -> None:
+        """Forget the old page in memory."""
+        self._object, self._members = None, {}

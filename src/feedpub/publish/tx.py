@@ -19,7 +19,7 @@ from feedpub import archive, budget, catalogue
 from feedpub.config import SiteConfig
 from feedpub.model import FeedItem
 from feedpub.publish.heads import Head, cap_for
-from feedpub.publish.pages import FeedPages, cut_members, is_index, level_of
+from feedpub.publish.pages import FeedPages, FormerPages, cut_members, is_index, level_of
 from feedpub.publish.state import Entry, HeadItem, StateStore, shard_of, sort_key
 
 PUBLISHED, DRAFT, SCHEDULED, REJECTED = "published", "draft", "scheduled", "rejected"
@@ -83,6 +83,9 @@ class Transaction:
         self._pages: dict[str, FeedPages] = {}  # archive pages of the feeds this change touches
         # Members that joined each feed, when its pages are cut at once (cut_pages_at_once); else None.
         self._joined: dict[str, list[HeadItem]] | None = None
+        # Each feed's pages as committed, when they are cut again from the state (restyle with
+        # regroup): where the new pages' members find their items; else None.
+        self._former: dict[str, FormerPages] | None = None
         # Rendered items as compact JSON, decoded for each feed and page that shows them: a rebuild
         # renders every record, and as dicts every item of the site would be held at once.
         self._dumped: dict[tuple[str, str], bytes] = {}
@@ -337,15 +340,16 @@ class Transaction:
         (config.SiteChange.FEEDS): heads are trimmed to this site's limits and reserve, and
         `finish_heads` refills those that ran short and renders the members that became visible.
         `regroup` (SiteChange.MEMBERSHIP): which records belong to which feed changed too, so every
-        head is made again from the shards, keeping the items the old heads held."""
+        head is made again from the shards, keeping the items the old heads held, and every feed's
+        pages are cut again, their members taking their items from the old pages as each new page
+        comes (`finish_page`)."""
         self.state.prefetch(feed["head"] for feed in self.root["feeds"].values())
         # Every archive document is rendered again too, and every page takes the budget anew.
         feed_ids = list(self.root["feeds"])
         self.state.prefetch(e["object"] for f in feed_ids for e in self.head(f).pages if is_index(e))
         for feed_id in feed_ids:
             self.pages(feed_id).expand_all()
-        if regroup:  # every page's members are read: the records' fullest items are taken from them
-            self.state.prefetch(d["object"] for f in feed_ids for d in self.pages(f).descriptors)
+        if regroup:
             self._regroup()
         for feed_id in self.root["feeds"]:
             limit = self.limit(feed_id)
@@ -361,34 +365,63 @@ class Transaction:
             for member in self.head(feed_id).items
             if member["item"] is not None
         }
-        # The items the archive pages hold, each record's fullest copy (finish_pages renders the
-        # records that must show in full and are held summary-only, or not at all).
-        paged: dict[str, HeadItem] = {}
-        for feed_id in self.root["feeds"]:
-            pages = self.pages(feed_id)
-            for name in pages.names():
-                for member in pages.members(name):
-                    if member["key"] not in paged or member["full"]:
-                        paged[member["key"]] = member
+        # The pages as committed (every index object was read): the new pages' items come from them.
+        self._former = {
+            feed_id: FormerPages(self.pages(feed_id).original, self.state.load)
+            for feed_id in self.root["feeds"]
+        }
         members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in self.root["feeds"]}
-        page_members: dict[str, list[HeadItem]] = {feed_id: [] for feed_id in self.root["feeds"]}
         self.state.prefetch(self.root["shards"].values())
         for key, entry in self.all_entries():
             if entry["status"] != PUBLISHED:
                 continue
-            copy = paged.get(key)
             for feed_id, label in self.feeds_of(entry):
-                found = members.setdefault(feed_id, [])
-                found.append(held.get((feed_id, key)) or new_member(key, entry, label))
-                page_member = new_member(key, entry, label)
-                if copy is not None:
-                    page_member.update(item=copy["item"], full=copy["full"], weights=copy["weights"])
-                page_members.setdefault(feed_id, []).append(page_member)
+                members.setdefault(feed_id, []).append(new_member(key, entry, label))
         for feed_id, found in members.items():
-            self.head(feed_id).replace_items(len(found), self._newest(feed_id, found))
+            # The head's members are its own (finish_heads changes them, not the pages').
+            newest = [held.get((feed_id, each["key"])) or dict(each) for each in self._newest(feed_id, found)]
+            self.head(feed_id).replace_items(len(found), newest)
+            # A member no head held before (a feed's new member) takes its item from the old pages.
+            self._take_former_items(feed_id, self.head(feed_id).items)
+            for holder in self._former_holders(feed_id):
+                holder.release()  # one old page in memory at a time, not one per feed
             self.dirty_feeds.add(feed_id)
             if self.archived(feed_id):
-                self._cut_pages(feed_id, page_members[feed_id])
+                self._cut_pages(feed_id, found)
+
+    def _former_holders(self, feed_id: str) -> list[FormerPages]:
+        """Where a member of the feed's new pages may find its item: the feed's own old pages, then
+        the main feed's (which held every published record: a new feed's members are there)."""
+        assert self._former is not None
+        main = catalogue.main_feed().id
+        return [found for name in dict.fromkeys((feed_id, main)) if (found := self._former.get(name))]
+
+    def _take_former_items(self, feed_id: str, members: list[HeadItem]) -> None:
+        """Give the members of a page cut again the items their old pages held (the feed's own, else
+        the main feed's). finish_page renders from its record only a member held nowhere, or
+        summary-only where the new page shows it in full."""
+        holders = self._former_holders(feed_id)
+        for member in members:
+            if member["item"] is not None:
+                continue
+            held = next((found for holder in holders if (found := holder.held(member)) is not None), None)
+            if held is not None and held["item"] is not None:
+                member.update(item=held["item"], full=held["full"], weights=held["weights"])
+
+    def _former_objects(self, feed_id: str, names: list[str], most: int) -> list[str]:
+        """The old page objects the changed pages `names` will take their members' items from (at
+        most `most`, the first ones), to read them several at a time."""
+        pages, holders = self.pages(feed_id), self._former_holders(feed_id)
+        wanted: dict[str, None] = {}
+        for name in names:
+            if name not in pages.dirty:
+                continue
+            for member in pages.members(name):
+                if member["item"] is None and len(wanted) < most:
+                    found = next((obj for holder in holders if (obj := holder.object_of(member))), None)
+                    if found is not None:
+                        wanted[found] = None
+        return list(wanted)
 
     def refill_heads(self) -> None:
         """Refill, in one pass over the shards, the changed heads that ran short of visible members."""
@@ -477,7 +510,10 @@ class Transaction:
         order = sorted(pages.dirty | set(names))
         for position, name in enumerate(order):
             if position % in_flight == 0:  # the objects of the next pages not in memory, read at once
-                self.state.prefetch(pages.unread_objects(order[position : position + in_flight]))
+                window = order[position : position + in_flight]
+                self.state.prefetch(pages.unread_objects(window))
+                if self._former is not None:  # and the old pages their items are taken from
+                    self.state.prefetch(self._former_objects(feed_id, window, 2 * in_flight))
             changed = name in pages.dirty
             if changed:
                 self.finish_page(feed_id, name)
@@ -485,6 +521,8 @@ class Transaction:
             if not (changed and self._write_page(feed_id, name, saving)):
                 pages.release(name)
             self._written(in_flight)
+        if self._former is not None and feed_id != catalogue.main_feed().id:
+            self._former.pop(feed_id, None)  # its old pages are done with (the main feed's serve others)
 
     def _write_page(self, feed_id: str, name: str, saving: Executor) -> bool:
         """Start writing a changed page's object; False if it has none (the page ended here)."""
@@ -511,6 +549,8 @@ class Transaction:
         members = self.pages(feed_id).members(name)[::-1]  # newest first
         if not members:
             return
+        if self._former is not None:
+            self._take_former_items(feed_id, members[::-1])  # oldest first: the old pages in turn
         for member in members:
             if member["item"] is None:
                 self._render_member(feed_id, member)
