@@ -526,6 +526,31 @@ def test_a_feed_level_site_yaml_change_re_renders_from_the_state(
         assert 0 < counting.articles_read() <= len(shown)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(b"archive_page_size: 4\nfeeds: {films: {tags: {any: [Film]}}}\n", id="a feed added"),
+        pytest.param(b"archive_page_size: 6\n", id="archive pages cut again"),
+    ],
+)
+def test_a_membership_change_published_with_edits_of_old_articles_shows_the_edits(change: bytes) -> None:
+    # Given a published site of 60 articles, with archive pages of 4 members on average
+    site = Site(SITE + b"archive_page_size: 4\n")
+    site.publisher.apply(populate(site, 60))
+    # When one batch brings a site.yaml that regroups the feeds or cuts their pages again, and old
+    # articles edited in place (same date, same tags: their old pages hold their previous version)
+    site.put("site.yaml", SITE + change)
+    edited = ["articles/post-001.md", "articles/post-002.md"]
+    for key in edited:
+        site.put(key, site.content.get(key).body.replace(b".\n", b", corrected.\n"))
+    report = site.publisher.apply(["site.yaml", *edited])
+    # Then every document is what a from-scratch build publishes: the edits, not the old items
+    assert not report.failed_keys
+    site.assert_matches_build()
+    public = site.public()
+    assert sum(b"corrected" in public[path] for path in archive_documents(site)) >= 2
+
+
 def test_a_site_yaml_edit_that_changes_no_setting_publishes_nothing_again() -> None:
     site = Site()
     site.publisher.apply(populate(site, 10))

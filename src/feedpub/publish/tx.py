@@ -402,8 +402,8 @@ class Transaction:
         summary-only where the new page shows it in full."""
         holders = self._former_holders(feed_id)
         for member in members:
-            if member["item"] is not None:
-                continue
+            if member["item"] is not None or member["key"] in self.touched:
+                continue  # a record this change edited: the old pages hold its previous version
             held = next((found for holder in holders if (found := holder.held(member)) is not None), None)
             if held is not None and held["item"] is not None:
                 member.update(item=held["item"], full=held["full"], weights=held["weights"])
@@ -417,7 +417,7 @@ class Transaction:
             if name not in pages.dirty:
                 continue
             for member in pages.members(name):
-                if member["item"] is None and len(wanted) < most:
+                if member["item"] is None and member["key"] not in self.touched and len(wanted) < most:
                     found = next((obj for holder in holders if (obj := holder.object_of(member))), None)
                     if found is not None:
                         wanted[found] = None
