@@ -24,6 +24,7 @@ import argparse
 import gc
 import hashlib
 import itertools
+import json
 import math
 import multiprocessing
 import os
@@ -146,10 +147,13 @@ class SimulatedS3:
     `spill`: a directory where the bodies written through it go, the inner store holding only their
     file names, so that what the merge writes (on AWS: to S3) does not count as its memory."""
 
-    def __init__(self, inner: Any, cpu_s: float, spill: Path | None = None) -> None:
+    def __init__(
+        self, inner: Any, cpu_s: float, spill: Path | None = None, latency_s: tuple[float, float] = LATENCY_S
+    ) -> None:
         self.inner = inner
         self.cpu_s = cpu_s
         self.spill = spill
+        self.latency_s = latency_s
         self.requests: dict[str, int] = {}
         self.modified_resolution_s = 0.0
         self._written = itertools.count()
@@ -157,7 +161,7 @@ class SimulatedS3:
     def _request(self, operation: str) -> None:
         self.requests[operation] = self.requests.get(operation, 0) + 1
         _spend_cpu(self.cpu_s)
-        time.sleep(random.uniform(*LATENCY_S))
+        time.sleep(random.uniform(*self.latency_s))
 
     def get(self, key: str) -> StoredObject:
         self._request("GetObject")
@@ -576,6 +580,125 @@ def _change_costs(endpoint: str, size: int, log: Any) -> list[ChangeCost]:
     return costs
 
 
+@dataclass
+class ChangeMemory:
+    size: int
+    change: str
+    kind: str
+    rss_before_mib: float
+    growth_mib: float
+    articles_read: int
+
+
+class _ReadCounter:
+    """A content store that counts the records read."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self.inner = inner
+        self.articles_read = 0
+
+    def get(self, key: str) -> StoredObject:
+        self.articles_read += key.startswith("articles/")
+        return self.inner.get(key)
+
+    def list(self, prefix: str = "") -> Iterator[Listing]:
+        return self.inner.list(prefix)
+
+
+def _change_memory(size: int, log: Any) -> list[ChangeMemory]:
+    """The peak memory of each feed-level and membership site.yaml change, each alone: the site is
+    published once in this process (its content in memory, what the publisher writes spilled to
+    files, so that it does not count), then before each change a forked child applies it from the
+    same state and measures its own peak RSS over its RSS at the fork; the parent applies it too,
+    unmeasured, and goes on to the next (the changes build on each other, as in `_change_costs`)."""
+    measured: list[ChangeMemory] = []
+    with tempfile.TemporaryDirectory(prefix="feedpub-bench-") as spill:
+        content = _ReadCounter(MemoryStore())
+        for key, body in generate_site(size):
+            content.inner.put(key, body)
+        output = SimulatedS3(MemoryStore(), 0.0, Path(spill), latency_s=(0.0, 0.0))
+        publisher = Publisher(
+            content=content,
+            output=output,
+            cdn=None,
+            clock=lambda: NOW,
+            websub=False,
+            rebuilds=LocalRebuilds(4),
+        )
+        if publisher.rebuild().failed_keys:
+            raise SystemExit(f"the first build of {size} failed")
+        site_yaml = SITE_YAML
+        for change, kind, (old, new) in CHANGES:
+            site_yaml = site_yaml.replace(old, new)
+            content.inner.put("site.yaml", site_yaml)
+            if kind in ("feeds", "membership"):
+                measured.append(_measured_in_a_child(publisher, content, size, change, kind))
+                log(
+                    f"  {size:>7,} {change:<36} {kind:<10} peak RSS +{measured[-1].growth_mib:6.1f} MiB "
+                    f"over {measured[-1].rss_before_mib:.0f}, {measured[-1].articles_read} records read"
+                )
+            if publisher.apply(["site.yaml"]).failed_keys:
+                raise SystemExit(f"{change} at {size} failed")
+    return measured
+
+
+def _measured_in_a_child(
+    publisher: Publisher, content: _ReadCounter, size: int, change: str, kind: str
+) -> ChangeMemory:
+    """Apply site.yaml in a forked child and return what it measured (its peak RSS growth)."""
+    gc.collect()
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: measure, report through the pipe, and leave without cleaning up
+        try:
+            os.close(reading)
+            before = current_rss_mib() or 0.0
+            reset_peak_rss()
+            content.articles_read = 0
+            failed = publisher.apply(["site.yaml"]).failed_keys
+            row = [before, peak_rss_mib() - before, content.articles_read, len(failed)]
+            os.write(writing, json.dumps(row).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        answer = pipe.read()
+    os.waitpid(child, 0)
+    if not answer:
+        raise SystemExit(f"the child measuring {change} at {size} died")
+    before, growth, read, failed = json.loads(answer)
+    if failed:
+        raise SystemExit(f"{change} at {size} failed in the child")
+    return ChangeMemory(size, change, kind, before, growth, read)
+
+
+def _memory_report(measured: list[ChangeMemory], load: tuple[str, str]) -> str:
+    lines = [
+        "### What a site.yaml change holds in memory (`python -m bench rebuild --memory-sizes N`)",
+        "",
+        machine_note(),
+        f"Load average (`uptime`) when the runs started: {load[0]}; when they ended: {load[1]}.",
+        "",
+        "Generated sites (200 tags, `feed_limit` 20) published once in the benchmark's process, the "
+        "content in memory and what the publisher writes spilled to files (on AWS it goes to S3); "
+        "then, before each change, a forked child applies it from the same state as the parent "
+        "holds it and measures its peak RSS (VmHWM, reset at the fork) over its RSS then: the "
+        "memory the change itself takes, as a PublishFunction invocation would on top of what it "
+        "holds between runs. The changes build on each other, as in the table of S3 requests. "
+        "Records read: the articles the change read again.",
+        "",
+        "| articles | site.yaml change | kind | RSS at the fork (MiB) | peak RSS growth (MiB) "
+        "| records read |",
+        "|---:|---|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {m.size:,} | {m.change} | {m.kind} | {m.rss_before_mib:.0f} | {m.growth_mib:.1f} "
+        f"| {m.articles_read:,} |"
+        for m in measured
+    ]
+    return "\n".join(lines)
+
+
 # ---- the report -------------------------------------------------------------------------------------
 
 
@@ -699,6 +822,12 @@ def main(argv: list[str]) -> int:
         help="largest site whose rebuilds are repeated (--repeat); larger ones run once, so that one "
         "run holds medians at the small sizes and the large ones side by side",
     )
+    parser.add_argument(
+        "--memory-sizes",
+        default="5000",
+        help="sites whose feed-level and membership site.yaml changes are measured for memory, "
+        "each in a forked child (its own section of docs/benchmarks.md)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="print the report instead of writing docs")
     parser.add_argument(
         "--rss-trace",
@@ -714,17 +843,29 @@ def main(argv: list[str]) -> int:
     sizes = [int(size) for size in args.sizes.split(",") if size]
     workers = [int(count) for count in args.workers.split(",")]
     stores = args.stores.split(",")
+    memory_sizes = [int(size) for size in args.memory_sizes.split(",") if size]
     costs: list[ChangeCost] = []
     rebuilds: list[Rebuild] = []
+    memory: list[ChangeMemory] = []
+    for size in memory_sizes:  # first, in a process that has held nothing else yet
+        memory += _change_memory(size, log)
+    if memory:
+        memory_report = _memory_report(memory, (load_before, _uptime()))
+        if args.no_docs:
+            print(memory_report)
+        else:
+            write_section(DOCS, "rebuild-memory", memory_report)
 
     def publish() -> None:
         """Write what is measured so far (a long run stopped midway keeps its rows)."""
         report = _report(costs, cpu_s, rebuilds, (load_before, _uptime()))
-        if args.no_docs:
+        if args.no_docs or not (costs or rebuilds):  # a run of the memory table alone keeps the rest
             return
         write_section(DOCS, "rebuild", report)
 
     cpu_s = 0.0
+    if not (change_sizes or sizes):
+        return 0
     with moto_server() as endpoint:
         admin = s3_client(endpoint)
         seeded = 0  # the site the embedded S3's content bucket holds
@@ -765,7 +906,8 @@ def main(argv: list[str]) -> int:
                         rebuilds.append(_rebuild(store, size, count, setup, log))
                         publish()
     if args.no_docs:
-        print(_report(costs, cpu_s, rebuilds, (load_before, _uptime())))
+        if costs or rebuilds:
+            print(_report(costs, cpu_s, rebuilds, (load_before, _uptime())))
     else:
         publish()
         print(f"rebuild: wrote {DOCS.relative_to(ROOT)}")
