@@ -397,16 +397,23 @@ class Transaction:
         return [found for name in dict.fromkeys((feed_id, main)) if (found := self._former.get(name))]
 
     def _take_former_items(self, feed_id: str, members: list[HeadItem]) -> None:
-        """Give the members of a page cut again the items their old pages held (the feed's own, else
-        the main feed's). finish_page renders from its record only a member held nowhere, or
-        summary-only where the new page shows it in full."""
+        """Give the members of a page cut again the items their old pages held: the feed's own copy,
+        or the main feed's when that one is in full and the own is not (or there is none).
+        finish_page renders from its record only a member held nowhere, or summary-only where the
+        new page shows it in full."""
         holders = self._former_holders(feed_id)
         for member in members:
             if member["item"] is not None or member["key"] in self.touched:
                 continue  # a record this change edited: the old pages hold its previous version
-            held = next((found for holder in holders if (found := holder.held(member)) is not None), None)
-            if held is not None and held["item"] is not None:
-                member.update(item=held["item"], full=held["full"], weights=held["weights"])
+            best: HeadItem | None = None
+            for holder in holders:  # the main feed's page is read only if the own copy is not in full
+                found = holder.held(member)
+                if found is not None and found["item"] is not None and (best is None or found["full"]):
+                    best = found
+                if best is not None and best["full"]:
+                    break
+            if best is not None:
+                member.update(item=best["item"], full=best["full"], weights=best["weights"])
 
     def _former_objects(self, feed_id: str, names: list[str], most: int) -> list[str]:
         """The old page objects the changed pages `names` will take their members' items from (at
