@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 
 from feedpub.publish import MemoryStore, Publisher, StoredObject
+from feedpub.publish import pages as pages_module
 from feedpub.publish import rebuild as rebuild_module
 from feedpub.publish.rebuild import (
     RECORDS_PER_PART,
@@ -27,7 +28,7 @@ from feedpub.publish.rebuild import (
     shards_of_part,
 )
 from tests.support.audio import tone_mp3
-from tests.support.builders import article
+from tests.support.builders import article, site_yaml
 from tests.unit.test_podcast_publish import EPISODE, Show, publish_back_catalogue
 from tests.unit.test_podcast_publish import SITE as SHOW_SITE
 from tests.unit.test_publish_engine import SITE, Site, StartedElsewhere
@@ -549,6 +550,113 @@ def test_a_membership_change_published_with_edits_of_old_articles_shows_the_edit
     site.assert_matches_build()
     public = site.public()
     assert sum(b"corrected" in public[path] for path in archive_documents(site)) >= 2
+
+
+SHOW = {
+    "description": "A show.",
+    "language": "en",
+    "image": "https://www.example.org/show.jpg",
+    "categories": ["TV & Film"],
+    "explicit": False,
+    "owner": {"email": "desk@example.org"},
+}
+PAGED = {"feed_limit": 3, "archive_page_size": 4}
+TWO_FEEDS = {"films": {"tags": {"any": ["Film"]}}, "news": {"tags": {"any": ["News"]}}}
+
+
+def populate_all_kinds(site: Site, count: int) -> list[str]:
+    """Articles in tags and author feeds, episodes, drafts, scheduled ones and ones that expire
+    (some before NOW, some within the next two months)."""
+    rng = random.Random(3)
+    keys = []
+    for number in range(count):
+        extra = "draft: true\n" if number % 11 == 0 else ""
+        if number % 7 == 0:
+            extra += f"author: {rng.choice(['Ann', 'Bob', 'Cy'])}\n"
+        if number % 5 == 0:
+            url = f"https://cdn.example.org/ep{number}.mp3"
+            extra += f"enclosure: {{url: '{url}', mime_type: audio/mpeg, length: 9}}\nduration: 60\n"
+        if number % 13 == 0:
+            extra += "expiryDate: 2025-05-15\n" if number % 2 else "expiryDate: 2025-07-15\n"
+        month = "07" if number % 19 == 0 else rng.choice(["01", "02", "03", "04"])
+        date = f"2025-{month}-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:00"
+        keys.append(f"articles/all-{number:03d}.md")
+        site.put(keys[-1], article(f"Post {number}", date, tuple(rng.sample(TAGS, rng.randint(0, 3))), extra))
+    return keys
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(
+            {**PAGED, "feeds": TWO_FEEDS}, {**PAGED, "feeds": {"news": TWO_FEEDS["news"]}}, id="feed removed"
+        ),
+        pytest.param(
+            {**PAGED, "feeds": TWO_FEEDS},
+            {**PAGED, "feeds": {**TWO_FEEDS, "films": {"tags": {"any": ["News", "Reviews"]}}}},
+            id="selection edited",
+        ),
+        pytest.param(
+            PAGED,
+            {**PAGED, "feeds": {"s": {"tags": {"any": ["Film"]}, "content": "summary"}}},
+            id="summaries",
+        ),
+        pytest.param({**PAGED, "archive_page_size": 6}, PAGED, id="pages cut smaller"),
+        pytest.param(
+            {**PAGED, "podcast": {**SHOW, "episode_limit": 2}},
+            {**PAGED, "podcast": {**SHOW, "episode_limit": 2}, "archive_page_size": 3},
+            id="archived podcast",
+        ),
+        pytest.param(
+            {**PAGED, "podcast": SHOW}, {**PAGED, "podcast": SHOW, "feeds": TWO_FEEDS}, id="podcast"
+        ),
+        pytest.param(
+            {"archive_page_size": 4, "podcast": {**SHOW, "episode_limit": 2}},
+            {"archive_page_size": 3, "podcast": {**SHOW, "episode_limit": 2}},
+            id="no main feed pages",
+        ),
+        pytest.param(
+            {**PAGED, "content": {"tags": "summary"}},
+            {**PAGED, "content": {"main": "summary"}, "feeds": TWO_FEEDS},
+            id="content modes",
+        ),
+    ],
+)
+@pytest.mark.parametrize("indexed", [False, True], ids=["inline", "index objects"])
+def test_a_membership_change_in_one_batch_with_record_changes_equals_a_build(
+    before: dict[str, object], after: dict[str, object], indexed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if indexed:  # heads keep one page inline and index objects of two pages, of several levels
+        monkeypatch.setattr(pages_module, "INDEX_PAGES", 2)
+        monkeypatch.setattr(pages_module, "INLINE_PAGES", 1)
+    # Given a published site of 70 articles of every kind of feed, drafts, scheduled and expiring ones
+    site = Site(site_yaml(**before))
+    keys = populate_all_kinds(site, 70)
+    site.publisher.apply(keys)
+    # When one batch brings a site.yaml that regroups the feeds or cuts their pages again, five old
+    # articles edited in place, one deleted and two added, two months later (scheduled articles
+    # fall due, others expire)
+    site.put("site.yaml", site_yaml(**after))
+    edited = keys[1:6]
+    for key in edited:
+        site.put(key, site.content.get(key).body.replace(b"Body", b"Edited body"))
+    site.content.delete(keys[8])
+    site.put("articles/new-1.md", article("New one", "2025-03-03 03:00", ("Film", "News"), "author: Ann\n"))
+    site.put("articles/new-2.md", article("New two", "2025-01-02 03:00", ("Reviews",)))
+    site.now += timedelta(days=60)
+    publisher = with_rebuilds(site, LocalRebuilds(2))
+    report = publisher.apply(["site.yaml", *edited, keys[8], "articles/new-1.md", "articles/new-2.md"])
+    # Then every document is what a from-scratch build publishes
+    assert not report.failed_keys
+    site.assert_matches_build()
+    # And the state records what a from-scratch build records: a rebuild rewrites no archive document
+    rebuilt = publisher.rebuild()
+    assert not rebuilt.failed_keys
+    assert [path for path in rebuilt.written if path in archive_documents(site)] == []
+    # And so does the change back, made from the pages this one cut
+    site.put("site.yaml", site_yaml(**before))
+    assert not publisher.apply(["site.yaml"]).failed_keys
+    site.assert_matches_build()
 
 
 def test_a_site_yaml_edit_that_changes_no_setting_publishes_nothing_again() -> None:
