@@ -547,21 +547,22 @@ class ChangeCost:
         return sum(self.requests.values())
 
 
+def _built(content: Any, output: Any, size: int) -> Publisher:
+    """A publisher of the site in `content` (rebuilds on a local pool of 4), which has built it once."""
+    publisher = Publisher(
+        content=content, output=output, cdn=None, clock=lambda: NOW, websub=False, rebuilds=LocalRebuilds(4)
+    )
+    if publisher.rebuild().failed_keys:
+        raise SystemExit(f"the first build of {size} failed")
+    return publisher
+
+
 def _change_costs(endpoint: str, size: int, log: Any) -> list[ChangeCost]:
     """Publish the site once, then each site.yaml change in turn, counting the S3 requests of each."""
     s3 = s3_client(endpoint, pool=32)
     publish = f"bench-changes-{size}"
     s3.create_bucket(Bucket=publish)
-    publisher = Publisher(
-        content=S3Store(s3, CONTENT),
-        output=S3Store(s3, publish),
-        cdn=None,
-        clock=lambda: NOW,
-        websub=False,
-        rebuilds=LocalRebuilds(4),
-    )
-    if publisher.rebuild().failed_keys:
-        raise SystemExit(f"the first build of {size} failed")
+    publisher = _built(S3Store(s3, CONTENT), S3Store(s3, publish), size)
     site_yaml, costs = SITE_YAML, []
     counter = RequestCounter().attach(s3.meta.events)
     for change, kind, (old, new) in CHANGES:
@@ -617,16 +618,7 @@ def _change_memory(size: int, log: Any) -> list[ChangeMemory]:
         for key, body in generate_site(size):
             content.inner.put(key, body)
         output = SimulatedS3(MemoryStore(), 0.0, Path(spill), latency_s=(0.0, 0.0))
-        publisher = Publisher(
-            content=content,
-            output=output,
-            cdn=None,
-            clock=lambda: NOW,
-            websub=False,
-            rebuilds=LocalRebuilds(4),
-        )
-        if publisher.rebuild().failed_keys:
-            raise SystemExit(f"the first build of {size} failed")
+        publisher = _built(content, output, size)
         site_yaml = SITE_YAML
         for change, kind, (old, new) in CHANGES:
             site_yaml = site_yaml.replace(old, new)

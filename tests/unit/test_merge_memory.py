@@ -35,6 +35,31 @@ class _Item(dict[str, Any]):
     """An item as a member holds it, whose end can be watched (weakref.finalize)."""
 
 
+class ItemsAlive:
+    """Counts the items given out while they are alive, and the most alive when a page is finished."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.live = self.given = self.most = 0
+        finish_page = Transaction.finish_page
+
+        def counted_page(tx: Transaction, feed_id: str, name: str) -> None:
+            finish_page(tx, feed_id, name)
+            self.most = max(self.most, self.live)
+
+        monkeypatch.setattr(Transaction, "finish_page", counted_page)
+
+    def watched(self, item: dict[str, Any]) -> _Item:
+        """The item, counted until it is gone."""
+        watched = _Item(item)
+        weakref.finalize(watched, self._gone)
+        self.live += 1
+        self.given += 1
+        return watched
+
+    def _gone(self) -> None:
+        self.live -= 1
+
+
 def writing_two_at_once(site: Site, rebuilds: LocalRebuilds | None = None) -> Publisher:
     """The site's publisher, with WORKERS parallel writes."""
     return Publisher(
@@ -62,29 +87,13 @@ def test_a_merge_holds_the_items_of_a_few_archive_pages_at_a_time_and_still_equa
     site = Site(SITE + b"archive_page_size: 4\n")
     keys = populate(site, 360)
     # (every item a feed head or an archive page is given is counted while it is alive)
-    live = given = most = 0
+    alive = ItemsAlive(monkeypatch)
     item_json = Transaction._item_json
-    finish_page = Transaction.finish_page
-
-    def gone() -> None:
-        nonlocal live
-        live -= 1
 
     def counted_item(tx: Transaction, key: str, etag: str) -> dict[str, Any]:
-        nonlocal live, given
-        item = _Item(item_json(tx, key, etag))
-        weakref.finalize(item, gone)
-        live += 1
-        given += 1
-        return item
-
-    def counted_page(tx: Transaction, feed_id: str, name: str) -> None:
-        nonlocal most
-        finish_page(tx, feed_id, name)
-        most = max(most, live)
+        return alive.watched(item_json(tx, key, etag))
 
     monkeypatch.setattr(Transaction, "_item_json", counted_item)
-    monkeypatch.setattr(Transaction, "finish_page", counted_page)
     # When its first event starts a rebuild in parts, merged by a publisher writing 2 objects at once
     publisher = writing_two_at_once(site, LocalRebuilds(3))
     report = publisher.apply(keys[:1])
@@ -100,8 +109,8 @@ def test_a_merge_holds_the_items_of_a_few_archive_pages_at_a_time_and_still_equa
     pages = [site.output.get(key).body for key in site.output.keys("_state/objects/")]
     largest = max(len(json.loads(body).get("members", [])) for body in pages)
     bound = (2 * WORKERS + 2) * largest + len(root["feeds"]) * FEED_LIMIT
-    assert given >= memberships
-    assert most <= bound
+    assert alive.given >= memberships
+    assert alive.most <= bound
     assert bound < memberships / 4
 
 
@@ -196,31 +205,17 @@ def test_a_membership_change_takes_its_items_from_a_few_old_pages_at_a_time_and_
     counting = Counting(site.content)
     # (every item read from a page object is counted while it is alive, and the most alive at once
     # as each new page is finished)
-    live = read = most = 0
-    load, finish_page = StateStore.load, Transaction.finish_page
-
-    def gone() -> None:
-        nonlocal live
-        live -= 1
+    alive = ItemsAlive(monkeypatch)
+    load = StateStore.load
 
     def counted_load(state: StateStore, key: str) -> Any:
-        nonlocal live, read
         value = load(state, key)
         for member in value.get("members", ()) if isinstance(value, dict) else ():
             if member["item"] is not None:
-                member["item"] = _Item(member["item"])
-                weakref.finalize(member["item"], gone)
-                live += 1
-                read += 1
+                member["item"] = alive.watched(member["item"])
         return value
 
-    def counted_page(tx: Transaction, feed_id: str, name: str) -> None:
-        nonlocal most
-        finish_page(tx, feed_id, name)
-        most = max(most, live)
-
     monkeypatch.setattr(StateStore, "load", counted_load)
-    monkeypatch.setattr(Transaction, "finish_page", counted_page)
     publisher = writing_two_at_once(site, LocalRebuilds(2))
     publisher.content = counting
     # When site.yaml changes which records belong to which feed, or how its pages are cut
@@ -233,7 +228,7 @@ def test_a_membership_change_takes_its_items_from_a_few_old_pages_at_a_time_and_
     # And the items came from the old pages, not from the records: none is read again
     root = json.loads(site.output.get("_state/root.json").body)
     memberships = sum(feed["count"] for feed in root["feeds"].values())
-    assert read >= memberships / 2
+    assert alive.given >= memberships / 2
     assert counting.articles_read() == 0
     # And never more were alive at once than the new pages waiting for their object to be written
     # (twice the workers), the page being finished and the one before it, an old page of the feed
@@ -242,5 +237,5 @@ def test_a_membership_change_takes_its_items_from_a_few_old_pages_at_a_time_and_
     largest = max(len(json.loads(body).get("members", [])) for body in pages)
     heads = len(root["feeds"]) * (cap_for(FEED_LIMIT) or 0)
     bound = (2 * WORKERS + 4) * largest + heads
-    assert most <= bound
+    assert alive.most <= bound
     assert bound < memberships / 2
