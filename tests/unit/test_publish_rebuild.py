@@ -659,6 +659,56 @@ def test_a_membership_change_in_one_batch_with_record_changes_equals_a_build(
     site.assert_matches_build()
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"archive_page_size": 2}, id="archive pages cut smaller"),
+        pytest.param(
+            {"archive_page_size": 2, "feeds": {"longs": {"tags": {"exclude": ["Short"]}}}}, id="a feed added"
+        ),
+    ],
+)
+def test_a_membership_change_takes_items_the_main_feed_kept_summary_only_from_other_feeds_in_full(
+    change: dict[str, object],
+) -> None:
+    # Given 48 long articles, each with a tag of its own, under a byte budget that lets a main
+    # feed's archive page of about 8 of them hold each summary-only, and a tag's page of one in full
+    settings = {"feed_limit": 3, "archive_page_size": 8, "feed_max_bytes": 20_000}
+    site = Site(site_yaml(**settings))
+    words = random.Random(5)
+    keys = []
+    for number in range(48):
+        keys.append(f"articles/long-{number:02d}.md")
+        body = " ".join(words.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(200))
+        date = f"2025-02-{number // 2 + 1:02d} {number % 2 + 8:02d}:00"
+        site.put(keys[-1], article(f"Long {number}", date, (f"Solo {number}",), body=body))
+    site.publisher.apply(keys)
+
+    def main_summary_only() -> int:
+        documents = [path for path in archive_documents(site) if "/" not in path.partition("archive/")[0]]
+        items = [
+            item
+            for path in documents
+            if path.endswith(".json")
+            for item in json.loads(site.public()[path])["items"]
+        ]
+        return sum("content_html" not in item for item in items)
+
+    summary_only_before = main_summary_only()
+    counting = Counting(site.content)
+    publisher = with_rebuilds(site, LocalRebuilds(2), content=counting)
+    # When site.yaml cuts the archive pages smaller (and adds a feed of every article), so that the
+    # main feed's pages now show in full many of the articles they held summary-only
+    site.put("site.yaml", site_yaml(**{**settings, **change}))
+    report = publisher.apply(["site.yaml"])
+    # Then every document is what a from-scratch build publishes
+    assert not report.failed_keys
+    site.assert_matches_build()
+    assert main_summary_only() < summary_only_before - 10
+    # And no article is read again: each item shown in full again comes from its tag's old page
+    assert counting.articles_read() == 0
+
+
 def test_a_site_yaml_edit_that_changes_no_setting_publishes_nothing_again() -> None:
     site = Site()
     site.publisher.apply(populate(site, 10))

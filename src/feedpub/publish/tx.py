@@ -399,8 +399,8 @@ class Transaction:
     def _take_former_items(self, feed_id: str, members: list[HeadItem]) -> None:
         """Give the members of a page cut again the items their old pages held: the feed's own copy,
         or the main feed's when that one is in full and the own is not (or there is none).
-        finish_page renders from its record only a member held nowhere, or summary-only where the
-        new page shows it in full."""
+        finish_page renders from its record only a member held nowhere, or summary-only by every
+        old page of its record's feeds where the new page shows it in full (`_take_full_copy`)."""
         holders = self._former_holders(feed_id)
         for member in members:
             if member["item"] is not None or member["key"] in self.touched:
@@ -414,6 +414,30 @@ class Transaction:
                     break
             if best is not None:
                 member.update(item=best["item"], full=best["full"], weights=best["weights"])
+
+    def _take_full_copy(self, feed_id: str, member: HeadItem) -> bool:
+        """Under a membership change, give a member held summary-only that its feed now shows in full
+        the copy in full that the old page of any feed of its record held, if one did: a long page
+        of the main feed keeps its oldest members summary-only while their tags' short pages keep
+        them in full, and pages cut smaller show them in full again. False if none did (the record
+        is read). Rarely needed, so each old page read here is let go at once, but the main feed's
+        (one old page of it stays in memory, which the next members are likely to need)."""
+        if self._former is None or member["key"] in self.touched:
+            return False
+        entry = self.entry(member["key"])
+        if entry is None:
+            return False
+        for other, _ in self.feeds_of(entry):
+            holder = self._former.get(other)
+            if holder is None:
+                continue
+            found = holder.held(member)
+            if other != catalogue.main_feed().id:
+                holder.release()
+            if found is not None and found["item"] is not None and found["full"]:
+                member.update(item=found["item"], full=True, weights=found["weights"])
+                return True
+        return False
 
     def _former_objects(self, feed_id: str, names: list[str], most: int) -> list[str]:
         """The old page objects the changed pages `names` will take their members' items from (at
@@ -488,8 +512,9 @@ class Transaction:
                     self._render_member(feed_id, member)
             full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in head.items[:shown]])
             for position, member in enumerate(head.items):
-                if position < full and not member["full"]:
-                    self._render_member(feed_id, member)  # it was summary-only: its content comes back
+                if position < full and not member["full"]:  # it was summary-only: its content comes back
+                    if not self._take_full_copy(feed_id, member):
+                        self._render_member(feed_id, member)
                 elif limit is None and position >= shown:
                     member.update(item=None, full=False)  # past the budget: out of the document
                 elif position >= full and member["full"]:
@@ -528,8 +553,8 @@ class Transaction:
             if not (changed and self._write_page(feed_id, name, saving)):
                 pages.release(name)
             self._written(in_flight)
-        if self._former is not None and feed_id != catalogue.main_feed().id:
-            self._former.pop(feed_id, None)  # its old pages are done with (the main feed's serve others)
+        if self._former is not None and feed_id in self._former:
+            self._former[feed_id].release()  # its old page in memory (they may still serve other feeds)
 
     def _write_page(self, feed_id: str, name: str, saving: Executor) -> bool:
         """Start writing a changed page's object; False if it has none (the page ended here)."""
@@ -565,7 +590,8 @@ class Transaction:
         full = budget.full_count(self.site, feed, [tuple(m["weights"]) for m in members])
         for position, member in enumerate(members):
             if position < full and not member["full"]:
-                self._render_member(feed_id, member)
+                if not self._take_full_copy(feed_id, member):
+                    self._render_member(feed_id, member)
             elif position >= full and member["full"]:
                 _make_summary_only(member)
 
