@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from feedpub.publish import MemoryStore, Publisher, StoredObject
 from feedpub.publish import pages as pages_module
 from feedpub.publish import rebuild as rebuild_module
+from feedpub.publish.pages import all_descriptors
 from feedpub.publish.rebuild import (
     RECORDS_PER_PART,
     SHARDS,
@@ -27,6 +30,7 @@ from feedpub.publish.rebuild import (
     part_count,
     shards_of_part,
 )
+from feedpub.publish.state import StateStore
 from tests.support.audio import tone_mp3
 from tests.support.builders import article, site_yaml
 from tests.unit.test_podcast_publish import EPISODE, Show, publish_back_catalogue
@@ -707,6 +711,45 @@ def test_a_membership_change_takes_items_the_main_feed_kept_summary_only_from_ot
     assert main_summary_only() < summary_only_before - 10
     # And no article is read again: each item shown in full again comes from its tag's old page
     assert counting.articles_read() == 0
+
+
+def test_a_membership_change_reads_each_old_page_of_the_main_feed_about_once_when_tags_show_summaries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a published site of 200 articles in 5 tags, whose tag feeds are set to summaries (their
+    # archive pages hold every item summary-only, which is all they show)
+    settings: dict[str, object] = {"feed_limit": 3, "archive_page_size": 4, "content": {"tags": "summary"}}
+    site = Site(site_yaml(**settings))
+    rng = random.Random(3)
+    keys = [f"articles/a{number:03d}.md" for number in range(200)]
+    for number, key in enumerate(keys):
+        date = f"2025-0{1 + number % 4}-{1 + number % 28:02d} {number % 24:02d}:{number % 60:02d}"
+        site.put(key, article(f"A {number}", date, tuple(rng.sample(TAGS, 2))))
+    site.publisher.apply(keys)
+    root = json.loads(site.output.get("_state/root.json").body)
+
+    def stored(key: str) -> Any:
+        return json.loads(site.output.get(key).body)
+
+    main_pages = {page["object"] for page in all_descriptors(stored(root["feeds"][""]["head"]), stored)}
+    reads: Counter[str] = Counter()
+    load = StateStore.load
+
+    def counted_load(state: StateStore, key: str) -> Any:
+        reads[key] += 1
+        return load(state, key)
+
+    monkeypatch.setattr(StateStore, "load", counted_load)
+    # When site.yaml cuts the archive pages again
+    site.put("site.yaml", site_yaml(**{**settings, "archive_page_size": 6}))
+    report = with_rebuilds(site, LocalRebuilds(2)).apply(["site.yaml"])
+    # Then every document is what a from-scratch build publishes
+    assert not report.failed_keys
+    site.assert_matches_build()
+    # And the main feed's old pages were read about once each (for its own new pages and head),
+    # not once for each tag page member its tag held summary-only (a copy in full is looked for
+    # only where a page shows it in full)
+    assert sum(reads[key] for key in main_pages) <= 2 * len(main_pages)
 
 
 def test_a_site_yaml_edit_that_changes_no_setting_publishes_nothing_again() -> None:

@@ -398,22 +398,17 @@ class Transaction:
 
     def _take_former_items(self, feed_id: str, members: list[HeadItem]) -> None:
         """Give the members of a page cut again the items their old pages held: the feed's own copy,
-        or the main feed's when that one is in full and the own is not (or there is none).
-        finish_page renders from its record only a member held nowhere, or summary-only by every
-        old page of its record's feeds where the new page shows it in full (`_take_full_copy`)."""
+        else the main feed's (a member new to the feed). A copy in full is looked for elsewhere only
+        for a member the new page shows in full (`_take_full_copy`): finish_page renders from its
+        record only a member held nowhere, or summary-only by every old page of its record's feeds
+        where the new page shows it in full."""
         holders = self._former_holders(feed_id)
         for member in members:
             if member["item"] is not None or member["key"] in self.touched:
                 continue  # a record this change edited: the old pages hold its previous version
-            best: HeadItem | None = None
-            for holder in holders:  # the main feed's page is read only if the own copy is not in full
-                found = holder.held(member)
-                if found is not None and found["item"] is not None and (best is None or found["full"]):
-                    best = found
-                if best is not None and best["full"]:
-                    break
-            if best is not None:
-                member.update(item=best["item"], full=best["full"], weights=best["weights"])
+            held = next((found for holder in holders if (found := holder.held(member)) is not None), None)
+            if held is not None and held["item"] is not None:
+                member.update(item=held["item"], full=held["full"], weights=held["weights"])
 
     def _take_full_copy(self, feed_id: str, member: HeadItem) -> bool:
         """Under a membership change, give a member held summary-only that its feed now shows in full
