@@ -171,10 +171,10 @@ def find(elements: list[Descriptor], name: str, load: Load, gone: Iterable[str] 
         expand(elements, entry, load)
 
 
-def _position_of(elements: list[Descriptor], key: SortKey) -> int | None:
-    """The position of the first element (page or index entry) whose closing key is not before
-    `key`: where a member with this sort key belongs; None past the last closed one."""
-    lasts = [_last_key(element) for element in elements]
+def _position_of(lasts: list[SortKey | None], key: SortKey) -> int | None:
+    """The position of the first element (page or index entry) whose closing key (`lasts`, in
+    order) is not before `key`: where a member with this sort key belongs; None past the last
+    closed one."""
     low, high = 0, len(lasts)
     while low < high:  # the open page, whose `last` is None, ends them all
         middle = (low + high) // 2
@@ -481,7 +481,7 @@ class FeedPages:
         """The position of the page a member with this sort key belongs to; None past the last
         closed page (a new open page is needed). An index entry found on the way is expanded."""
         while True:
-            position = _position_of(self.descriptors, key)
+            position = _position_of([_last_key(descriptor) for descriptor in self.descriptors], key)
             if position is not None and is_index(self.descriptors[position]):
                 self._expand(self.descriptors[position])
                 continue
@@ -557,13 +557,14 @@ class FormerPages:
         # Expanded before the pages were cut again (restyle); an index entry left here is skipped,
         # and the members it stands for are rendered from their records instead.
         self._pages = [descriptor for descriptor in descriptors if not is_index(descriptor)]
+        self._lasts = [_last_key(descriptor) for descriptor in self._pages]  # parsed once, not per lookup
         self._load = load
         self._object: str | None = None
         self._members: dict[str, HeadItem] = {}  # the members of `_object` by record key
 
     def object_of(self, member: HeadItem) -> str | None:
         """The object of the old page where this member would have been (by its sort key)."""
-        position = _position_of(self._pages, sort_key(member))
+        position = _position_of(self._lasts, sort_key(member))
         return None if position is None else self._pages[position].get("object")
 
     def held(self, member: HeadItem) -> HeadItem | None:
